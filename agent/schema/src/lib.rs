@@ -1,0 +1,383 @@
+//! The machine-readable contract between `ironprep-agent` and the `ironprep` controller.
+//!
+//! This crate is deliberately serde-only: the controller must build on macOS and the agent must
+//! not pull in an async runtime or SSH just to describe its report. Everything here is part of
+//! the versioned JSON contract (`SCHEMA_VERSION`); renaming a variant is a breaking change.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change of the JSON shapes below. Additive fields do not bump it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The outcome of one check. Ordered from best to worst so that `max()` gives the worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The check did not apply (role, CNI, profile, OS) or lacked an input; `reason` says why.
+    Skip,
+    Pass,
+    /// Advisory: the install can go on, but a person should look.
+    Warn,
+    Fail,
+    /// The check could not be evaluated (unreadable file, command that failed).
+    Error,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Pass,
+        Status::Warn,
+        Status::Fail,
+        Status::Skip,
+        Status::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+            Status::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One evaluated check, as it travels in every report (host checks, fleet checks, probes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Stable ID such as `net.ports-free`; people skip and waive checks by it.
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    /// What the check saw, in words a person can act on.
+    pub observed: String,
+    /// What the check wants to see.
+    pub expected: String,
+    /// How to fix it; present for every status so a machine can show it next to a waiver.
+    pub hint: String,
+    /// Why the check was skipped or could not be evaluated; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Macro-level facts about a host, gathered once by the agent and used by the controller's
+/// cross-host checks (unique hostnames and UUIDs, time zone, clock skew, addresses).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostFacts {
+    pub hostname: String,
+    /// `PRETTY_NAME` of os-release, or what could be learned instead.
+    pub os: String,
+    /// `ID` of os-release (`centos`, `rhel`, `ubuntu`, `kylin`, …).
+    #[serde(default)]
+    pub os_id: String,
+    /// `VERSION_ID` of os-release.
+    #[serde(default)]
+    pub os_version: String,
+    pub kernel: String,
+    pub arch: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logical_cpus: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
+    /// SMBIOS system UUID, lower-cased; absent when unreadable (not root, no DMI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_uuid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_serial: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// The agent's wall clock when it collected the facts, in milliseconds since the epoch;
+    /// the controller compares it with its own clock, corrected for the round trip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_unix_ms: Option<u64>,
+    /// Every global unicast address on an interface, not just the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<InterfaceAddress>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterfaceAddress {
+    pub interface: String,
+    /// The address in its usual text form (`10.0.0.5`, `fd00::5`).
+    pub address: String,
+    pub prefix_len: u8,
+}
+
+/// What the agent prints with `--format json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentReport {
+    pub schema_version: u32,
+    pub agent_version: String,
+    pub host: HostFacts,
+    pub profile: Profile,
+    pub roles: Vec<Role>,
+    pub cni: Cni,
+    pub duration_ms: u64,
+    pub checks: Vec<CheckResult>,
+}
+
+impl AgentReport {
+    pub fn count(&self, status: Status) -> usize {
+        self.checks
+            .iter()
+            .filter(|check| check.status == status)
+            .count()
+    }
+
+    /// The exit code the agent's own process uses for this report.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from_statuses(self.checks.iter().map(|check| check.status))
+    }
+}
+
+/// Declares a closed set of kebab-case values with `FromStr`, `Display` and a list of all of
+/// them, so command lines can name the valid values in their errors without a clap dependency.
+macro_rules! value_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                $name::ALL.iter().copied().find(|value| value.as_str() == text).ok_or_else(|| {
+                    UnknownValue {
+                        kind: stringify!($name),
+                        value: text.to_owned(),
+                        valid: $name::ALL.iter().map(|value| value.as_str()).collect(),
+                    }
+                })
+            }
+        }
+    };
+}
+
+value_enum! {
+    /// How ACP will be put on the host.
+    Profile {
+        /// ACP on an existing RHEL/CentOS/Ubuntu/Kylin installation: every check.
+        Traditional = "traditional",
+        /// The host will boot the elemental ISO and be re-imaged: hardware, firmware, identity
+        /// and network only; checks of the current OS are skipped.
+        Immutable = "immutable",
+    }
+}
+
+value_enum! {
+    /// What the host will be in the cluster; a host may have several roles.
+    Role {
+        ControlPlane = "control-plane",
+        Worker = "worker",
+        /// The host that runs the installer and the bootstrap cluster.
+        Installer = "installer",
+    }
+}
+
+value_enum! {
+    /// The cluster network plugin the platform will use.
+    Cni {
+        KubeOvn = "kube-ovn",
+        Calico = "calico",
+    }
+}
+
+/// A value that is not one of a closed set; the message names the valid ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+    pub valid: Vec<&'static str>,
+}
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown {} '{}' (valid: {})",
+            self.kind.to_lowercase(),
+            self.value,
+            self.valid.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownValue {}
+
+/// Process exit codes of both binaries. The numbers are part of the user contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ExitCode {
+    /// Nothing failed (warnings and skips allowed).
+    Success,
+    /// Hosts unreachable or agent errors, and no check failed.
+    Unreachable,
+    /// At least one check failed.
+    Failed,
+    /// Usage or input error: nothing was checked.
+    Usage,
+    /// Interrupted (Ctrl-C); what was known was still printed.
+    Interrupted,
+}
+
+impl ExitCode {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitCode::Success => 0,
+            ExitCode::Failed => 1,
+            ExitCode::Usage => 2,
+            ExitCode::Unreachable => 3,
+            ExitCode::Interrupted => 130,
+        }
+    }
+
+    /// Combines two outcomes: the enum is ordered so the more important one wins
+    /// (interrupted > usage > failed > unreachable > success).
+    pub fn merge(self, other: ExitCode) -> ExitCode {
+        self.max(other)
+    }
+
+    /// A failed check means exit 1; a check that could not be evaluated, with nothing failed,
+    /// means 3 (the run could not tell), as an unreachable host does for the fleet.
+    pub fn from_statuses(statuses: impl IntoIterator<Item = Status>) -> ExitCode {
+        statuses
+            .into_iter()
+            .fold(ExitCode::Success, |code, status| {
+                code.merge(match status {
+                    Status::Fail => ExitCode::Failed,
+                    Status::Error => ExitCode::Unreachable,
+                    Status::Pass | Status::Warn | Status::Skip => ExitCode::Success,
+                })
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_merge_prefers_the_more_important_outcome() {
+        use ExitCode::*;
+        assert_eq!(Success.merge(Unreachable), Unreachable);
+        assert_eq!(Unreachable.merge(Failed), Failed);
+        assert_eq!(Failed.merge(Unreachable), Failed);
+        assert_eq!(Failed.merge(Usage), Usage);
+        assert_eq!(Usage.merge(Interrupted), Interrupted);
+        assert_eq!(Interrupted.merge(Success), Interrupted);
+        let codes: Vec<u8> = [Success, Failed, Usage, Unreachable, Interrupted]
+            .iter()
+            .map(|code| code.code())
+            .collect();
+        assert_eq!(codes, [0, 1, 2, 3, 130]);
+    }
+
+    #[test]
+    fn exit_code_from_statuses() {
+        assert_eq!(
+            ExitCode::from_statuses([Status::Pass, Status::Warn]),
+            ExitCode::Success
+        );
+        assert_eq!(ExitCode::from_statuses([Status::Skip]), ExitCode::Success);
+        assert_eq!(
+            ExitCode::from_statuses([Status::Pass, Status::Error]),
+            ExitCode::Unreachable
+        );
+        assert_eq!(
+            ExitCode::from_statuses([Status::Error, Status::Fail]),
+            ExitCode::Failed
+        );
+        assert_eq!(ExitCode::from_statuses([]), ExitCode::Success);
+    }
+
+    #[test]
+    fn value_enums_round_trip_and_name_valid_values() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), *role);
+            assert_eq!(serde_json::to_string(role).unwrap(), format!("\"{role}\""));
+        }
+        let error = "master".parse::<Role>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown role 'master' (valid: control-plane, worker, installer)"
+        );
+        assert_eq!("kube-ovn".parse::<Cni>().unwrap(), Cni::KubeOvn);
+        assert!(
+            "flannel"
+                .parse::<Cni>()
+                .unwrap_err()
+                .to_string()
+                .contains("kube-ovn, calico")
+        );
+    }
+
+    #[test]
+    fn status_serialises_lowercase_and_orders_worst_last() {
+        assert_eq!(serde_json::to_string(&Status::Warn).unwrap(), "\"warn\"");
+        assert!(Status::Error > Status::Fail && Status::Fail > Status::Warn);
+        assert!(Status::Warn > Status::Pass && Status::Pass > Status::Skip);
+    }
+
+    #[test]
+    fn report_round_trips_through_json() {
+        let report = AgentReport {
+            schema_version: SCHEMA_VERSION,
+            agent_version: "0.1.0".into(),
+            host: HostFacts {
+                hostname: "node-1".into(),
+                ..HostFacts::default()
+            },
+            profile: Profile::Traditional,
+            roles: vec![Role::ControlPlane],
+            cni: Cni::KubeOvn,
+            duration_ms: 12,
+            checks: vec![CheckResult {
+                id: "memory.swap".into(),
+                title: "swap is off".into(),
+                status: Status::Fail,
+                observed: "1 swap area".into(),
+                expected: "no swap".into(),
+                hint: "swapoff -a".into(),
+                reason: None,
+            }],
+        };
+        let text = serde_json::to_string(&report).unwrap();
+        assert!(
+            !text.contains("\"reason\""),
+            "absent reason is omitted: {text}"
+        );
+        let back: AgentReport = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, report);
+        assert_eq!(back.exit_code(), ExitCode::Failed);
+    }
+}

@@ -1,0 +1,310 @@
+//! What a check is: a tiny type that looks at the host and says what it saw and what it wanted.
+//!
+//! A check never decides its final status itself. It reports an [`Observation`] with a level
+//! (ok, warn, fail) or a skip; the runner turns that into `pass`/`warn`/`fail`/`skip`/`error`,
+//! demotes advisory checks, applies scopes and turns read errors into `error`. That keeps every
+//! check's rules in one place and every status rule in another.
+
+use ironprep_schema::{Cni, Profile, Role};
+
+use crate::host::{Host, HostError};
+
+pub trait Check: Sync {
+    /// Stable ID (`area.name`), part of the user contract.
+    fn id(&self) -> &'static str;
+
+    /// One line saying what must hold, such as "swap is off".
+    fn title(&self) -> &'static str;
+
+    /// The fix, in commands a platform engineer can run.
+    fn hint(&self) -> &'static str;
+
+    /// Where the check applies; outside it the runner reports `skip` with the reason.
+    fn scope(&self) -> Scope {
+        Scope::TRADITIONAL
+    }
+
+    /// Advisory checks (⚠️ in the node-check list) never fail: a failure is demoted to `warn`.
+    fn severity(&self) -> Severity {
+        Severity::Required
+    }
+
+    fn run(&self, host: &Host, context: &Context) -> Result<Outcome, HostError>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Required,
+    Advisory,
+}
+
+/// The static conditions under which a check applies. Conditions that need the host itself
+/// (kernel version, OS family) are decided in `run` with [`Outcome::skip`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// Profiles the check belongs to.
+    pub profiles: &'static [Profile],
+    /// Roles of which the host must have at least one; empty means every host.
+    pub roles: &'static [Role],
+    pub cni: Option<Cni>,
+    /// Runs only when named with `--only`/`--with` (slow, intrusive in time, or situational).
+    pub on_request: bool,
+}
+
+impl Scope {
+    /// Checks of the current OS installation.
+    pub const TRADITIONAL: Scope = Scope {
+        profiles: &[Profile::Traditional],
+        roles: &[],
+        cni: None,
+        on_request: false,
+    };
+
+    /// Hardware, firmware, identity and network: true whatever OS the host will run.
+    pub const EVERY_PROFILE: Scope = Scope {
+        profiles: &[Profile::Traditional, Profile::Immutable],
+        roles: &[],
+        cni: None,
+        on_request: false,
+    };
+
+    /// Bare-metal identity and firmware: the immutable profile, or when asked for by name.
+    pub const IMMUTABLE: Scope = Scope {
+        profiles: &[Profile::Immutable],
+        roles: &[],
+        cni: None,
+        on_request: false,
+    };
+
+    pub const fn for_roles(self, roles: &'static [Role]) -> Scope {
+        Scope { roles, ..self }
+    }
+
+    pub const fn for_cni(self, cni: Cni) -> Scope {
+        Scope {
+            cni: Some(cni),
+            ..self
+        }
+    }
+
+    pub const fn on_request(self) -> Scope {
+        Scope {
+            on_request: true,
+            ..self
+        }
+    }
+
+    /// `Ok` when the check applies, otherwise why not. `requested` means the user named it.
+    pub fn applies(&self, context: &Context, requested: bool) -> Result<(), String> {
+        if self.on_request && !requested {
+            return Err("runs only when asked for (--with ID or --only ID)".to_owned());
+        }
+        if !self.profiles.contains(&context.profile) && !requested {
+            return Err(format!(
+                "not part of the {} profile{}",
+                context.profile,
+                if self.profiles == Scope::IMMUTABLE.profiles {
+                    " (ask for it with --with ID)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if !self.roles.is_empty() && !self.roles.iter().any(|role| context.roles.contains(role)) {
+            return Err(format!("applies to {} hosts", join_or(self.roles)));
+        }
+        if let Some(cni) = self.cni
+            && cni != context.cni
+        {
+            return Err(format!("applies with the {cni} CNI"));
+        }
+        Ok(())
+    }
+
+    /// When the check runs, in words, for `--list` and the README.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.profiles.len() == 1 {
+            parts.push(format!("{} profile", self.profiles[0]));
+        }
+        if !self.roles.is_empty() {
+            parts.push(join_or(self.roles));
+        }
+        if let Some(cni) = self.cni {
+            parts.push(cni.to_string());
+        }
+        if self.on_request {
+            parts.push("when asked".to_owned());
+        }
+        if parts.is_empty() {
+            "always".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+fn join_or(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|role| role.as_str())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// Local storage the cluster is planned to use; decides whether `lvm2` is needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    TopoLvm,
+    Rook,
+}
+
+/// Everything a check may know about the run besides the host itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    pub profile: Profile,
+    pub roles: Vec<Role>,
+    pub cni: Cni,
+    pub storage: Option<Storage>,
+    /// Where the installer package will be unpacked (installer host free space).
+    pub package_dir: String,
+    /// The IP the host will use in the cluster, when the controller knows it.
+    pub node_ip: Option<std::net::IpAddr>,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            profile: Profile::Traditional,
+            roles: vec![Role::ControlPlane],
+            cni: Cni::KubeOvn,
+            storage: None,
+            package_dir: "/root".to_owned(),
+            node_ip: None,
+        }
+    }
+}
+
+impl Context {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// What a check found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Observed(Observation),
+    /// The check does not apply to this host (OS family, kernel) or lacks an input.
+    Skip(String),
+}
+
+impl Outcome {
+    pub fn skip(reason: impl Into<String>) -> Outcome {
+        Outcome::Skip(reason.into())
+    }
+}
+
+impl From<Observation> for Outcome {
+    fn from(observation: Observation) -> Outcome {
+        Outcome::Observed(observation)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observation {
+    pub observed: String,
+    pub expected: String,
+    pub level: Level,
+    /// A fix specific to what was seen; the check's general hint is used otherwise.
+    pub hint: Option<String>,
+}
+
+impl Observation {
+    pub fn new(observed: impl Into<String>, expected: impl Into<String>) -> Observation {
+        Observation {
+            observed: observed.into(),
+            expected: expected.into(),
+            level: Level::Ok,
+            hint: None,
+        }
+    }
+
+    pub fn fail_if(self, condition: bool) -> Observation {
+        self.raise_if(condition, Level::Fail)
+    }
+
+    pub fn warn_if(self, condition: bool) -> Observation {
+        self.raise_if(condition, Level::Warn)
+    }
+
+    pub fn with_hint(self, hint: impl Into<String>) -> Observation {
+        Observation {
+            hint: Some(hint.into()),
+            ..self
+        }
+    }
+
+    fn raise_if(self, condition: bool, level: Level) -> Observation {
+        if condition {
+            Observation {
+                level: self.level.max(level),
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_only_ever_rise() {
+        let observation = Observation::new("a", "b").fail_if(true).warn_if(true);
+        assert_eq!(observation.level, Level::Fail);
+        assert_eq!(Observation::new("a", "b").warn_if(false).level, Level::Ok);
+    }
+
+    #[test]
+    fn scope_reasons_name_what_is_missing() {
+        let context = Context::default();
+        let workers = Scope::TRADITIONAL.for_roles(&[Role::Worker, Role::Installer]);
+        assert_eq!(
+            workers.applies(&context, false).unwrap_err(),
+            "applies to worker or installer hosts"
+        );
+        let calico = Scope::TRADITIONAL.for_cni(Cni::Calico);
+        assert_eq!(
+            calico.applies(&context, false).unwrap_err(),
+            "applies with the calico CNI"
+        );
+        assert!(
+            Scope::IMMUTABLE
+                .applies(&context, false)
+                .unwrap_err()
+                .contains("--with")
+        );
+        assert!(Scope::IMMUTABLE.applies(&context, true).is_ok());
+        assert!(
+            Scope::EVERY_PROFILE
+                .on_request()
+                .applies(&context, false)
+                .is_err()
+        );
+        assert_eq!(
+            Scope::TRADITIONAL.for_roles(&[Role::Installer]).describe(),
+            "traditional profile, installer"
+        );
+        assert_eq!(Scope::EVERY_PROFILE.describe(), "always");
+    }
+}

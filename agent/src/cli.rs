@@ -1,0 +1,281 @@
+//! The agent's command line: syntax with clap, then a resolved plan, then the run.
+
+use std::io::{self, IsTerminal, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, ValueEnum};
+use ironprep_report::{Palette, TableOptions, Width};
+use ironprep_schema::{AgentReport, Cni, ExitCode, Profile, Role, SCHEMA_VERSION};
+
+use crate::check::{Context, Storage};
+use crate::checks;
+use crate::facts;
+use crate::host::Host;
+use crate::runner::{self, Selection};
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage error,
+3 a check could not be evaluated and nothing failed.
+
+Examples:
+  ironprep-agent                                  check this host as a control-plane node
+  ironprep-agent --role worker --cni calico       a Calico worker
+  ironprep-agent --profile immutable              a host that will boot the elemental ISO
+  ironprep-agent --only net.ports-free,cpu.isa-level --format json
+  ironprep-agent --root /mnt/image --format json  read a mounted disk image or fixture tree
+  ironprep-agent --list                           every check and when it applies";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ironprep-agent",
+    version,
+    about = "Read-only preflight checks of this host for ACP on bare metal",
+    long_about = "Read-only preflight checks of this host for ACP on bare metal.\n\n\
+        Checks the OS, kernel, security settings, network, software, directories and hardware \
+        against the ACP node-check list and prints what it saw, what it wants and the fix. It \
+        never changes the host: it reads files and runs only a fixed list of read-only queries.",
+    after_help = AFTER_HELP
+)]
+pub struct Args {
+    /// Output for people (table) or for machines (json).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// `traditional`: ACP on the installed OS. `immutable`: the host will be re-imaged from the
+    /// elemental ISO, so only hardware, firmware, identity and network are checked.
+    #[arg(long, default_value = "traditional", value_parser = parse_value::<Profile>)]
+    pub profile: Profile,
+
+    /// Role of this host; repeat for several [default: control-plane]
+    #[arg(long = "role", value_name = "ROLE", value_parser = parse_value::<Role>)]
+    pub roles: Vec<Role>,
+
+    /// The CNI the cluster will use.
+    #[arg(long, default_value = "kube-ovn", value_parser = parse_value::<Cni>)]
+    pub cni: Cni,
+
+    /// Run only these checks (comma-separated or repeated). Named checks run even outside
+    /// their profile.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Report these checks as skipped (a waiver that stays visible).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub skip: Vec<String>,
+
+    /// Also run these opt-in checks (such as disk.performance, or hw.tpm on the traditional
+    /// profile).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub with: Vec<String>,
+
+    /// List every check with its title and when it applies, then exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Read files under DIR instead of `/` (a fixture tree or a mounted disk image). Checks
+    /// that need the running system report `skip`.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Local storage the cluster will use; TopoLVM and Rook need lvm2.
+    #[arg(long, value_enum)]
+    pub storage: Option<StorageArg>,
+
+    /// Where the installer package will be unpacked (the installer host needs 100 GB free).
+    #[arg(long, value_name = "DIR", default_value = "/root")]
+    pub package_dir: String,
+
+    /// The address this host will use in the cluster (default: every global address).
+    #[arg(long, value_name = "IP")]
+    pub node_ip: Option<IpAddr>,
+
+    /// Colour the table: auto (terminal and no NO_COLOR), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StorageArg {
+    Topolvm,
+    Rook,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+            }
+        }
+    }
+}
+
+fn parse_value<T: std::str::FromStr<Err = ironprep_schema::UnknownValue>>(
+    text: &str,
+) -> Result<T, String> {
+    text.parse::<T>().map_err(|error| error.to_string())
+}
+
+/// Parses the process arguments and runs; usage errors print clap's message and give 2.
+pub fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Success
+            };
+        }
+    };
+    match run(&args, &mut io::stdout().lock()) {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::Success,
+        Err(error) => {
+            eprintln!("ironprep-agent: {error:#}");
+            ExitCode::Usage
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<io::Error>()
+        .is_some_and(|error| error.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Runs with parsed arguments, writing the output to `out`.
+pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let unknown = runner::unknown_ids(args.only.iter().chain(&args.skip).chain(&args.with));
+    if !unknown.is_empty() {
+        eprintln!(
+            "ironprep-agent: unknown check ID{} {} (see --list; valid IDs: {})",
+            if unknown.len() > 1 { "s" } else { "" },
+            unknown
+                .iter()
+                .map(|id| format!("'{id}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            checks::ALL
+                .iter()
+                .map(|check| check.id())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(ExitCode::Usage);
+    }
+    let context = Context {
+        profile: args.profile,
+        roles: if args.roles.is_empty() {
+            vec![Role::ControlPlane]
+        } else {
+            dedup(&args.roles)
+        },
+        cni: args.cni,
+        storage: args.storage.map(|storage| match storage {
+            StorageArg::Topolvm => Storage::TopoLvm,
+            StorageArg::Rook => Storage::Rook,
+        }),
+        package_dir: args.package_dir.clone(),
+        node_ip: args.node_ip,
+    };
+    let color = args.color.enabled(io::stdout().is_terminal());
+    if args.list {
+        let rows: Vec<ironprep_report::ListedCheck> = checks::ALL
+            .iter()
+            .map(|check| ironprep_report::ListedCheck {
+                id: check.id(),
+                title: check.title(),
+                when: check.scope().describe(),
+                advisory: check.severity() == crate::check::Severity::Advisory,
+            })
+            .collect();
+        match args.format {
+            Format::Table => write!(out, "{}", ironprep_report::render_check_list(&rows))?,
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut *out, &rows)?;
+                writeln!(out)?;
+            }
+        }
+        return Ok(ExitCode::Success);
+    }
+    let host = match &args.root {
+        Some(root) => {
+            if !root.is_dir() {
+                eprintln!("ironprep-agent: --root {}: not a directory", root.display());
+                return Ok(ExitCode::Usage);
+            }
+            Host::rooted(root)
+        }
+        None => Host::live(),
+    };
+    let selection = Selection {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+        with: args.with.clone(),
+    };
+    let host_facts = facts::gather(&host);
+    let checks = runner::run(&host, &context, &selection);
+    let report = AgentReport {
+        schema_version: SCHEMA_VERSION,
+        agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+        host: host_facts,
+        profile: context.profile,
+        roles: context.roles,
+        cni: context.cni,
+        duration_ms: started.elapsed().as_millis() as u64,
+        checks,
+    };
+    match args.format {
+        Format::Table => {
+            let options = TableOptions {
+                palette: if color { Palette::Ansi } else { Palette::Plain },
+                width: if io::stdout().is_terminal() {
+                    Width::Terminal
+                } else {
+                    Width::Unlimited
+                },
+            };
+            write!(
+                out,
+                "{}",
+                ironprep_report::render_agent_report(&report, &options)
+            )?;
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(report.exit_code())
+}
+
+fn dedup(roles: &[Role]) -> Vec<Role> {
+    let mut unique: Vec<Role> = Vec::new();
+    for role in roles {
+        if !unique.contains(role) {
+            unique.push(*role);
+        }
+    }
+    unique
+}

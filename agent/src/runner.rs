@@ -1,0 +1,245 @@
+//! Turns checks into results: applies scopes and `--only/--skip/--with`, derives the status
+//! from what each check observed, and contains a panicking check to that one check.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use ironprep_schema::{CheckResult, Status};
+
+use crate::check::{Check, Context, Level, Outcome, Severity};
+use crate::checks;
+use crate::host::Host;
+
+/// Which checks the user asked for. IDs are validated against the registry before this exists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// When non-empty, only these checks run (and they run even if out of scope by profile).
+    pub only: Vec<String>,
+    /// Reported as `skip` with the reason, so a waived check stays visible.
+    pub skip: Vec<String>,
+    /// Opt-in checks to add to the normal set.
+    pub with: Vec<String>,
+}
+
+impl Selection {
+    fn listed(&self, id: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|only| only == id)
+    }
+
+    fn requested(&self, id: &str) -> bool {
+        self.only.iter().chain(&self.with).any(|named| named == id)
+    }
+
+    fn waived(&self, id: &str) -> bool {
+        self.skip.iter().any(|skip| skip == id)
+    }
+}
+
+/// IDs that name no check, for a usage error.
+pub fn unknown_ids<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    ids.into_iter()
+        .filter(|id| checks::find(id).is_none())
+        .cloned()
+        .collect()
+}
+
+pub fn run(host: &Host, context: &Context, selection: &Selection) -> Vec<CheckResult> {
+    checks::ALL
+        .iter()
+        .filter(|check| selection.listed(check.id()))
+        .map(|check| {
+            if selection.waived(check.id()) {
+                return skipped(*check, "skipped with --skip".to_owned());
+            }
+            evaluate_requested(*check, host, context, selection.requested(check.id()))
+        })
+        .collect()
+}
+
+/// Evaluates one check as the runner would without a selection.
+pub fn evaluate(check: &dyn Check, host: &Host, context: &Context) -> CheckResult {
+    evaluate_requested(check, host, context, false)
+}
+
+fn evaluate_requested(
+    check: &dyn Check,
+    host: &Host,
+    context: &Context,
+    requested: bool,
+) -> CheckResult {
+    if let Err(reason) = check.scope().applies(context, requested) {
+        return skipped(check, reason);
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| check.run(host, context)));
+    let observation = match outcome {
+        Ok(Ok(Outcome::Observed(observation))) => observation,
+        Ok(Ok(Outcome::Skip(reason))) => return skipped(check, reason),
+        Ok(Err(error)) => return errored(check, error.to_string()),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            return errored(check, format!("internal error in the check: {message}"));
+        }
+    };
+    let status = match (observation.level, check.severity()) {
+        (Level::Ok, _) => Status::Pass,
+        (Level::Warn, _) | (Level::Fail, Severity::Advisory) => Status::Warn,
+        (Level::Fail, Severity::Required) => Status::Fail,
+    };
+    CheckResult {
+        id: check.id().to_owned(),
+        title: check.title().to_owned(),
+        status,
+        observed: observation.observed,
+        expected: observation.expected,
+        hint: observation.hint.unwrap_or_else(|| check.hint().to_owned()),
+        reason: None,
+    }
+}
+
+fn skipped(check: &dyn Check, reason: String) -> CheckResult {
+    CheckResult {
+        id: check.id().to_owned(),
+        title: check.title().to_owned(),
+        status: Status::Skip,
+        observed: String::new(),
+        expected: String::new(),
+        hint: check.hint().to_owned(),
+        reason: Some(reason),
+    }
+}
+
+fn errored(check: &dyn Check, reason: String) -> CheckResult {
+    CheckResult {
+        id: check.id().to_owned(),
+        title: check.title().to_owned(),
+        status: Status::Error,
+        observed: String::new(),
+        expected: String::new(),
+        hint: check.hint().to_owned(),
+        reason: Some(reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Observation, Scope};
+    use crate::host::HostError;
+    use crate::testing::Tree;
+
+    struct Probe(Result<Outcome, HostError>, Severity);
+
+    impl Check for Probe {
+        fn id(&self) -> &'static str {
+            "test.probe"
+        }
+        fn title(&self) -> &'static str {
+            "a probe"
+        }
+        fn hint(&self) -> &'static str {
+            "do the thing"
+        }
+        fn scope(&self) -> Scope {
+            Scope::EVERY_PROFILE
+        }
+        fn severity(&self) -> Severity {
+            self.1
+        }
+        fn run(&self, _: &Host, _: &Context) -> Result<Outcome, HostError> {
+            if let Ok(Outcome::Skip(reason)) = &self.0
+                && reason == "panic"
+            {
+                panic!("boom");
+            }
+            self.0.clone()
+        }
+    }
+
+    fn status(outcome: Result<Outcome, HostError>, severity: Severity) -> CheckResult {
+        evaluate(
+            &Probe(outcome, severity),
+            &Tree::new().host(),
+            &Context::default(),
+        )
+    }
+
+    #[test]
+    fn the_runner_derives_every_status() {
+        let fail = Observation::new("seen", "wanted").fail_if(true);
+        assert_eq!(
+            status(Ok(fail.clone().into()), Severity::Required).status,
+            Status::Fail
+        );
+        assert_eq!(
+            status(Ok(fail.into()), Severity::Advisory).status,
+            Status::Warn
+        );
+        let ok = Observation::new("seen", "wanted");
+        let pass = status(Ok(ok.into()), Severity::Required);
+        assert_eq!(
+            (pass.status, pass.hint.as_str()),
+            (Status::Pass, "do the thing")
+        );
+        let skip = status(Ok(Outcome::skip("not here")), Severity::Required);
+        assert_eq!(
+            (skip.status, skip.reason.as_deref()),
+            (Status::Skip, Some("not here"))
+        );
+        let error = status(
+            Err(HostError::new("/proc/x", "permission denied")),
+            Severity::Required,
+        );
+        assert_eq!(
+            (error.status, error.reason.as_deref()),
+            (Status::Error, Some("/proc/x: permission denied"))
+        );
+    }
+
+    #[test]
+    fn a_panicking_check_becomes_an_error_for_that_check_only() {
+        let result = status(Ok(Outcome::skip("panic")), Severity::Required);
+        assert_eq!(result.status, Status::Error);
+        assert_eq!(
+            result.reason.as_deref(),
+            Some("internal error in the check: boom")
+        );
+    }
+
+    #[test]
+    fn a_specific_hint_replaces_the_general_one() {
+        let observation = Observation::new("a", "b").fail_if(true).with_hint("rm /x");
+        assert_eq!(
+            status(Ok(observation.into()), Severity::Required).hint,
+            "rm /x"
+        );
+    }
+
+    #[test]
+    fn selection_only_skip_and_with() {
+        let selection = Selection {
+            only: vec!["memory.swap".into(), "net.hostname".into()],
+            skip: vec!["net.hostname".into()],
+            with: vec![],
+        };
+        let host = Tree::new()
+            .file("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n")
+            .host();
+        let results = run(&host, &Context::default(), &selection);
+        let ids: Vec<(&str, Status)> = results.iter().map(|r| (r.id.as_str(), r.status)).collect();
+        assert_eq!(
+            ids,
+            [
+                ("memory.swap", Status::Pass),
+                ("net.hostname", Status::Skip)
+            ]
+        );
+        assert_eq!(results[1].reason.as_deref(), Some("skipped with --skip"));
+        assert_eq!(
+            unknown_ids(&["memory.swap".to_owned(), "nope".to_owned()]),
+            ["nope"]
+        );
+    }
+}
