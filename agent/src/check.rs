@@ -170,6 +170,8 @@ pub struct Context {
     pub package_dir: String,
     /// The IP the host will use in the cluster, when the controller knows it.
     pub node_ip: Option<std::net::IpAddr>,
+    /// The MachineRegistration sets `emulate-tpm: true`: a missing TPM is then a warning.
+    pub emulated_tpm: bool,
 }
 
 impl Default for Context {
@@ -181,6 +183,7 @@ impl Default for Context {
             storage: None,
             package_dir: "/root".to_owned(),
             node_ip: None,
+            emulated_tpm: false,
         }
     }
 }

@@ -91,6 +91,11 @@ pub struct Args {
     #[arg(long, value_name = "IP")]
     pub node_ip: Option<IpAddr>,
 
+    /// The MachineRegistration emulates a TPM (`emulate-tpm: true`, PoC only): a host without
+    /// TPM 2.0 is then a warning instead of a failure.
+    #[arg(long)]
+    pub emulated_tpm: bool,
+
     /// Colour the table: auto (terminal and no NO_COLOR), always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -197,6 +202,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }),
         package_dir: args.package_dir.clone(),
         node_ip: args.node_ip,
+        emulated_tpm: args.emulated_tpm,
     };
     let color = args.color.enabled(io::stdout().is_terminal());
     if args.list {

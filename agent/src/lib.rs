@@ -9,7 +9,9 @@ pub mod checks;
 pub mod cli;
 pub mod cpuid;
 pub mod facts;
+pub mod hardware;
 pub mod host;
+pub mod network;
 pub mod runner;
 pub mod system;
 

@@ -142,6 +142,126 @@ impl AgentReport {
     }
 }
 
+/// How collecting one host's report ended. Values, never strings: the controller decides on
+/// them and machines read them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostOutcome {
+    Reported,
+    Unreachable,
+    AuthFailed,
+    HostKeyMismatch,
+    AgentFailed,
+    InvalidReport,
+    Timeout,
+}
+
+/// One host of a fleet report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostEntry {
+    /// The name the user gave (inventory name, or `localhost`).
+    pub host: String,
+    /// Where it was reached (`10.0.0.5:22`, or `local` for this machine).
+    pub address: String,
+    pub outcome: HostOutcome,
+    /// What went wrong, in words, when `outcome` is not `reported`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<AgentReport>,
+}
+
+/// A check across hosts (`fleet.*`); `hosts` names the hosts involved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetCheck {
+    #[serde(flatten)]
+    pub result: CheckResult,
+    pub hosts: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub hosts: usize,
+    /// Hosts whose outcome is `reported`.
+    pub reported: usize,
+    /// Hosts with at least one failed check.
+    pub hosts_failed: usize,
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub skip: usize,
+    pub error: usize,
+}
+
+/// What `ironprep check --format json` prints, for one host or a fleet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetReport {
+    pub schema_version: u32,
+    pub hosts: Vec<HostEntry>,
+    pub fleet: Vec<FleetCheck>,
+    pub summary: Summary,
+}
+
+impl FleetReport {
+    pub fn new(hosts: Vec<HostEntry>, fleet: Vec<FleetCheck>) -> FleetReport {
+        let mut summary = Summary {
+            hosts: hosts.len(),
+            ..Summary::default()
+        };
+        let reports = hosts.iter().filter_map(|host| host.report.as_ref());
+        for report in reports {
+            summary.reported += 1;
+            if report
+                .checks
+                .iter()
+                .any(|check| check.status == Status::Fail)
+            {
+                summary.hosts_failed += 1;
+            }
+        }
+        let statuses = hosts
+            .iter()
+            .filter_map(|host| host.report.as_ref())
+            .flat_map(|report| report.checks.iter().map(|check| check.status))
+            .chain(fleet.iter().map(|check| check.result.status));
+        for status in statuses {
+            match status {
+                Status::Pass => summary.pass += 1,
+                Status::Warn => summary.warn += 1,
+                Status::Fail => summary.fail += 1,
+                Status::Skip => summary.skip += 1,
+                Status::Error => summary.error += 1,
+            }
+        }
+        FleetReport {
+            schema_version: SCHEMA_VERSION,
+            hosts,
+            fleet,
+            summary,
+        }
+    }
+
+    /// 1 when any check failed; else 3 when a host was not reported or a check not evaluated.
+    pub fn exit_code(&self) -> ExitCode {
+        let unreachable = self
+            .hosts
+            .iter()
+            .any(|host| host.outcome != HostOutcome::Reported);
+        let checks = self
+            .hosts
+            .iter()
+            .filter_map(|host| host.report.as_ref())
+            .flat_map(|report| report.checks.iter().map(|check| check.status))
+            .chain(self.fleet.iter().map(|check| check.result.status));
+        let code = ExitCode::from_statuses(checks);
+        if unreachable {
+            code.merge(ExitCode::Unreachable)
+        } else {
+            code
+        }
+    }
+}
+
 /// Declares a closed set of kebab-case values with `FromStr`, `Display` and a list of all of
 /// them, so command lines can name the valid values in their errors without a clap dependency.
 macro_rules! value_enum {
@@ -346,6 +466,62 @@ mod tests {
         assert_eq!(serde_json::to_string(&Status::Warn).unwrap(), "\"warn\"");
         assert!(Status::Error > Status::Fail && Status::Fail > Status::Warn);
         assert!(Status::Warn > Status::Pass && Status::Pass > Status::Skip);
+    }
+
+    #[test]
+    fn fleet_exit_code_and_summary() {
+        let report = |status| AgentReport {
+            schema_version: SCHEMA_VERSION,
+            agent_version: "0.1.0".into(),
+            host: HostFacts::default(),
+            profile: Profile::Traditional,
+            roles: vec![Role::Worker],
+            cni: Cni::Calico,
+            duration_ms: 1,
+            checks: vec![CheckResult {
+                id: "net.hostname".into(),
+                title: "t".into(),
+                status,
+                observed: String::new(),
+                expected: String::new(),
+                hint: String::new(),
+                reason: None,
+            }],
+        };
+        let entry = |outcome, status: Option<Status>| HostEntry {
+            host: "h".into(),
+            address: "10.0.0.1:22".into(),
+            outcome,
+            error: None,
+            report: status.map(report),
+        };
+        let fleet = FleetReport::new(
+            vec![
+                entry(HostOutcome::Reported, Some(Status::Pass)),
+                entry(HostOutcome::Timeout, None),
+            ],
+            vec![],
+        );
+        assert_eq!(fleet.exit_code(), ExitCode::Unreachable);
+        assert_eq!(
+            (
+                fleet.summary.hosts,
+                fleet.summary.reported,
+                fleet.summary.pass
+            ),
+            (2, 1, 1)
+        );
+        let failed = FleetReport::new(
+            vec![
+                entry(HostOutcome::Reported, Some(Status::Fail)),
+                entry(HostOutcome::AuthFailed, None),
+            ],
+            vec![],
+        );
+        assert_eq!(failed.exit_code(), ExitCode::Failed);
+        assert_eq!(failed.summary.hosts_failed, 1);
+        let text = serde_json::to_string(&HostOutcome::HostKeyMismatch).unwrap();
+        assert_eq!(text, "\"host-key-mismatch\"");
     }
 
     #[test]

@@ -1,0 +1,1 @@
+//! Shared readers of network state (interfaces, routes, addresses) for the `net.*` checks.

@@ -1,0 +1,7 @@
+//! `ironprep`: preflight for ACP on bare metal. Host checks (this machine, or a fleet over
+//! SSH), certificates, manifest lint and endpoint probes, rendered for people and machines.
+
+pub mod certs_cmd;
+pub mod cli;
+pub mod lint;
+pub mod local;

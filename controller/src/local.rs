@@ -1,0 +1,234 @@
+//! `ironprep check` on this machine: runs the agent binary here, reads its JSON report and
+//! renders it exactly as the agent would, so one host and a fleet share one code path (the
+//! agent's JSON contract) and one table.
+
+use std::io::{IsTerminal, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use ironprep_report::{Palette, TableOptions, Width};
+use ironprep_schema::{AgentReport, ExitCode, FleetReport, HostEntry, HostOutcome};
+
+const AGENT_NAME: &str = "ironprep-agent";
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ironprep check                                   this machine as a control-plane node
+  ironprep check --role installer --role control-plane
+  ironprep check --profile immutable --with hw.tpm
+  ironprep check --format json > report.json")]
+pub struct CheckArgs {
+    /// Output for people (table) or for machines (json: the fleet report of the contract).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// traditional (ACP on the installed OS) or immutable (re-imaged from the elemental ISO).
+    #[arg(long, default_value = "traditional")]
+    pub profile: String,
+
+    /// Role of the host; repeat for several [default: control-plane].
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
+
+    /// The CNI the cluster will use: kube-ovn or calico.
+    #[arg(long, default_value = "kube-ovn")]
+    pub cni: String,
+
+    /// Run only these checks (comma-separated or repeated).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Report these checks as skipped.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub skip: Vec<String>,
+
+    /// Also run these opt-in checks (disk.performance, hw.tpm, …).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub with: Vec<String>,
+
+    /// Planned local storage (topolvm or rook): lvm2 is then required.
+    #[arg(long)]
+    pub storage: Option<String>,
+
+    /// Where the installer package will be unpacked.
+    #[arg(long, value_name = "DIR")]
+    pub package_dir: Option<String>,
+
+    /// The address this host will use in the cluster.
+    #[arg(long, value_name = "IP")]
+    pub node_ip: Option<IpAddr>,
+
+    /// The MachineRegistration emulates a TPM (PoC only).
+    #[arg(long)]
+    pub emulated_tpm: bool,
+
+    /// The agent binary to run [default: ironprep-agent next to this program, then PATH].
+    #[arg(long, value_name = "FILE", env = "IRONPREP_AGENT")]
+    pub agent: Option<PathBuf>,
+
+    /// Colour: auto, always or never (NO_COLOR is honoured).
+    #[arg(long, default_value = "auto")]
+    pub color: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+impl CheckArgs {
+    /// The agent's command line for these options (the agent validates the values).
+    pub fn agent_arguments(&self) -> Vec<String> {
+        let mut arguments = vec![
+            "--format".to_owned(),
+            "json".to_owned(),
+            "--profile".to_owned(),
+            self.profile.clone(),
+            "--cni".to_owned(),
+            self.cni.clone(),
+        ];
+        for role in &self.roles {
+            arguments.extend(["--role".to_owned(), role.clone()]);
+        }
+        for (flag, ids) in [
+            ("--only", &self.only),
+            ("--skip", &self.skip),
+            ("--with", &self.with),
+        ] {
+            if !ids.is_empty() {
+                arguments.extend([flag.to_owned(), ids.join(",")]);
+            }
+        }
+        if let Some(storage) = &self.storage {
+            arguments.extend(["--storage".to_owned(), storage.clone()]);
+        }
+        if let Some(directory) = &self.package_dir {
+            arguments.extend(["--package-dir".to_owned(), directory.clone()]);
+        }
+        if let Some(ip) = self.node_ip {
+            arguments.extend(["--node-ip".to_owned(), ip.to_string()]);
+        }
+        if self.emulated_tpm {
+            arguments.push("--emulated-tpm".to_owned());
+        }
+        arguments
+    }
+}
+
+pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let palette = match args.color.as_str() {
+        "always" => Palette::Ansi,
+        "never" => Palette::Plain,
+        "auto"
+            if std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) =>
+        {
+            Palette::Ansi
+        }
+        "auto" => Palette::Plain,
+        other => {
+            eprintln!("ironprep: invalid --color '{other}' (valid: auto, always, never)");
+            return Ok(ExitCode::Usage);
+        }
+    };
+    let agent = match &args.agent {
+        Some(path) => path.clone(),
+        None => find_agent().context(
+            "cannot find ironprep-agent next to ironprep or on PATH (build it with \
+             `cargo build --release`, or pass --agent FILE)",
+        )?,
+    };
+    let output = Command::new(&agent)
+        .args(args.agent_arguments())
+        .output()
+        .with_context(|| format!("cannot run the agent {}", agent.display()))?;
+    if output.status.code() == Some(ExitCode::Usage.code().into()) {
+        // A usage error of the agent is a usage error of ours: show its words, not ours.
+        let message = String::from_utf8_lossy(&output.stderr);
+        eprint!("{}", message.replace("ironprep-agent:", "ironprep check:"));
+        return Ok(ExitCode::Usage);
+    }
+    let entry = match serde_json::from_slice::<AgentReport>(&output.stdout) {
+        Ok(report) => HostEntry {
+            host: "localhost".to_owned(),
+            address: "local".to_owned(),
+            outcome: HostOutcome::Reported,
+            error: None,
+            report: Some(report),
+        },
+        Err(error) => HostEntry {
+            host: "localhost".to_owned(),
+            address: "local".to_owned(),
+            outcome: if output.status.success() || output.status.code() == Some(1) {
+                HostOutcome::InvalidReport
+            } else {
+                HostOutcome::AgentFailed
+            },
+            error: Some(format!(
+                "the agent ({}, {}) did not print a report: {error}; stderr: {}",
+                agent.display(),
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            )),
+            report: None,
+        },
+    };
+    let fleet = FleetReport::new(vec![entry], Vec::new());
+    match args.format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &fleet)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Table => {
+            let host = &fleet.hosts[0];
+            match &host.report {
+                Some(report) => {
+                    let width = if std::io::stdout().is_terminal() {
+                        Width::Terminal
+                    } else {
+                        Width::Unlimited
+                    };
+                    let options = TableOptions { palette, width };
+                    write!(
+                        out,
+                        "{}",
+                        ironprep_report::render_agent_report(report, &options)
+                    )?;
+                }
+                None => writeln!(
+                    out,
+                    "{}: {}",
+                    host.host,
+                    host.error.as_deref().unwrap_or("no report")
+                )?,
+            }
+        }
+    }
+    Ok(fleet.exit_code())
+}
+
+/// `ironprep-agent` beside the running `ironprep` (how releases and `cargo build` lay them
+/// out), then on `PATH`.
+fn find_agent() -> Option<PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()?
+        .parent()
+        .map(|dir| dir.join(AGENT_NAME));
+    if let Some(path) = beside.filter(|path| path.is_file()) {
+        return Some(path);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(AGENT_NAME))
+            .find(|path| is_file(path))
+    })
+}
+
+fn is_file(path: &Path) -> bool {
+    path.metadata().is_ok_and(|metadata| metadata.is_file())
+}
