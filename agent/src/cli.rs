@@ -213,6 +213,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 title: check.title(),
                 when: check.scope().describe(),
                 advisory: check.severity() == crate::check::Severity::Advisory,
+                hint: check.hint(),
             })
             .collect();
         match args.format {

@@ -47,6 +47,7 @@ pub struct ListedCheck {
     pub when: String,
     /// Advisory checks warn instead of failing.
     pub advisory: bool,
+    pub hint: &'static str,
 }
 
 /// The agent report for one host: a header line, one row per check, the fixes, a summary.

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what building and testing ironprep needs on a Debian machine, and nothing when it is
+# all there already. Run as root (CI machines and the fleet tests run as root).
+#   openssh-server/-client  real sshd hosts of the test fleet
+#   iproute2                network namespaces and veth links of the test fleet
+#   openssl                 certificate interoperability tests
+#   strace                  the agent's read-only proof
+#   binutils                objdump, for the portable agent's glibc gate
+#   cargo-zigbuild, ziglang the portable agent build (PyPI)
+set -euo pipefail
+
+packages=(openssh-server openssh-client iproute2 openssl strace binutils procps kmod sudo)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing Debian packages: ${missing[*]} (run this script as root)" >&2
+    exit 2
+  fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo-zigbuild >/dev/null || ! python3 -m ziglang version >/dev/null 2>&1; then
+  echo "install-deps: installing cargo-zigbuild and ziglang (PyPI)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check "cargo-zigbuild==0.24.0" "ziglang==0.15.1"
+fi

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Every test of ironprep, as CI runs them: formatting, lints, the whole workspace's tests
+# (unit, fixture snapshots, the read-only proof, certificates against openssl, the simulated
+# SSH fleet) and the portable agent's glibc and size gate. Needs root for the test fleet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+cargo fmt --all -- --check
+# One build serves clippy's and the tests' dependency graph: build the workspace once, then
+# lint and test on top of it.
+cargo build --workspace --all-targets --locked
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
+scripts/build-agent.sh
