@@ -250,6 +250,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         roles: context.roles,
         cni: context.cni,
         duration_ms: started.elapsed().as_millis() as u64,
+        peak_rss_kib: peak_rss_kib(),
         checks,
     };
     match args.format {
@@ -275,6 +276,13 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(report.exit_code())
+}
+
+/// The agent's own high-water mark (children, such as `sshd -T`, are not counted).
+fn peak_rss_kib() -> Option<u64> {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).ok()?;
+    // Linux reports ru_maxrss in KiB.
+    u64::try_from(usage.max_rss()).ok()
 }
 
 fn dedup(roles: &[Role]) -> Vec<Role> {

@@ -138,6 +138,7 @@ fn snapshot_json(snapshot: &str, run: &Run) {
     insta::assert_json_snapshot!(snapshot, run.json, {
         ".duration_ms" => "[duration]",
         ".agent_version" => "[version]",
+        ".peak_rss_kib" => "[rss]",
     });
 }
 

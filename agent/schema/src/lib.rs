@@ -125,6 +125,9 @@ pub struct AgentReport {
     pub roles: Vec<Role>,
     pub cni: Cni,
     pub duration_ms: u64,
+    /// The agent's own peak resident memory, so its footprint on production hosts is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kib: Option<u64>,
     pub checks: Vec<CheckResult>,
 }
 
@@ -478,6 +481,7 @@ mod tests {
             roles: vec![Role::Worker],
             cni: Cni::Calico,
             duration_ms: 1,
+            peak_rss_kib: Some(2048),
             checks: vec![CheckResult {
                 id: "net.hostname".into(),
                 title: "t".into(),
@@ -537,6 +541,7 @@ mod tests {
             roles: vec![Role::ControlPlane],
             cni: Cni::KubeOvn,
             duration_ms: 12,
+            peak_rss_kib: None,
             checks: vec![CheckResult {
                 id: "memory.swap".into(),
                 title: "swap is off".into(),

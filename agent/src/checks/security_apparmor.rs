@@ -27,6 +27,11 @@ impl Check for SecurityApparmor {
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
+        if !host.is_dir("/sys")? {
+            return Ok(Outcome::skip(
+                "no /sys in this tree: AppArmor is a state of the running kernel",
+            ));
+        }
         let enabled = match host.read_optional(ENABLED)? {
             None => {
                 return Ok(Observation::new("AppArmor not in the kernel", "disabled").into());
@@ -137,9 +142,10 @@ mod tests {
             .status(&SecurityApparmor);
         assert_status(&result, Status::Pass);
         assert_eq!(result.observed, "disabled in the kernel");
-        let result = Tree::new().status(&SecurityApparmor);
+        let result = Tree::new().dir("sys/module/ext4").status(&SecurityApparmor);
         assert_status(&result, Status::Pass);
         assert_eq!(result.observed, "AppArmor not in the kernel");
+        assert_status(&Tree::new().status(&SecurityApparmor), Status::Skip);
     }
 
     #[test]

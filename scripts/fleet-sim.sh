@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# The test fleet: N simulated hosts on this machine, each a real sshd in its own network
+# namespace (a veth on a bridge this script creates, private 10.x addresses), its own UTS
+# namespace (hostname) and its own mount namespace (bind-mounted /etc/hosts, /etc/resolv.conf,
+# /etc/timezone, /etc/passwd, /etc/sudoers and private temp directories), so that each host
+# passes or fails individual checks. Used by controller/tests/fleet*.rs and the benchmark.
+#
+#   fleet-sim.sh up DIR SPEC...   start hosts; SPEC is NAME or NAME:FAULT,FAULT,...
+#   fleet-sim.sh down DIR         stop every process this fleet started (by PID) and remove
+#                                 its namespaces, links and bridge
+#
+# DIR must be absolute, empty or missing, and not under /tmp, /var/tmp, /dev/shm or /root
+# (those are replaced per host). It receives client_key (ed25519, no passphrase), known_hosts,
+# inventory.yaml (ironprep's own), inventory.ini (Ansible), hosts.txt (NAME ADDRESS) and per
+# host DIR/NAME/{tmp,var-tmp,shm,home}: the host's temp directories, to prove nothing is left.
+#
+# Faults (a host without faults logs in as root and should pass what a container can pass):
+#   hostname=VALUE   the host's hostname (default: NAME)          net.hostname, fleet.hostname-unique
+#   tz=ZONE          /etc/timezone                                  fleet.timezone
+#   resolv-empty     /etc/resolv.conf without a nameserver          net.resolv-nameserver
+#   port=N           something listens on TCP port N                net.ports-free
+#   noexec           /tmp, /var/tmp and /dev/shm mounted noexec     fs.tmp-exec; upload uses $HOME
+#   down             no sshd at all (connection refused)            outcome unreachable
+#   hang             port 22 accepts TCP and never answers          outcome timeout
+#   rekey            known_hosts holds another key for the host     outcome host-key-mismatch
+#   known-ecdsa      known_hosts holds only the host's ECDSA key    still verifies
+#   refuse           the client key is not authorized               outcome auth-failed
+#   garbage          every command prints garbage (ForceCommand)    outcome invalid-report
+#   sudo             log in as user 'fleet' with passwordless sudo
+#   sudo-password    log in as user 'fleet' whose sudo wants a password  outcome agent-failed
+#
+# Needs root, iproute2, util-linux (unshare), openssh-server and perl (for listeners).
+set -euo pipefail
+
+die() { echo "fleet-sim: $*" >&2; exit 2; }
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+
+[ $# -ge 2 ] || usage
+command=$1 dir=$2
+shift 2
+case "$dir" in
+  /tmp/* | /var/tmp/* | /dev/shm/* | /root/* | /root) die "DIR must not be under /tmp, /var/tmp, /dev/shm or /root: $dir" ;;
+  /*) ;;
+  *) die "DIR must be absolute: $dir" ;;
+esac
+
+# A listener that accepts nothing: the kernel completes TCP handshakes, nobody ever speaks.
+listener() {
+  perl -MSocket -e '
+    socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
+    setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
+    bind($s, sockaddr_in($ARGV[0], INADDR_ANY)) or die "bind: $!";
+    listen($s, 1024) or die "listen: $!";
+    sleep 1 while 1;' "$1"
+}
+
+down() {
+  [ -d "$dir" ] || return 0
+  if [ -f "$dir/pids" ]; then
+    while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$dir/pids"
+    sleep 0.2
+    while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$dir/pids"
+    rm -f "$dir/pids"
+  fi
+  if [ -f "$dir/netns" ]; then
+    while read -r ns; do ip netns del "$ns" 2>/dev/null || true; done <"$dir/netns"
+    rm -f "$dir/netns"
+  fi
+  if [ -f "$dir/bridge" ]; then
+    ip link del "$(cat "$dir/bridge")" 2>/dev/null || true
+    rm -f "$dir/bridge"
+  fi
+}
+
+if [ "$command" = down ]; then
+  down
+  exit 0
+fi
+[ "$command" = up ] || usage
+[ $# -ge 1 ] || die "no hosts given"
+[ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, sshd)"
+for tool in ip unshare sshd ssh-keygen perl; do
+  command -v "$tool" >/dev/null || die "missing $tool (apt-get install -y openssh-server iproute2)"
+done
+if [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then die "DIR is not empty: $dir"; fi
+mkdir -p "$dir"
+chmod 0755 "$dir"
+# Anything that fails from here on tears down what was already started.
+trap 'status=$?; if [ $status -ne 0 ]; then down; fi' EXIT
+
+# One /16 per fleet, chosen under a lock so concurrent fleets never share a subnet or a bridge.
+exec 9>/run/ironprep-fleet-sim.lock
+flock 9
+octet=
+for candidate in $(seq 77 126); do
+  if ! ip -4 -o addr show | grep -q " 10\.$candidate\." && ! ip link show "ipfb$candidate" >/dev/null 2>&1; then
+    octet=$candidate
+    break
+  fi
+done
+[ -n "$octet" ] || die "no free 10.x.0.0/16 subnet between 10.77 and 10.126"
+bridge=ipfb$octet
+ip link add "$bridge" type bridge
+echo "$bridge" >"$dir/bridge"
+ip addr add "10.$octet.255.1/16" dev "$bridge"
+ip link set "$bridge" up
+flock -u 9
+
+mkdir -p /run/sshd
+chmod 0755 /run/sshd
+ssh-keygen -q -t ed25519 -N '' -C ironprep-fleet-client -f "$dir/client_key"
+: >"$dir/known_hosts"
+: >"$dir/hosts.txt"
+: >"$dir/pids"
+: >"$dir/netns"
+printf 'hosts:\n' >"$dir/inventory.yaml"
+printf '[all]\n' >"$dir/inventory.ini"
+
+index=0
+for spec in "$@"; do
+  name=${spec%%:*}
+  faults=
+  [ "$spec" != "$name" ] && faults=${spec#*:}
+  hostname=$name tz=Etc/UTC resolv=yes ports= noexec= down= hang= rekey= ecdsa_only= refuse= garbage= user=root sudo=
+  IFS=, read -r -a list <<<"$faults"
+  for fault in "${list[@]}"; do
+    case "$fault" in
+      hostname=*) hostname=${fault#hostname=} ;;
+      tz=*) tz=${fault#tz=} ;;
+      resolv-empty) resolv= ;;
+      port=*) ports="$ports ${fault#port=}" ;;
+      noexec) noexec=1 ;;
+      down) down=1 ;;
+      hang) hang=1 ;;
+      rekey) rekey=1 ;;
+      known-ecdsa) ecdsa_only=1 ;;
+      refuse) refuse=1 ;;
+      garbage) garbage=1 ;;
+      sudo) user=fleet sudo=nopasswd ;;
+      sudo-password) user=fleet sudo=password ;;
+      '') ;;
+      *) die "unknown fault '$fault' for host $name" ;;
+    esac
+  done
+  address="10.$octet.$((index / 250)).$((index % 250 + 2))"
+  ns="ipf$octet-$index"
+  veth="ipf${octet}h$index"
+  h="$dir/$name"
+  [ -e "$h" ] && die "duplicate host name $name"
+  mkdir -p "$h/tmp" "$h/var-tmp" "$h/shm" "$h/home" "$h/etc"
+  chmod 1777 "$h/tmp" "$h/var-tmp" "$h/shm"
+  chmod 0700 "$h/home"
+
+  ip netns add "$ns"
+  echo "$ns" >>"$dir/netns"
+  ip link add "$veth" type veth peer name eth0 netns "$ns"
+  ip link set "$veth" master "$bridge" up
+  ip -n "$ns" addr add "$address/16" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" route add default via "10.$octet.255.1"
+
+  # The host's own /etc files, bind-mounted over the real ones in its mount namespace.
+  printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n' \
+    "$address" "$hostname" >"$h/etc/hosts"
+  if [ -n "$resolv" ]; then
+    printf 'nameserver 10.%s.255.1\n' "$octet" >"$h/etc/resolv.conf"
+  else
+    printf '# no nameserver on this host\n' >"$h/etc/resolv.conf"
+  fi
+  printf '%s\n' "$tz" >"$h/etc/timezone"
+  home=/root
+  if [ "$user" = fleet ]; then
+    home="$h/home"
+    chown 4242:4242 "$h/home"
+    { cat /etc/passwd; echo "fleet:x:4242:4242:ironprep fleet:$home:/bin/sh"; } >"$h/etc/passwd"
+    { cat /etc/group; echo "fleet:x:4242:"; } >"$h/etc/group"
+    { cat /etc/shadow; echo "fleet:*:19000:0:99999:7:::"; } >"$h/etc/shadow"
+    chmod 0640 "$h/etc/shadow"
+  fi
+  {
+    echo 'Defaults env_reset'
+    echo 'root ALL=(ALL:ALL) ALL'
+    case "$sudo" in
+      nopasswd) echo 'fleet ALL=(ALL:ALL) NOPASSWD: ALL' ;;
+      password) echo 'fleet ALL=(ALL:ALL) ALL' ;;
+    esac
+  } >"$h/etc/sudoers"
+  chmod 0440 "$h/etc/sudoers"
+
+  # sshd: its own host keys and config; LogLevel ERROR keeps the logs small at 300 hosts.
+  ssh-keygen -q -t ed25519 -N '' -f "$h/ssh_host_ed25519_key"
+  ssh-keygen -q -t ecdsa -b 256 -N '' -f "$h/ssh_host_ecdsa_key"
+  if [ -n "$refuse" ]; then : >"$h/authorized_keys"; else cp "$dir/client_key.pub" "$h/authorized_keys"; fi
+  chmod 0644 "$h/authorized_keys"
+  {
+    echo "ListenAddress $address"
+    echo "Port 22"
+    echo "HostKey $h/ssh_host_ed25519_key"
+    echo "HostKey $h/ssh_host_ecdsa_key"
+    echo "AuthorizedKeysFile $h/authorized_keys"
+    echo "PermitRootLogin prohibit-password"
+    echo "PasswordAuthentication no"
+    echo "KbdInteractiveAuthentication no"
+    echo "UsePAM no"
+    echo "StrictModes no"
+    echo "UseDNS no"
+    echo "MaxStartups 1000"
+    echo "MaxSessions 100"
+    echo "PidFile none"
+    echo "LogLevel ERROR"
+    [ -n "$garbage" ] && echo "ForceCommand echo 'this is not a report {'"
+  } >"$h/sshd_config"
+
+  if [ -n "$rekey" ]; then
+    ssh-keygen -q -t ed25519 -N '' -f "$h/other_host_key"
+    echo "$address $(cut -d' ' -f1,2 "$h/other_host_key.pub")" >>"$dir/known_hosts"
+  elif [ -n "$ecdsa_only" ]; then
+    echo "$address $(cut -d' ' -f1,2 "$h/ssh_host_ecdsa_key.pub")" >>"$dir/known_hosts"
+  else
+    echo "$address $(cut -d' ' -f1,2 "$h/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
+  fi
+
+  # What the host's mount namespace looks like, then sshd in the foreground (exec keeps the PID).
+  mounts="mount --bind '$h/etc/hosts' /etc/hosts && mount --bind '$h/etc/resolv.conf' /etc/resolv.conf"
+  mounts="$mounts && mount --bind '$h/etc/timezone' /etc/timezone && mount --bind '$h/etc/sudoers' /etc/sudoers"
+  if [ "$user" = fleet ]; then
+    for file in passwd group shadow; do mounts="$mounts && mount --bind '$h/etc/$file' /etc/$file"; done
+  fi
+  for pair in "tmp:/tmp" "var-tmp:/var/tmp" "shm:/dev/shm" "home:/root"; do
+    source="$h/${pair%%:*}" target=${pair#*:}
+    [ "$target" = /root ] && [ "$user" = fleet ] && continue
+    mounts="$mounts && mount --bind '$source' $target"
+    if [ -n "$noexec" ] && [ "$target" != /root ]; then
+      mounts="$mounts && mount -o remount,bind,noexec $target"
+    fi
+  done
+  if [ -n "$hang" ]; then
+    ip netns exec "$ns" perl -MSocket -e '
+      socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
+      setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
+      bind($s, sockaddr_in(22, INADDR_ANY)) or die "bind: $!";
+      listen($s, 1024) or die "listen: $!";
+      my @held; while (1) { accept(my $c, $s) and push @held, $c; }' &
+    echo $! >>"$dir/pids"
+  elif [ -z "$down" ]; then
+    ip netns exec "$ns" unshare --uts --mount --propagation private \
+      sh -c "echo '$hostname' >/proc/sys/kernel/hostname && $mounts && exec $(command -v sshd) -D -e -f '$h/sshd_config'" \
+      2>>"$h/sshd.log" &
+    echo $! >>"$dir/pids"
+  fi
+  for port in $ports; do
+    ip netns exec "$ns" bash -c "$(declare -f listener); listener $port" &
+    echo $! >>"$dir/pids"
+  done
+
+  echo "$name $address" >>"$dir/hosts.txt"
+  printf '  - name: %s\n    address: %s\n    user: %s\n' "$name" "$address" "$user" >>"$dir/inventory.yaml"
+  printf '%s ansible_host=%s ansible_user=%s\n' "$name" "$address" "$user" >>"$dir/inventory.ini"
+  index=$((index + 1))
+done
+
+# Ready when every sshd answers with its banner (or at most 10 s).
+for _ in $(seq 100); do
+  waiting=0
+  while read -r name address; do
+    spec_down=$(printf '%s\n' "$@" | grep -E "^$name:(.*,)?(down|hang)(,|$)" || true)
+    [ -n "$spec_down" ] && continue
+    if ! timeout 1 bash -c "exec 3<>/dev/tcp/$address/22 && head -c 4 <&3 | grep -q SSH-" 2>/dev/null; then
+      waiting=1
+      break
+    fi
+  done <"$dir/hosts.txt"
+  [ $waiting -eq 0 ] && break
+  sleep 0.1
+done
+[ $waiting -eq 0 ] || die "sshd did not come up on every host; see $dir/*/sshd.log"
+echo "fleet-sim: $index hosts on $bridge (10.$octet.0.0/16) in $dir" >&2
