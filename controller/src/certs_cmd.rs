@@ -1,15 +1,870 @@
-//! PLACEHOLDER owned by the certs work: `ironprep certs …`.
+//! `ironprep certs …`: the bootstrap dex.tls and the DR key material. Parses the command line
+//! into the `ironprep-certs` library's requests and renders its results; every check result
+//! has the shared `CheckResult` shape, so JSON output follows the contract.
 
 use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use ironprep_schema::ExitCode;
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use ironprep_certs::certificate::{CertificateFacts, format_time, now_unix};
+use ironprep_certs::compare::{self, Verdict};
+use ironprep_certs::generate::{
+    Authority, DEFAULT_DAYS, DexTlsRequest, EncryptionConfig, KeyType, ServiceAccountKey,
+};
+use ironprep_certs::manifest::{
+    self, DEX_TLS_SECRET, ENCRYPTION_KEY, ENCRYPTION_SECRET, SA_KEY_SECRET, SecretManifest,
+};
+use ironprep_certs::output::{self, OutputFile, PUBLIC_MODE, SECRET_MODE};
+use ironprep_certs::probe::{self, ProbeRequest};
+use ironprep_certs::{NAMESPACE, dr, material, verify};
+use ironprep_schema::{CheckResult, ExitCode, SCHEMA_VERSION, Status};
+use serde::Serialize;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CertsCommand {
-    /// Not yet available.
-    Placeholder,
+    /// Make the bootstrap dex.tls: a CA, a serving certificate for https://HOST_IP:12443 and
+    /// the Secret elemental-operator mounts.
+    #[command(after_help = "\
+Writes ca.crt, ca.key, tls.crt, tls.key (keys mode 0600) and dex-tls-secret.yaml (Secret
+cpaas-system/dex.tls with tls.crt, tls.key, ca.crt), all at once or not at all.
+
+Defaults follow the installation guide: RSA 2048, 3650 days (87600h), CA CN
+baremetal-bootstrap-ca, leaf CN HOST_IP, IP SANs HOST_IP and 127.0.0.1, DNS SANs global-alb2,
+global-alb2.cpaas-system.svc and global-alb2.cpaas-system.svc.cluster.local.
+
+Examples:
+  ironprep certs dex-tls --host-ip 192.168.122.10 --out ./dex-tls
+  kubectl apply -f ./dex-tls/dex-tls-secret.yaml
+  ironprep certs dex-tls --host-ip 192.168.122.10 --dns bootstrap.example --out ./dex-tls \\
+      --ca-cert ./dex-tls/ca.crt --ca-key ./dex-tls/ca.key --force     renew, same CA")]
+    DexTls(DexTlsArgs),
+    /// Verify a CA, a serving certificate, its key and the Secret, like the guide's openssl
+    /// steps, and warn about what OpenSSL accepts but Go refuses.
+    #[command(after_help = "\
+Checks: cert.ca, cert.chain, cert.validity, cert.ip-san, cert.dns-san, cert.key-match,
+cert.key-usage, cert.go-compat, cert.strict, and cert.secret with --secret.
+Exit 1 when a check fails, 2 when a file cannot be read or parsed.
+
+Examples:
+  ironprep certs verify --ca ca.crt --cert tls.crt --key tls.key --host-ip 192.168.122.10
+  ironprep certs verify --secret dex-tls-secret.yaml --host-ip 192.168.122.10
+  kubectl -n cpaas-system get secret dex.tls -o yaml > s.yaml && \\
+      ironprep certs verify --secret s.yaml --host-ip 192.168.122.10 --format json")]
+    Verify(VerifyArgs),
+    /// Connect to a TLS endpoint and verify what it serves against the CA only (the guide's
+    /// openssl s_client -verify_return_error step); shows what is served either way.
+    #[command(after_help = "\
+The chain is verified with rustls against --ca alone (no system roots) for the target's IP
+or name, or --server-name. With --cert, also tells whether the endpoint serves that very
+certificate (an ALB that still serves an older one is the usual surprise).
+Exit 1 when verification fails, 3 when the endpoint cannot be reached.
+
+Examples:
+  ironprep certs probe https://192.168.122.10:12443 --ca dex-tls/ca.crt
+  ironprep certs probe https://192.168.122.10:12443 --ca dex-tls/ca.crt --cert dex-tls/tls.crt
+  ironprep certs probe https://10.0.0.100/kubernetes/global --ca platform-ca.crt \\
+      --server-name platform.example")]
+    Probe(ProbeArgs),
+    /// Check that the DR platform certificate covers the platform domain and both VIPs.
+    #[command(after_help = "\
+Examples:
+  ironprep certs dr-check --cert platform.crt --platform-host platform.example \\
+      --vip 10.0.0.100 --vip 10.1.0.100
+  ironprep certs dr-check --cert platform.crt --ca platform-ca.crt --platform-host \\
+      platform.example --vip 10.0.0.100 --vip 10.1.0.100 --dns global-alb2 --format json")]
+    DrCheck(DrCheckArgs),
+    /// Make the DR ServiceAccount signing key pair (sa.key, sa.pub) and its Secret.
+    #[command(after_help = "\
+Writes sa.key (RSA 2048, PKCS#8, mode 0600), sa.pub (mode 0644) and
+global-sa-signing-key-secret.yaml (Secret cpaas-system/global-sa-signing-key). Make it once
+and copy the same files to both sides; compare them with `ironprep certs compare`.
+
+Example:
+  ironprep certs sa-key --out /root/global-dr-sa")]
+    SaKey(SaKeyArgs),
+    /// Make the DR encryption-provider.conf (aescbc, key1, a random 32-byte key) and its Secret.
+    #[command(after_help = "\
+Writes encryption-provider.conf (EncryptionConfiguration: aescbc key1, then identity; mode
+0600) and global-encryption-provider-config-secret.yaml (Secret cpaas-system/
+global-encryption-provider-config, key encryption-provider.conf). Make it once and use the
+same file on both sides.
+
+Example:
+  ironprep certs encryption-config --out /root/yamls")]
+    EncryptionConfig(EncryptionConfigArgs),
+    /// Tell whether two files or directories hold the same key material (by SHA-256 only).
+    #[command(after_help = "\
+Compares two files, or every file of two directories by name. Prints SHA-256 fingerprints,
+never contents. Exit 1 when anything differs or is missing on one side.
+
+Examples:
+  ironprep certs compare primary/sa.key standby/sa.key
+  ironprep certs compare /mnt/primary/global-dr-sa /root/global-dr-sa")]
+    Compare(CompareArgs),
 }
 
-pub fn run(_command: &CertsCommand, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyTypeArg {
+    Rsa2048,
+    Rsa3072,
+    EcdsaP256,
+}
+
+impl From<KeyTypeArg> for KeyType {
+    fn from(value: KeyTypeArg) -> Self {
+        match value {
+            KeyTypeArg::Rsa2048 => KeyType::Rsa2048,
+            KeyTypeArg::Rsa3072 => KeyType::Rsa3072,
+            KeyTypeArg::EcdsaP256 => KeyType::EcdsaP256,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DexTlsArgs {
+    /// The bootstrap host's IP: the leaf's CN and first IP SAN (https://HOST_IP:12443).
+    #[arg(long, value_name = "IP")]
+    pub host_ip: IpAddr,
+    /// An extra DNS SAN; repeat for several.
+    #[arg(long = "dns", value_name = "NAME")]
+    pub dns: Vec<String>,
+    /// An extra IP SAN; repeat for several.
+    #[arg(long = "ip", value_name = "IP")]
+    pub ips: Vec<IpAddr>,
+    /// Validity in days of the CA and the serving certificate.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_DAYS)]
+    pub days: u32,
+    /// Key algorithm (ECDSA leaves carry digitalSignature only: an EC key cannot encrypt).
+    #[arg(long, value_enum, default_value_t = KeyTypeArg::Rsa2048)]
+    pub key_type: KeyTypeArg,
+    /// Directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Sign with this existing CA certificate instead of making a new CA.
+    #[arg(long, value_name = "FILE", requires = "ca_key")]
+    pub ca_cert: Option<PathBuf>,
+    /// The existing CA's private key.
+    #[arg(long, value_name = "FILE", requires = "ca_cert")]
+    pub ca_key: Option<PathBuf>,
+    /// Replace files that already exist in --out.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The CA certificate (ca.crt) [default: ca.crt of --secret].
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// The serving certificate, then any intermediates (tls.crt) [default: from --secret].
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// The private key (tls.key) [default: from --secret].
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// An IP the certificate must be valid for; repeat for several.
+    #[arg(long = "host-ip", value_name = "IP")]
+    pub host_ips: Vec<IpAddr>,
+    /// A DNS name the certificate must be valid for; repeat for several.
+    #[arg(long = "dns", value_name = "NAME")]
+    pub dns: Vec<String>,
+    /// The Secret manifest (YAML or JSON) to check and take missing files from.
+    #[arg(long, value_name = "FILE")]
+    pub secret: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The endpoint: https://IP:PORT, https://NAME[:PORT][/path] or IP:PORT.
+    #[arg(value_name = "URL")]
+    pub target: String,
+    /// The only CA to trust.
+    #[arg(long, value_name = "FILE")]
+    pub ca: PathBuf,
+    /// The IP or name to verify for [default: the URL's host].
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
+    /// The certificate the endpoint should serve (tls.crt); reports an older one.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Seconds to wait for the connection and each read.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DrCheckArgs {
+    /// The platform certificate chain (leaf first).
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+    /// The CA both sides trust; verifies the chain against it.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// The platform domain (global.platformUrl's host).
+    #[arg(long, value_name = "DOMAIN")]
+    pub platform_host: String,
+    /// A control-plane VIP: give the primary and the standby one.
+    #[arg(long = "vip", value_name = "IP", required = true)]
+    pub vips: Vec<IpAddr>,
+    /// A platform ingress name the certificate must cover; repeat for several.
+    #[arg(long = "dns", value_name = "NAME")]
+    pub dns: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SaKeyArgs {
+    /// Directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace files that already exist in --out.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EncryptionConfigArgs {
+    /// Directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The Secret's name (DCS uses encryption-provider-config).
+    #[arg(long, value_name = "NAME", default_value = ENCRYPTION_SECRET)]
+    pub secret_name: String,
+    /// Replace files that already exist in --out.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The first file or directory (e.g. the primary side's copy).
+    #[arg(value_name = "A")]
+    pub first: PathBuf,
+    /// The second file or directory.
+    #[arg(value_name = "B")]
+    pub second: PathBuf,
+}
+
+pub fn run(command: &CertsCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    match command {
+        CertsCommand::DexTls(args) => dex_tls(args, out),
+        CertsCommand::Verify(args) => verify_command(args, out),
+        CertsCommand::Probe(args) => probe_command(args, out),
+        CertsCommand::DrCheck(args) => dr_check(args, out),
+        CertsCommand::SaKey(args) => sa_key(args, out),
+        CertsCommand::EncryptionConfig(args) => encryption_config(args, out),
+        CertsCommand::Compare(args) => compare_command(args, out),
+    }
+}
+
+fn dex_tls(args: &DexTlsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let request = DexTlsRequest {
+        host_ip: args.host_ip,
+        extra_ips: args.ips.clone(),
+        extra_dns: args.dns.clone(),
+        days: args.days,
+        key_type: args.key_type.into(),
+    };
+    request.validate()?;
+    let existing = match (&args.ca_cert, &args.ca_key) {
+        (Some(cert), Some(key)) => Some(Authority::from_files(cert, key)?),
+        _ => None,
+    };
+    let bundle = request.generate(existing)?;
+    let leaf = &bundle.leaf.certificate;
+    let secret_file = "dex-tls-secret.yaml";
+    let secret = SecretManifest::tls(
+        DEX_TLS_SECRET,
+        vec![
+            (
+                "tls.crt".to_owned(),
+                bundle.leaf.certificate_pem.clone().into_bytes(),
+            ),
+            (
+                "tls.key".to_owned(),
+                bundle.leaf.key_pem.clone().into_bytes(),
+            ),
+            ("ca.crt".to_owned(), bundle.ca_pem.clone().into_bytes()),
+        ],
+    );
+    let mut files = vec![OutputFile {
+        name: "ca.crt".to_owned(),
+        contents: bundle.ca_pem.clone().into_bytes(),
+        mode: PUBLIC_MODE,
+        description: describe_certificate("CA", &bundle.ca),
+    }];
+    if let Some(key) = &bundle.ca_key_pem {
+        files.push(OutputFile {
+            name: "ca.key".to_owned(),
+            contents: key.clone().into_bytes(),
+            mode: SECRET_MODE,
+            description: format!("the CA's private key ({})", bundle.ca.key_algorithm),
+        });
+    }
+    files.extend([
+        OutputFile {
+            name: "tls.crt".to_owned(),
+            contents: bundle.leaf.certificate_pem.clone().into_bytes(),
+            mode: PUBLIC_MODE,
+            description: format!(
+                "{}; SAN {}",
+                describe_certificate("serving certificate", leaf),
+                leaf.san_summary()
+            ),
+        },
+        OutputFile {
+            name: "tls.key".to_owned(),
+            contents: bundle.leaf.key_pem.clone().into_bytes(),
+            mode: SECRET_MODE,
+            description: format!(
+                "the serving certificate's private key ({})",
+                leaf.key_algorithm
+            ),
+        },
+        OutputFile {
+            name: secret_file.to_owned(),
+            contents: secret
+                .render("ironprep certs dex-tls", secret_file)
+                .into_bytes(),
+            mode: SECRET_MODE,
+            description: format!("Secret {NAMESPACE}/{DEX_TLS_SECRET} (tls.crt, tls.key, ca.crt)"),
+        },
+    ]);
+    let written = output::write_all(&args.out, &files, args.force)?;
+    report_written(out, &written, &files)?;
+    if bundle.ca_key_pem.is_none() {
+        writeln!(
+            out,
+            "The CA key was reused and not copied into {}.",
+            args.out.display()
+        )?;
+    }
+    for note in &bundle.notes {
+        writeln!(out, "Note: {note}.")?;
+    }
+    let dir = args.out.display();
+    writeln!(out, "Next:")?;
+    writeln!(
+        out,
+        "  ironprep certs verify --ca {dir}/ca.crt --cert {dir}/tls.crt --key {dir}/tls.key --host-ip {}",
+        args.host_ip
+    )?;
+    writeln!(out, "  kubectl apply -f {dir}/{secret_file}")?;
+    Ok(ExitCode::Success)
+}
+
+fn sa_key(args: &SaKeyArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let key = ServiceAccountKey::generate()?;
+    let secret_file = format!("{SA_KEY_SECRET}-secret.yaml");
+    let secret = SecretManifest::opaque(
+        SA_KEY_SECRET,
+        vec![
+            ("sa.key".to_owned(), key.private_pem.clone().into_bytes()),
+            ("sa.pub".to_owned(), key.public_pem.clone().into_bytes()),
+        ],
+    );
+    let files = vec![
+        OutputFile {
+            name: "sa.key".to_owned(),
+            contents: key.private_pem.clone().into_bytes(),
+            mode: SECRET_MODE,
+            description: format!(
+                "ServiceAccount signing key (RSA 2048, PKCS#8), SHA-256 {}",
+                material::sha256_hex(key.private_pem.as_bytes())
+            ),
+        },
+        OutputFile {
+            name: "sa.pub".to_owned(),
+            contents: key.public_pem.clone().into_bytes(),
+            mode: PUBLIC_MODE,
+            description: format!(
+                "its public key, SHA-256 {}",
+                material::sha256_hex(key.public_pem.as_bytes())
+            ),
+        },
+        OutputFile {
+            name: secret_file.clone(),
+            contents: secret
+                .render("ironprep certs sa-key", &secret_file)
+                .into_bytes(),
+            mode: SECRET_MODE,
+            description: format!("Secret {NAMESPACE}/{SA_KEY_SECRET} (sa.key, sa.pub)"),
+        },
+    ];
+    let written = output::write_all(&args.out, &files, args.force)?;
+    report_written(out, &written, &files)?;
+    writeln!(
+        out,
+        "Use the same files on the primary and the standby side; check with \
+         `ironprep certs compare A B`."
+    )?;
+    Ok(ExitCode::Success)
+}
+
+fn encryption_config(args: &EncryptionConfigArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let config = EncryptionConfig::generate()?;
+    let secret_file = format!("{}-secret.yaml", args.secret_name);
+    let secret = SecretManifest::opaque(
+        &args.secret_name,
+        vec![(ENCRYPTION_KEY.to_owned(), config.text.clone().into_bytes())],
+    );
+    let files = vec![
+        OutputFile {
+            name: ENCRYPTION_KEY.to_owned(),
+            contents: config.text.clone().into_bytes(),
+            mode: SECRET_MODE,
+            description: format!(
+                "EncryptionConfiguration (aescbc key1, then identity), SHA-256 {}",
+                material::sha256_hex(config.text.as_bytes())
+            ),
+        },
+        OutputFile {
+            name: secret_file.clone(),
+            contents: secret
+                .render("ironprep certs encryption-config", &secret_file)
+                .into_bytes(),
+            mode: SECRET_MODE,
+            description: format!("Secret {NAMESPACE}/{} ({ENCRYPTION_KEY})", args.secret_name),
+        },
+    ];
+    let written = output::write_all(&args.out, &files, args.force)?;
+    report_written(out, &written, &files)?;
+    writeln!(
+        out,
+        "Use the same file on the primary and the standby side, and reference the Secret from \
+         BaremetalCluster.spec.encryptionProviderConfigRef."
+    )?;
+    Ok(ExitCode::Success)
+}
+
+/// The certificate or chain of a verify run, from files or from the Secret.
+struct Loaded {
+    facts: Vec<CertificateFacts>,
+    name: String,
+}
+
+fn verify_command(args: &VerifyArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let secret = match &args.secret {
+        Some(path) => {
+            let text = String::from_utf8(material::read(path)?)
+                .map_err(|_| anyhow::anyhow!("{}: is not UTF-8 text", path.display()))?;
+            Some((path.clone(), manifest::parse_secret(path, &text)?))
+        }
+        None => None,
+    };
+    let from_secret = |key: &str| -> Option<(String, Vec<u8>)> {
+        let (path, secret) = secret.as_ref()?;
+        let bytes = secret.data.get(key)?.clone();
+        Some((format!("{}[{key}]", path.display()), bytes))
+    };
+    let load_certificates =
+        |path: &Option<PathBuf>, key: &str, flag: &str| -> anyhow::Result<Loaded> {
+            if let Some(path) = path {
+                return Ok(Loaded {
+                    facts: material::certificate_file(path)?,
+                    name: path.display().to_string(),
+                });
+            }
+            let (name, bytes) = from_secret(key)
+                .with_context(|| format!("give {flag} FILE, or --secret FILE holding {key}"))?;
+            Ok(Loaded {
+                facts: material::certificates(Path::new(&name), &bytes)?,
+                name,
+            })
+        };
+    let ca = load_certificates(&args.ca, "ca.crt", "--ca")?;
+    let chain = load_certificates(&args.cert, "tls.crt", "--cert")?;
+    let key = match &args.key {
+        Some(path) => Some((
+            material::private_key_file(path)?,
+            path.display().to_string(),
+        )),
+        None => match from_secret("tls.key") {
+            Some((name, bytes)) => Some((material::private_key(Path::new(&name), &bytes)?, name)),
+            None => None,
+        },
+    };
+    for name in &args.dns {
+        ironprep_certs::generate::validate_dns_name(name)?;
+    }
+    let input = verify::VerifyInput {
+        ca: &ca.facts,
+        ca_name: &ca.name,
+        chain: &chain.facts,
+        chain_name: &chain.name,
+        key: key.as_ref().map(|(key, name)| (key, name.as_str())),
+        host_ips: &args.host_ips,
+        dns_names: &args.dns,
+        now: now_unix(),
+    };
+    let mut checks = verify::verify(&input);
+    if let Some((path, parsed)) = &secret {
+        let differs = args.ca.is_some()
+            && parsed.data.get("ca.crt").is_some_and(|bytes| {
+                material::certificates(path, bytes)
+                    .map(|certs| {
+                        certs
+                            .iter()
+                            .map(|c| &c.fingerprint)
+                            .ne(ca.facts.iter().map(|c| &c.fingerprint))
+                    })
+                    .unwrap_or(true)
+            });
+        checks.push(verify::check_secret(
+            parsed,
+            &path.display().to_string(),
+            differs,
+        ));
+    }
+    let leaf = &chain.facts[0];
+    let header = format!(
+        "{}: {} · SAN {} · until {} · SHA-256 {}",
+        chain.name,
+        leaf.subject,
+        leaf.san_summary(),
+        format_time(leaf.not_after),
+        leaf.fingerprint
+    );
+    render_checks(
+        out,
+        args.format,
+        &header,
+        &CheckReport::new(&chain.name, None, &checks),
+    )?;
+    Ok(ExitCode::from_statuses(
+        checks.iter().map(|check| check.status),
+    ))
+}
+
+fn probe_command(args: &ProbeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let ca = material::certificate_file(&args.ca)?;
+    let expected = match &args.cert {
+        Some(path) => Some(material::certificate_file(path)?.remove(0)),
+        None => None,
+    };
+    let request = ProbeRequest {
+        target: args.target.clone(),
+        ca,
+        server_name: args.server_name.clone(),
+        timeout: Duration::from_secs(args.timeout.max(1)),
+    };
+    const ID: &str = "cert.probe";
+    const TITLE: &str = "The endpoint serves a chain that verifies against the CA";
+    let expected_text = format!("a chain that verifies against {} only", args.ca.display());
+    let outcome = match probe::probe(&request) {
+        Ok(outcome) => outcome,
+        Err(
+            error @ (probe::ProbeError::Target(_)
+            | probe::ProbeError::ServerName(_)
+            | probe::ProbeError::Anchor(_)),
+        ) => {
+            return Err(error.into());
+        }
+        Err(error) => {
+            let check = CheckResult {
+                reason: Some(error.to_string()),
+                ..verify::result(
+                    ID,
+                    TITLE,
+                    Status::Error,
+                    String::new(),
+                    &expected_text,
+                    "check that the endpoint is up and reachable from here (firewall, port, address)",
+                )
+            };
+            let checks = vec![check];
+            render_checks(
+                out,
+                args.format,
+                &args.target,
+                &CheckReport::new(&args.target, None, &checks),
+            )?;
+            return Ok(ExitCode::from_statuses([Status::Error]));
+        }
+    };
+    let served = outcome.served.first().map(Served::from);
+    let hint = "serve a certificate signed by this CA with the IP or name in its SAN; \
+                if the ALB keeps an older one: kubectl -n cpaas-system rollout restart deploy/global-alb2";
+    let mut checks = vec![match &outcome.verdict {
+        Ok(()) => verify::result(
+            ID,
+            TITLE,
+            Status::Pass,
+            format!(
+                "verified for {} ({})",
+                outcome.verified_for,
+                outcome.protocol.as_deref().unwrap_or("TLS")
+            ),
+            &expected_text,
+            "",
+        ),
+        Err(reason) => verify::result(
+            ID,
+            TITLE,
+            Status::Fail,
+            reason.clone(),
+            &expected_text,
+            hint,
+        ),
+    }];
+    if let Some(expected) = &expected {
+        let same = outcome
+            .served
+            .first()
+            .is_some_and(|leaf| leaf.fingerprint == expected.fingerprint);
+        let cert_name = args
+            .cert
+            .as_deref()
+            .map(Path::display)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        checks.push(verify::result(
+            "cert.probe-served",
+            "The endpoint serves the expected certificate",
+            if same { Status::Pass } else { Status::Fail },
+            if same {
+                format!("serves {cert_name}")
+            } else {
+                format!(
+                    "serves another certificate (SHA-256 {}), not {cert_name} (SHA-256 {})",
+                    served.as_ref().map(|s| s.fingerprint.as_str()).unwrap_or("none"),
+                    expected.fingerprint
+                )
+            },
+            &format!("the certificate of {cert_name}"),
+            "restart the server so it loads the new certificate (kubectl -n cpaas-system rollout restart deploy/global-alb2)",
+        ));
+    }
+    let header = match &served {
+        Some(served) => format!(
+            "{} ({}) serves: {} · SAN {} · until {} · SHA-256 {}",
+            args.target,
+            outcome.address,
+            served.subject,
+            served.san,
+            served.not_after,
+            served.fingerprint
+        ),
+        None => format!(
+            "{} ({}) served no certificate",
+            args.target, outcome.address
+        ),
+    };
+    let report = CheckReport::new(&args.target, served, &checks);
+    render_checks(out, args.format, &header, &report)?;
+    Ok(ExitCode::from_statuses(
+        checks.iter().map(|check| check.status),
+    ))
+}
+
+fn dr_check(args: &DrCheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let chain = material::certificate_file(&args.cert)?;
+    let ca = match &args.ca {
+        Some(path) => Some(material::certificate_file(path)?),
+        None => None,
+    };
+    for name in &args.dns {
+        ironprep_certs::generate::validate_dns_name(name)?;
+    }
+    if args.platform_host.parse::<IpAddr>().is_err() {
+        ironprep_certs::generate::validate_dns_name(&args.platform_host)?;
+    }
+    let chain_name = args.cert.display().to_string();
+    let checks = dr::check(&dr::DrInput {
+        chain: &chain,
+        chain_name: &chain_name,
+        ca: ca.as_deref(),
+        platform_host: &args.platform_host,
+        vips: &args.vips,
+        dns_names: &args.dns,
+        now: now_unix(),
+    });
+    let leaf = &chain[0];
+    let header = format!(
+        "{chain_name}: {} · SAN {}",
+        leaf.subject,
+        leaf.san_summary()
+    );
+    render_checks(
+        out,
+        args.format,
+        &header,
+        &CheckReport::new(&chain_name, None, &checks),
+    )?;
+    Ok(ExitCode::from_statuses(
+        checks.iter().map(|check| check.status),
+    ))
+}
+
+fn compare_command(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let comparisons = compare::compare(&args.first, &args.second)?;
+    let width = comparisons.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mut differ = false;
+    writeln!(
+        out,
+        "A = {}\nB = {}",
+        args.first.display(),
+        args.second.display()
+    )?;
+    for comparison in &comparisons {
+        let verdict = match comparison.verdict {
+            Verdict::Same => "same",
+            Verdict::SameKeyDifferentEncoding => "same key, different encoding",
+            Verdict::Different => "DIFFERENT",
+            Verdict::OnlyInFirst => "ONLY IN A",
+            Verdict::OnlyInSecond => "ONLY IN B",
+        };
+        differ |= !matches!(
+            comparison.verdict,
+            Verdict::Same | Verdict::SameKeyDifferentEncoding
+        );
+        writeln!(out, "{:<width$}  {verdict}", comparison.name)?;
+        writeln!(
+            out,
+            "{:<width$}    A sha256 {}",
+            "",
+            comparison.first.as_deref().unwrap_or("-")
+        )?;
+        writeln!(
+            out,
+            "{:<width$}    B sha256 {}",
+            "",
+            comparison.second.as_deref().unwrap_or("-")
+        )?;
+    }
+    Ok(if differ {
+        ExitCode::Failed
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// What a probe saw, for people and for JSON.
+#[derive(Clone, Debug, Serialize)]
+struct Served {
+    subject: String,
+    san: String,
+    not_after: String,
+    fingerprint: String,
+}
+
+impl From<&CertificateFacts> for Served {
+    fn from(leaf: &CertificateFacts) -> Self {
+        Served {
+            subject: leaf.subject.clone(),
+            san: leaf.san_summary(),
+            not_after: format_time(leaf.not_after),
+            fingerprint: leaf.fingerprint.clone(),
+        }
+    }
+}
+
+/// `--format json` of verify, probe and dr-check.
+#[derive(Debug, Serialize)]
+struct CheckReport<'a> {
+    schema_version: u32,
+    subject: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    served: Option<Served>,
+    checks: &'a [CheckResult],
+}
+
+impl<'a> CheckReport<'a> {
+    fn new(subject: &'a str, served: Option<Served>, checks: &'a [CheckResult]) -> Self {
+        CheckReport {
+            schema_version: SCHEMA_VERSION,
+            subject,
+            served,
+            checks,
+        }
+    }
+}
+
+fn render_checks(
+    out: &mut dyn Write,
+    format: Format,
+    header: &str,
+    report: &CheckReport<'_>,
+) -> anyhow::Result<()> {
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut *out, report)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "{header}")?;
+    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    for check in report.checks {
+        let text = match check.status {
+            Status::Skip | Status::Error => check.reason.clone().unwrap_or_default(),
+            _ => check.observed.clone(),
+        };
+        writeln!(
+            out,
+            "{:<5} {:<width$}  {text}",
+            check.status.as_str().to_uppercase(),
+            check.id
+        )?;
+        if matches!(check.status, Status::Fail | Status::Warn | Status::Error) {
+            writeln!(
+                out,
+                "{:<5} {:<width$}  expected: {}",
+                "", "", check.expected
+            )?;
+            if !check.hint.is_empty() {
+                writeln!(out, "{:<5} {:<width$}  fix: {}", "", "", check.hint)?;
+            }
+        }
+    }
+    writeln!(out, "{}", ironprep_report::summary_line(report.checks))?;
+    Ok(())
+}
+
+fn report_written(
+    out: &mut dyn Write,
+    written: &output::Written,
+    files: &[OutputFile],
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "Wrote {} ({}):",
+        written.directory.display(),
+        if written.created {
+            "new directory"
+        } else {
+            "existing directory"
+        }
+    )?;
+    let width = files.iter().map(|file| file.name.len()).max().unwrap_or(0);
+    for file in files {
+        writeln!(
+            out,
+            "  {:<width$}  {:04o}  {}",
+            file.name, file.mode, file.description
+        )?;
+    }
+    Ok(())
+}
+
+fn describe_certificate(what: &str, facts: &CertificateFacts) -> String {
+    format!(
+        "{what} {} ({}), until {}, SHA-256 {}",
+        facts.subject,
+        facts.key_algorithm,
+        format_time(facts.not_after),
+        facts.fingerprint
+    )
 }

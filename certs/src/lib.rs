@@ -1,0 +1,28 @@
+//! Certificates and keys for ACP on bare metal: the bootstrap `dex.tls` that elemental agents
+//! verify in strict TLS mode, and the disaster-recovery key material that both sides of a DR
+//! pair must share.
+//!
+//! Everything is generated with rcgen and checked with rustls-webpki and x509-parser, on one
+//! crypto provider (aws-lc-rs: rcgen generates RSA keys only with it, and it is rustls' default;
+//! a second provider would make rustls refuse to pick one). The certificate profile is the one
+//! that Go's crypto/x509, rustls-webpki, `openssl verify -x509_strict` and Python's strict
+//! default all accept (SPEC §2).
+//!
+//! Nothing here prints or logs key material: keys are only ever written to files with mode 0600
+//! and identified by SHA-256 fingerprints.
+
+pub mod certificate;
+pub mod compare;
+pub mod dr;
+mod error;
+pub mod generate;
+pub mod manifest;
+pub mod material;
+pub mod output;
+pub mod probe;
+pub mod verify;
+
+pub use error::{Error, InputProblem};
+
+/// The namespace every bare-metal object lives in.
+pub const NAMESPACE: &str = "cpaas-system";

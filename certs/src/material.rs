@@ -1,0 +1,134 @@
+//! Reading PEM certificates and keys from files, with errors that name the file, and the
+//! SHA-256 fingerprints used everywhere instead of key material.
+
+use std::fs;
+use std::path::Path;
+
+use rcgen::{KeyPair, PublicKeyData};
+use rustls::pki_types::pem::{self, PemObject};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::certificate::CertificateFacts;
+use crate::{Error, InputProblem};
+
+/// Reads a whole file; the error names it.
+pub fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    fs::read(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Every `CERTIFICATE` block of a PEM text, parsed; at least one.
+pub fn certificates(path: &Path, pem_text: &[u8]) -> Result<Vec<CertificateFacts>, Error> {
+    let mut facts = Vec::new();
+    for (index, der) in CertificateDer::pem_slice_iter(pem_text).enumerate() {
+        let der = der.map_err(|error| Error::input(path, pem_problem(error, "CERTIFICATE")))?;
+        let parsed = CertificateFacts::parse(der).map_err(|problem| {
+            Error::input(
+                path,
+                InputProblem::MalformedCertificate {
+                    index: index + 1,
+                    problem,
+                },
+            )
+        })?;
+        facts.push(parsed);
+    }
+    if facts.is_empty() {
+        return Err(Error::input(
+            path,
+            InputProblem::NoPem {
+                expected: "CERTIFICATE",
+            },
+        ));
+    }
+    Ok(facts)
+}
+
+/// Reads and parses a certificate file (a leaf and any intermediates, or a CA bundle).
+pub fn certificate_file(path: &Path) -> Result<Vec<CertificateFacts>, Error> {
+    certificates(path, &read(path)?)
+}
+
+/// The private key of a PEM text (PKCS#8, PKCS#1 or SEC1).
+pub fn private_key(path: &Path, pem_text: &[u8]) -> Result<KeyPair, Error> {
+    let der = PrivateKeyDer::from_pem_slice(pem_text)
+        .map_err(|error| Error::input(path, pem_problem(error, "PRIVATE KEY")))?;
+    KeyPair::try_from(&der)
+        .map_err(|error| Error::input(path, InputProblem::UnusableKey(error.to_string())))
+}
+
+/// Reads and parses a private key file.
+pub fn private_key_file(path: &Path) -> Result<KeyPair, Error> {
+    private_key(path, &read(path)?)
+}
+
+/// Whether `key` is the private half of the certificate's public key.
+pub fn key_matches(key: &KeyPair, certificate: &CertificateFacts) -> bool {
+    key.der_bytes() == certificate.public_key_bits.as_slice()
+}
+
+/// `AB:CD:…`, as `openssl x509 -fingerprint -sha256` prints it.
+pub fn sha256_fingerprint(bytes: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    digest
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Lower-case hex without separators, as `sha256sum` prints it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    digest
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+fn pem_problem(error: pem::Error, expected: &'static str) -> InputProblem {
+    match error {
+        pem::Error::NoItemsFound => InputProblem::NoPem { expected },
+        other => InputProblem::MalformedPem(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_openssl_and_sha256sum_shaped() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(sha256_fingerprint(b"abc").starts_with("BA:78:16:BF:"));
+    }
+
+    #[test]
+    fn garbage_is_reported_with_the_file_name() {
+        let error = certificates(Path::new("x.crt"), b"hello").unwrap_err();
+        assert_eq!(error.to_string(), "x.crt: holds no PEM CERTIFICATE block");
+        let broken = b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
+        let error = certificates(Path::new("x.crt"), broken).unwrap_err();
+        assert!(
+            error.to_string().starts_with("x.crt: malformed PEM"),
+            "{error}"
+        );
+        let not_der = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let error = certificates(Path::new("x.crt"), not_der).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("x.crt: certificate 1 is not a valid X.509 certificate"),
+            "{error}"
+        );
+        let error = private_key(Path::new("x.key"), b"nothing").unwrap_err();
+        assert_eq!(error.to_string(), "x.key: holds no PEM PRIVATE KEY block");
+    }
+}
