@@ -172,6 +172,22 @@ pub struct Context {
     pub node_ip: Option<std::net::IpAddr>,
     /// The MachineRegistration sets `emulate-tpm: true`: a missing TPM is then a warning.
     pub emulated_tpm: bool,
+    /// The endpoints the `reach.*` checks probe from this host, and the CA they trust.
+    pub reach: Reach,
+}
+
+/// Inputs of the `reach.*` checks, passed by the controller; a check without its input skips.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// `global.platformUrl` (https only; a URL without a path means `/kubernetes/global`).
+    pub platform_url: Option<String>,
+    /// `global.registry.address`, `HOST:PORT`.
+    pub registry: Option<String>,
+    /// The installer host during bootstrap (`https://IP:12443`).
+    pub bootstrap_host: Option<std::net::IpAddr>,
+    /// The CA shipped with the agent; the only trust anchor (strict agent TLS). Checked by the
+    /// command line before any check runs.
+    pub ca: Option<std::path::PathBuf>,
 }
 
 impl Default for Context {
@@ -184,6 +200,7 @@ impl Default for Context {
             package_dir: "/root".to_owned(),
             node_ip: None,
             emulated_tpm: false,
+            reach: Reach::default(),
         }
     }
 }

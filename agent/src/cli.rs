@@ -9,7 +9,7 @@ use clap::{Parser, ValueEnum};
 use ironprep_report::{Palette, TableOptions, Width};
 use ironprep_schema::{AgentReport, Cni, ExitCode, Profile, Role, SCHEMA_VERSION};
 
-use crate::check::{Context, Storage};
+use crate::check::{Context, Reach, Storage};
 use crate::checks;
 use crate::facts;
 use crate::host::Host;
@@ -95,6 +95,22 @@ pub struct Args {
     /// TPM 2.0 is then a warning instead of a failure.
     #[arg(long)]
     pub emulated_tpm: bool,
+
+    /// reach.platform: the platform URL (global.platformUrl) to probe from this host.
+    #[arg(long, value_name = "URL")]
+    pub platform_url: Option<String>,
+
+    /// reach.registry: the registry (global.registry.address) to probe from this host.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub registry: Option<String>,
+
+    /// reach.bootstrap: the installer host, whose https://IP:12443 to probe from this host.
+    #[arg(long, value_name = "IP")]
+    pub bootstrap_host: Option<IpAddr>,
+
+    /// The CA the reach.* checks verify against, and nothing else (strict agent TLS).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
 
     /// Colour the table: auto (terminal and no NO_COLOR), always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -188,6 +204,10 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::Usage);
     }
+    if let Some(problem) = reach_input_problem(args) {
+        eprintln!("ironprep-agent: {problem}");
+        return Ok(ExitCode::Usage);
+    }
     let context = Context {
         profile: args.profile,
         roles: if args.roles.is_empty() {
@@ -203,6 +223,12 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         package_dir: args.package_dir.clone(),
         node_ip: args.node_ip,
         emulated_tpm: args.emulated_tpm,
+        reach: Reach {
+            platform_url: args.platform_url.clone(),
+            registry: args.registry.clone(),
+            bootstrap_host: args.bootstrap_host,
+            ca: args.ca.clone(),
+        },
     };
     let color = args.color.enabled(io::stdout().is_terminal());
     if args.list {
@@ -276,6 +302,27 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(report.exit_code())
+}
+
+/// Unusable `reach.*` inputs (a URL that is not https, a CA that cannot be read): a usage
+/// error before anything runs, not three checks in error.
+fn reach_input_problem(args: &Args) -> Option<String> {
+    use ironprep_certs::endpoint::Target;
+    if let Some(url) = &args.platform_url
+        && let Err(error) = Target::ingress(url)
+    {
+        return Some(format!("--platform-url: {error}"));
+    }
+    if let Some(address) = &args.registry
+        && let Err(error) = Target::registry(address)
+    {
+        return Some(format!("--registry: {error}"));
+    }
+    let ca = args.ca.as_ref()?;
+    match ironprep_certs::material::certificate_file(ca) {
+        Ok(_) => None,
+        Err(error) => Some(format!("--ca {error}")),
+    }
 }
 
 /// The agent's own high-water mark (children, such as `sshd -T`, are not counted).

@@ -12,6 +12,7 @@ pub mod facts;
 pub mod hardware;
 pub mod host;
 pub mod network;
+pub mod reach;
 pub mod runner;
 pub mod system;
 

@@ -46,6 +46,7 @@ pub enum Error {
     Exists { path: PathBuf, files: String },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
+    #[cfg(feature = "generate")]
     #[error("cannot generate {what}: {source}")]
     Generate {
         what: &'static str,

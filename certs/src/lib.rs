@@ -12,14 +12,21 @@
 //! and identified by SHA-256 fingerprints.
 
 pub mod certificate;
+#[cfg(feature = "generate")]
 pub mod compare;
+#[cfg(feature = "generate")]
 pub mod dr;
+pub mod endpoint;
 mod error;
+#[cfg(feature = "generate")]
 pub mod generate;
+#[cfg(feature = "generate")]
 pub mod manifest;
 pub mod material;
+#[cfg(feature = "generate")]
 pub mod output;
 pub mod probe;
+#[cfg(feature = "generate")]
 pub mod verify;
 
 pub use error::{Error, InputProblem};

@@ -4,9 +4,12 @@
 use std::fs;
 use std::path::Path;
 
+#[cfg(feature = "generate")]
 use rcgen::{KeyPair, PublicKeyData};
+use rustls::pki_types::CertificateDer;
+#[cfg(feature = "generate")]
+use rustls::pki_types::PrivateKeyDer;
 use rustls::pki_types::pem::{self, PemObject};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::certificate::CertificateFacts;
 use crate::{Error, InputProblem};
@@ -51,6 +54,7 @@ pub fn certificate_file(path: &Path) -> Result<Vec<CertificateFacts>, Error> {
     certificates(path, &read(path)?)
 }
 
+#[cfg(feature = "generate")]
 /// The private key of a PEM text (PKCS#8, PKCS#1 or SEC1).
 pub fn private_key(path: &Path, pem_text: &[u8]) -> Result<KeyPair, Error> {
     let der = PrivateKeyDer::from_pem_slice(pem_text)
@@ -59,11 +63,13 @@ pub fn private_key(path: &Path, pem_text: &[u8]) -> Result<KeyPair, Error> {
         .map_err(|error| Error::input(path, InputProblem::UnusableKey(error.to_string())))
 }
 
+#[cfg(feature = "generate")]
 /// Reads and parses a private key file.
 pub fn private_key_file(path: &Path) -> Result<KeyPair, Error> {
     private_key(path, &read(path)?)
 }
 
+#[cfg(feature = "generate")]
 /// Whether `key` is the private half of the certificate's public key.
 pub fn key_matches(key: &KeyPair, certificate: &CertificateFacts) -> bool {
     key.der_bytes() == certificate.public_key_bits.as_slice()
@@ -128,6 +134,11 @@ mod tests {
                 .starts_with("x.crt: certificate 1 is not a valid X.509 certificate"),
             "{error}"
         );
+    }
+
+    #[cfg(feature = "generate")]
+    #[test]
+    fn a_missing_key_is_reported_with_the_file_name() {
         let error = private_key(Path::new("x.key"), b"nothing").unwrap_err();
         assert_eq!(error.to_string(), "x.key: holds no PEM PRIVATE KEY block");
     }

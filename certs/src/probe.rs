@@ -263,11 +263,22 @@ pub fn describe_rustls_error(error: &rustls::Error, verified_for: &str) -> Strin
 }
 
 /// Records the chain the server sent and the verdict of the WebPKI verifier it delegates to.
+/// Shared with [`crate::endpoint`], which probes the same way and then speaks HTTP.
 #[derive(Debug)]
-struct Recorder {
-    inner: Arc<WebPkiServerVerifier>,
-    served: Mutex<Vec<CertificateDer<'static>>>,
-    verdict: Mutex<Option<rustls::Error>>,
+pub(crate) struct Recorder {
+    pub(crate) inner: Arc<WebPkiServerVerifier>,
+    pub(crate) served: Mutex<Vec<CertificateDer<'static>>>,
+    pub(crate) verdict: Mutex<Option<rustls::Error>>,
+}
+
+impl Recorder {
+    pub(crate) fn new(inner: Arc<WebPkiServerVerifier>) -> Recorder {
+        Recorder {
+            inner,
+            served: Mutex::new(Vec::new()),
+            verdict: Mutex::new(None),
+        }
+    }
 }
 
 impl ServerCertVerifier for Recorder {

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use clap::{Parser, Subcommand};
 use ironprep_schema::ExitCode;
 
-use crate::{certs_cmd, lint, local};
+use crate::{certs_cmd, lint, local, probe};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 nothing failed, 1 something failed, 2 usage or input error,
@@ -32,12 +32,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check hosts: this machine by default.
-    Check(local::CheckArgs),
+    Check(Box<local::CheckArgs>),
     /// Generate and verify the bootstrap dex.tls and the DR key material.
     #[command(subcommand)]
     Certs(certs_cmd::CertsCommand),
     /// Lint SeedImage, MachineRegistration and the other cluster manifests.
     Lint(lint::LintArgs),
+    /// Probe the handoff endpoints (bootstrap, VIP, platform domain, registry) over verified TLS.
+    Probe(probe::ProbeArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -57,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => local::run(args, &mut stdout),
         Command::Certs(command) => certs_cmd::run(command, &mut stdout),
         Command::Lint(args) => lint::run(args, &mut stdout),
+        Command::Probe(args) => probe::run(args, &mut stdout),
     };
     let _ = stdout.flush();
     match result {

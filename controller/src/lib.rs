@@ -5,3 +5,4 @@ pub mod certs_cmd;
 pub mod cli;
 pub mod lint;
 pub mod local;
+pub mod probe;

@@ -20,19 +20,36 @@ fn agent() -> PathBuf {
 }
 
 fn ironprep(arguments: &[&str]) -> Output {
-    Command::new(IRONPREP).args(arguments).env("IRONPREP_AGENT", agent()).output().unwrap()
+    Command::new(IRONPREP)
+        .args(arguments)
+        .env("IRONPREP_AGENT", agent())
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn json_is_a_fleet_report_of_this_machine() {
-    let output = ironprep(&["check", "--format", "json", "--only", "net.hostname,cpu.isa-level"]);
+    let output = ironprep(&[
+        "check",
+        "--format",
+        "json",
+        "--only",
+        "net.hostname,cpu.isa-level",
+    ]);
     let report: FleetReport = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stdout)));
     assert_eq!(report.hosts.len(), 1);
     let host = &report.hosts[0];
-    assert_eq!((host.host.as_str(), host.outcome), ("localhost", HostOutcome::Reported));
+    assert_eq!(
+        (host.host.as_str(), host.outcome),
+        ("localhost", HostOutcome::Reported)
+    );
     let agent_report = host.report.as_ref().unwrap();
-    let ids: Vec<&str> = agent_report.checks.iter().map(|check| check.id.as_str()).collect();
+    let ids: Vec<&str> = agent_report
+        .checks
+        .iter()
+        .map(|check| check.id.as_str())
+        .collect();
     assert_eq!(ids, ["net.hostname", "cpu.isa-level"]);
     assert_eq!(output.status.code(), Some(report.exit_code().code().into()));
     assert_eq!(report.summary.hosts, 1);
@@ -42,8 +59,14 @@ fn json_is_a_fleet_report_of_this_machine() {
 fn the_table_shows_each_check_and_a_summary() {
     let output = ironprep(&["check", "--only", "cpu.isa-level", "--color", "never"]);
     let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("cpu.isa-level") && text.contains("x86-64-v"), "{text}");
-    assert!(text.lines().any(|line| line.starts_with("summary: ")), "{text}");
+    assert!(
+        text.contains("cpu.isa-level") && text.contains("x86-64-v"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|line| line.starts_with("summary: ")),
+        "{text}"
+    );
     assert!(!text.contains('\u{1b}'), "no colour with --color never");
 }
 
@@ -52,7 +75,10 @@ fn usage_errors_of_the_agent_are_usage_errors_naming_the_value() {
     let output = ironprep(&["check", "--only", "no.such-check"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("'no.such-check'") && stderr.contains("memory.swap"), "{stderr}");
+    assert!(
+        stderr.contains("'no.such-check'") && stderr.contains("memory.swap"),
+        "{stderr}"
+    );
     let output = ironprep(&["check", "--profile", "container"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("traditional, immutable"));
@@ -82,8 +108,18 @@ fn an_agent_that_prints_garbage_is_an_invalid_report() {
         .unwrap();
     let report: FleetReport = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report.hosts[0].outcome, HostOutcome::InvalidReport);
-    assert!(report.hosts[0].error.as_deref().unwrap().contains("did not print a report"));
+    assert!(
+        report.hosts[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("did not print a report")
+    );
     assert_eq!(output.status.code(), Some(3));
-    let statuses: Vec<Status> = report.fleet.iter().map(|check| check.result.status).collect();
+    let statuses: Vec<Status> = report
+        .fleet
+        .iter()
+        .map(|check| check.result.status)
+        .collect();
     assert!(statuses.is_empty());
 }

@@ -265,6 +265,44 @@ impl FleetReport {
     }
 }
 
+/// One timed step of an endpoint probe (`dns`, `tcp`, `tls`, `http`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeStep {
+    pub step: String,
+    pub ms: u64,
+    pub ok: bool,
+    /// What the step saw, or why it failed.
+    pub detail: String,
+}
+
+/// One endpoint of `ironprep probe`: the shared result shape, the URL and the steps taken
+/// (empty for a check that connects nowhere, such as `endpoint.dns`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeEndpoint {
+    #[serde(flatten)]
+    pub result: CheckResult,
+    /// The URL requested; absent for `endpoint.dns`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<ProbeStep>,
+}
+
+/// What `ironprep probe --format json` prints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeReport {
+    pub schema_version: u32,
+    pub duration_ms: u64,
+    pub endpoints: Vec<ProbeEndpoint>,
+}
+
+impl ProbeReport {
+    /// 1 when an endpoint failed; an endpoint that cannot be reached is a failure, not 3.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from_statuses(self.endpoints.iter().map(|endpoint| endpoint.result.status))
+    }
+}
+
 /// Declares a closed set of kebab-case values with `FromStr`, `Display` and a list of all of
 /// them, so command lines can name the valid values in their errors without a clap dependency.
 macro_rules! value_enum {
@@ -526,6 +564,41 @@ mod tests {
         assert_eq!(failed.summary.hosts_failed, 1);
         let text = serde_json::to_string(&HostOutcome::HostKeyMismatch).unwrap();
         assert_eq!(text, "\"host-key-mismatch\"");
+    }
+
+    #[test]
+    fn probe_endpoints_flatten_the_result_shape() {
+        let endpoint = ProbeEndpoint {
+            result: CheckResult {
+                id: "endpoint.vip".to_owned(),
+                title: "t".to_owned(),
+                status: Status::Fail,
+                observed: "o".to_owned(),
+                expected: "e".to_owned(),
+                hint: "h".to_owned(),
+                reason: None,
+            },
+            url: Some("https://10.0.0.5/kubernetes/global/version".to_owned()),
+            steps: vec![ProbeStep {
+                step: "tcp".to_owned(),
+                ms: 3,
+                ok: false,
+                detail: "refused".to_owned(),
+            }],
+        };
+        let json = serde_json::to_value(&endpoint).unwrap();
+        assert_eq!(json["id"], "endpoint.vip");
+        assert_eq!(json["status"], "fail");
+        assert_eq!(json["steps"][0]["ms"], 3);
+        let report = ProbeReport {
+            schema_version: SCHEMA_VERSION,
+            duration_ms: 5,
+            endpoints: vec![endpoint],
+        };
+        assert_eq!(report.exit_code(), ExitCode::Failed);
+        let back: ProbeReport =
+            serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
+        assert_eq!(back, report);
     }
 
     #[test]

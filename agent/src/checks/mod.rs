@@ -33,6 +33,9 @@ mod net_ports_free;
 mod net_resolv_nameserver;
 mod net_resolv_search;
 mod os_support;
+mod reach_bootstrap;
+mod reach_platform;
+mod reach_registry;
 mod security_apparmor;
 mod security_firewall;
 mod security_selinux;
@@ -84,6 +87,9 @@ pub static ALL: &[&dyn Check] = &[
     &disk_performance::DiskPerformance,
     &hw_smbios_identity::HwSmbiosIdentity,
     &hw_tpm::HwTpm,
+    &reach_platform::ReachPlatform,
+    &reach_registry::ReachRegistry,
+    &reach_bootstrap::ReachBootstrap,
 ];
 
 pub fn find(id: &str) -> Option<&'static dyn Check> {
@@ -137,6 +143,9 @@ mod tests {
         "disk.performance",
         "hw.smbios-identity",
         "hw.tpm",
+        "reach.platform",
+        "reach.registry",
+        "reach.bootstrap",
     ];
 
     #[test]
