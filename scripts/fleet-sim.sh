@@ -47,7 +47,7 @@ esac
 
 # A listener that accepts nothing: the kernel completes TCP handshakes, nobody ever speaks.
 listener() {
-  perl -MSocket -e '
+  exec perl -MSocket -e '
     socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
     setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
     bind($s, sockaddr_in($ARGV[0], INADDR_ANY)) or die "bind: $!";
@@ -86,7 +86,9 @@ done
 if [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then die "DIR is not empty: $dir"; fi
 mkdir -p "$dir"
 chmod 0755 "$dir"
-# Anything that fails from here on tears down what was already started.
+# Anything that fails from here on tears down what was already started. Background processes
+# get no stdin/stdout of ours (a caller reading our output to EOF would wait for them forever)
+# and not the lock's descriptor 9.
 trap 'status=$?; if [ $status -ne 0 ]; then down; fi' EXIT
 
 # One /16 per fleet, chosen under a lock so concurrent fleets never share a subnet or a bridge.
@@ -237,21 +239,16 @@ for spec in "$@"; do
     fi
   done
   if [ -n "$hang" ]; then
-    ip netns exec "$ns" perl -MSocket -e '
-      socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
-      setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
-      bind($s, sockaddr_in(22, INADDR_ANY)) or die "bind: $!";
-      listen($s, 1024) or die "listen: $!";
-      my @held; while (1) { accept(my $c, $s) and push @held, $c; }' &
+    ip netns exec "$ns" bash -c "$(declare -f listener); listener 22" </dev/null >/dev/null 2>&1 9>&- &
     echo $! >>"$dir/pids"
   elif [ -z "$down" ]; then
     ip netns exec "$ns" unshare --uts --mount --propagation private \
       sh -c "echo '$hostname' >/proc/sys/kernel/hostname && $mounts && exec $(command -v sshd) -D -e -f '$h/sshd_config'" \
-      2>>"$h/sshd.log" &
+      </dev/null >/dev/null 2>>"$h/sshd.log" 9>&- &
     echo $! >>"$dir/pids"
   fi
   for port in $ports; do
-    ip netns exec "$ns" bash -c "$(declare -f listener); listener $port" &
+    ip netns exec "$ns" bash -c "$(declare -f listener); listener $port" </dev/null >/dev/null 2>&1 9>&- &
     echo $! >>"$dir/pids"
   done
 

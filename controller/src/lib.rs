@@ -3,6 +3,7 @@
 
 pub mod certs_cmd;
 pub mod cli;
+pub mod fleet;
 pub mod lint;
 pub mod local;
 pub mod probe;

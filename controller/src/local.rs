@@ -1,6 +1,7 @@
 //! `ironprep check` on this machine: runs the agent binary here, reads its JSON report and
 //! renders it exactly as the agent would, so one host and a fleet share one code path (the
-//! agent's JSON contract) and one table.
+//! agent's JSON contract) and one table. With `--inventory` or `--hosts` the same options go
+//! to every host of a fleet over SSH (`crate::fleet`).
 
 use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
@@ -10,7 +11,11 @@ use std::process::Command;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use ironprep_report::{Palette, TableOptions, Width};
-use ironprep_schema::{AgentReport, ExitCode, FleetReport, HostEntry, HostOutcome};
+use ironprep_schema::{
+    AgentReport, Cni, ExitCode, FleetReport, HostEntry, HostOutcome, Profile, Role,
+};
+
+use crate::fleet;
 
 const AGENT_NAME: &str = "ironprep-agent";
 
@@ -20,11 +25,18 @@ Examples:
   ironprep check                                   this machine as a control-plane node
   ironprep check --role installer --role control-plane
   ironprep check --profile immutable --with hw.tpm
-  ironprep check --format json > report.json")]
+  ironprep check --format json > report.json
+  ironprep check -i inventory.ini --ssh-key ~/.ssh/id_ed25519   every host of an Ansible inventory
+  ironprep check --hosts root@10.0.0.5,10.0.0.6 --format junit --output preflight.xml")]
 pub struct CheckArgs {
-    /// Output for people (table) or for machines (json: the fleet report of the contract).
+    /// Output for people (table), for machines (json: the fleet report of the contract) or
+    /// for CI (junit: a suite per host, a case per check).
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// traditional (ACP on the installed OS) or immutable (re-imaged from the elemental ISO).
     #[arg(long, default_value = "traditional")]
@@ -73,17 +85,27 @@ pub struct CheckArgs {
     /// Colour: auto, always or never (NO_COLOR is honoured).
     #[arg(long, default_value = "auto")]
     pub color: String,
+
+    #[command(flatten)]
+    pub fleet: fleet::FleetArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Table,
     Json,
+    Junit,
 }
 
 impl CheckArgs {
     /// The agent's command line for these options (the agent validates the values).
     pub fn agent_arguments(&self) -> Vec<String> {
+        self.agent_arguments_with_roles(&self.roles)
+    }
+
+    /// The agent's command line with these roles instead of `--role` (a fleet host's roles
+    /// come from its inventory groups).
+    pub fn agent_arguments_with_roles(&self, roles: &[String]) -> Vec<String> {
         let mut arguments = vec![
             "--format".to_owned(),
             "json".to_owned(),
@@ -92,7 +114,7 @@ impl CheckArgs {
             "--cni".to_owned(),
             self.cni.clone(),
         ];
-        for role in &self.roles {
+        for role in roles {
             arguments.extend(["--role".to_owned(), role.clone()]);
         }
         for (flag, ids) in [
@@ -143,6 +165,9 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
              `cargo build --release`, or pass --agent FILE)",
         )?,
     };
+    if args.fleet.is_fleet() {
+        return run_fleet(args, &agent, palette, out);
+    }
     let output = Command::new(&agent)
         .args(args.agent_arguments())
         .output()
@@ -179,8 +204,22 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         },
     };
     let fleet = FleetReport::new(vec![entry], Vec::new());
+    if args.format == OutputFormat::Junit || args.output.is_some() {
+        let text = match args.format {
+            OutputFormat::Junit => fleet::render::junit(&fleet),
+            OutputFormat::Json => format!("{}\n", serde_json::to_string_pretty(&fleet)?),
+            OutputFormat::Table => match &fleet.hosts[0].report {
+                Some(report) => {
+                    ironprep_report::render_agent_report(report, &TableOptions::default())
+                }
+                None => fleet::render::table(&fleet, &TableOptions::default()),
+            },
+        };
+        write_output(args, &text, out)?;
+        return Ok(fleet.exit_code());
+    }
     match args.format {
-        OutputFormat::Json => {
+        OutputFormat::Json | OutputFormat::Junit => {
             serde_json::to_writer_pretty(&mut *out, &fleet)?;
             writeln!(out)?;
         }
@@ -210,6 +249,79 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(fleet.exit_code())
+}
+
+/// `--inventory` / `--hosts`: validates the check options here (a typo must not fail on 300
+/// hosts), then runs the fleet and renders its report.
+fn run_fleet(
+    args: &CheckArgs,
+    agent: &Path,
+    palette: Palette,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let valid = args
+        .profile
+        .parse::<Profile>()
+        .map(|_| ())
+        .and_then(|()| args.cni.parse::<Cni>().map(|_| ()))
+        .and_then(|()| {
+            args.roles
+                .iter()
+                .map(|role| role.parse::<Role>())
+                .collect::<Result<Vec<Role>, _>>()
+        });
+    let default_roles = match valid {
+        Ok(roles) => roles,
+        Err(error) => {
+            eprintln!("ironprep check: {error}");
+            return Ok(ExitCode::Usage);
+        }
+    };
+    let base = args.agent_arguments_with_roles(&[]);
+    let arguments = move |roles: &[Role]| {
+        let mut arguments = base.clone();
+        for role in roles {
+            arguments.extend(["--role".to_owned(), role.as_str().to_owned()]);
+        }
+        arguments
+    };
+    let (report, code) = match fleet::run(&args.fleet, agent, default_roles, Box::new(arguments)) {
+        Ok(result) => result,
+        Err(message) => {
+            eprintln!("ironprep: {message}");
+            return Ok(ExitCode::Usage);
+        }
+    };
+    let text = match args.format {
+        OutputFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Junit => fleet::render::junit(&report),
+        OutputFormat::Table => {
+            let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+            let options = TableOptions {
+                palette: if args.output.is_some() {
+                    Palette::Plain
+                } else {
+                    palette
+                },
+                width: if to_terminal {
+                    Width::Terminal
+                } else {
+                    Width::Unlimited
+                },
+            };
+            fleet::render::table(&report, &options)
+        }
+    };
+    write_output(args, &text, out)?;
+    Ok(code)
+}
+
+fn write_output(args: &CheckArgs, text: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write the report to {}", path.display())),
+        None => Ok(out.write_all(text.as_bytes())?),
+    }
 }
 
 /// `ironprep-agent` beside the running `ironprep` (how releases and `cargo build` lay them

@@ -1,0 +1,770 @@
+//! Inventories: the files people already have (Ansible INI and YAML, as Kubespray and most
+//! installers use), ironprep's own small YAML, and a plain list of hosts. All become one list
+//! of [`InventoryHost`]; errors name the file and, where the parser knows it, the line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use ironprep_schema::Role;
+use serde::Deserialize;
+
+/// One host to check, whatever the inventory format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventoryHost {
+    /// The name people use (inventory hostname); unique within an inventory.
+    pub name: String,
+    /// Where to connect: `ansible_host`, `address`, else the name.
+    pub address: String,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub key_file: Option<PathBuf>,
+    /// Empty when the inventory says nothing; the command line's roles apply then.
+    pub roles: Vec<Role>,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl InventoryHost {
+    pub fn named(name: &str) -> InventoryHost {
+        InventoryHost {
+            name: name.to_owned(),
+            address: name.to_owned(),
+            port: None,
+            user: None,
+            key_file: None,
+            roles: Vec::new(),
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Inventory {
+    pub hosts: Vec<InventoryHost>,
+    /// Things that were ignored (unknown group variables); shown, never fatal.
+    pub warnings: Vec<String>,
+}
+
+/// A malformed inventory: the file, the line when known, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventoryError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for InventoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for InventoryError {}
+
+/// Groups whose members get a role, as Kubespray, kubeadm-style and installer inventories
+/// name them.
+const ROLE_GROUPS: &[(&str, Role)] = &[
+    ("kube_control_plane", Role::ControlPlane),
+    ("kube-master", Role::ControlPlane),
+    ("kube_master", Role::ControlPlane),
+    ("control-plane", Role::ControlPlane),
+    ("control_plane", Role::ControlPlane),
+    ("masters", Role::ControlPlane),
+    ("kube_node", Role::Worker),
+    ("kube-node", Role::Worker),
+    ("worker", Role::Worker),
+    ("workers", Role::Worker),
+    ("nodes", Role::Worker),
+    ("installer", Role::Installer),
+    ("bootstrap", Role::Installer),
+];
+
+/// Variables ironprep reads; anything else in a group's vars is ignored with a warning.
+const KNOWN_VARS: &[&str] = &[
+    "ansible_host",
+    "ansible_ssh_host",
+    "ansible_port",
+    "ansible_ssh_port",
+    "ansible_user",
+    "ansible_ssh_user",
+    "ansible_ssh_private_key_file",
+    "ansible_private_key_file",
+];
+
+pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| InventoryError {
+        file: file.clone(),
+        line: None,
+        message: format!("cannot read the inventory: {error}"),
+    })?;
+    parse(&file, &text)
+}
+
+/// Parses by content: YAML when the first meaningful line looks like a YAML key or list,
+/// else Ansible INI (which also covers a plain list of hosts, one per line).
+pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('#') && !line.starts_with(';'));
+    let is_yaml = file.ends_with(".yaml")
+        || file.ends_with(".yml")
+        || first.is_some_and(|line| line == "---" || (line.ends_with(':') && !line.contains(' ')));
+    let mut inventory = if is_yaml {
+        parse_yaml(file, text)?
+    } else {
+        parse_ini(file, text)?
+    };
+    let mut seen = BTreeSet::new();
+    for host in &inventory.hosts {
+        if !seen.insert(host.name.as_str()) {
+            return Err(InventoryError {
+                file: file.to_owned(),
+                line: None,
+                message: format!("host '{}' is listed twice", host.name),
+            });
+        }
+    }
+    if inventory.hosts.is_empty() {
+        return Err(InventoryError {
+            file: file.to_owned(),
+            line: None,
+            message: "no hosts in the inventory".to_owned(),
+        });
+    }
+    inventory.warnings.sort();
+    inventory.warnings.dedup();
+    Ok(inventory)
+}
+
+/// `a,b:2222,root@c` from `--hosts`.
+pub fn from_list(hosts: &[String]) -> Result<Inventory, InventoryError> {
+    let mut inventory = Inventory::default();
+    for spec in hosts
+        .iter()
+        .map(|host| host.trim())
+        .filter(|host| !host.is_empty())
+    {
+        inventory
+            .hosts
+            .push(plain_host(spec).map_err(|message| InventoryError {
+                file: "--hosts".to_owned(),
+                line: None,
+                message,
+            })?);
+    }
+    if inventory.hosts.is_empty() {
+        return Err(InventoryError {
+            file: "--hosts".to_owned(),
+            line: None,
+            message: "no hosts given".to_owned(),
+        });
+    }
+    Ok(inventory)
+}
+
+/// `[user@]host[:port]`, with `[v6]:port` for IPv6.
+fn plain_host(spec: &str) -> Result<InventoryHost, String> {
+    let (user, rest) = match spec.rsplit_once('@') {
+        Some((user, rest)) => (Some(user.to_owned()), rest),
+        None => (None, spec),
+    };
+    let (address, port) = if let Some(inner) = rest.strip_prefix('[') {
+        let (address, after) = inner
+            .split_once(']')
+            .ok_or_else(|| format!("'{spec}': unclosed '['"))?;
+        let port = match after.strip_prefix(':') {
+            Some(port) => Some(parse_port(port).ok_or_else(|| format!("'{spec}': bad port"))?),
+            None => None,
+        };
+        (address.to_owned(), port)
+    } else if rest.matches(':').count() == 1 {
+        let (address, port) = rest.split_once(':').unwrap_or((rest, ""));
+        let port = parse_port(port).ok_or_else(|| format!("'{spec}': bad port '{port}'"))?;
+        (address.to_owned(), Some(port))
+    } else {
+        (rest.to_owned(), None)
+    };
+    if address.is_empty() {
+        return Err(format!("'{spec}': no host name"));
+    }
+    let mut host = InventoryHost::named(&address);
+    host.port = port;
+    host.user = user;
+    Ok(host)
+}
+
+fn parse_port(text: &str) -> Option<u16> {
+    text.trim().parse::<u16>().ok().filter(|port| *port != 0)
+}
+
+/// What an Ansible inventory says, before variables are resolved.
+#[derive(Default)]
+struct Groups {
+    /// Host names in order of first appearance, with their own variables.
+    hosts: Vec<(String, BTreeMap<String, String>)>,
+    /// Group → direct member hosts.
+    members: BTreeMap<String, BTreeSet<String>>,
+    /// Group → child groups.
+    children: BTreeMap<String, BTreeSet<String>>,
+    vars: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Groups {
+    fn add_host(&mut self, group: &str, name: &str, vars: BTreeMap<String, String>) {
+        match self.hosts.iter_mut().find(|(known, _)| known == name) {
+            Some((_, known_vars)) => known_vars.extend(vars),
+            None => self.hosts.push((name.to_owned(), vars)),
+        }
+        self.members
+            .entry(group.to_owned())
+            .or_default()
+            .insert(name.to_owned());
+    }
+
+    /// Every group a host belongs to, ancestors included, shallowest (`all`) first so that
+    /// deeper groups' variables override.
+    fn groups_of(&self, host: &str) -> Vec<(usize, String)> {
+        let mut found = BTreeSet::from(["all".to_owned()]);
+        let mut stack: Vec<String> = self
+            .members
+            .iter()
+            .filter(|(_, members)| members.contains(host))
+            .map(|(group, _)| group.clone())
+            .collect();
+        while let Some(group) = stack.pop() {
+            if !found.insert(group.clone()) {
+                continue;
+            }
+            for (parent, kids) in &self.children {
+                if kids.contains(&group) {
+                    stack.push(parent.clone());
+                }
+            }
+        }
+        let mut groups: Vec<(usize, String)> = found
+            .into_iter()
+            .map(|group| (self.depth(&group, 0), group))
+            .collect();
+        groups.sort();
+        groups
+    }
+
+    fn depth(&self, group: &str, level: usize) -> usize {
+        if group == "all" || level > 64 {
+            return level.min(64);
+        }
+        self.children
+            .iter()
+            .filter(|(_, kids)| kids.contains(group))
+            .map(|(parent, _)| self.depth(parent, level + 1))
+            .max()
+            .unwrap_or(level + 1)
+    }
+
+    fn resolve(self, file: &str) -> Result<Inventory, InventoryError> {
+        let mut inventory = Inventory::default();
+        for (group, vars) in &self.vars {
+            for name in vars
+                .keys()
+                .filter(|name| !KNOWN_VARS.contains(&name.as_str()))
+            {
+                inventory.warnings.push(format!(
+                    "{file}: ignoring variable '{name}' of group '{group}' (ironprep reads only \
+                     the connection variables)"
+                ));
+            }
+        }
+        for (name, own_vars) in &self.hosts {
+            let groups = self.groups_of(name);
+            let mut vars: BTreeMap<&str, &str> = BTreeMap::new();
+            for (_, group) in &groups {
+                if let Some(group_vars) = self.vars.get(group) {
+                    vars.extend(group_vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                }
+            }
+            vars.extend(own_vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let var = |names: &[&str]| names.iter().find_map(|name| vars.get(name).copied());
+            let mut host = InventoryHost::named(name);
+            if let Some(address) = var(&["ansible_host", "ansible_ssh_host"]) {
+                host.address = address.to_owned();
+            }
+            if let Some(port) = var(&["ansible_port", "ansible_ssh_port"]) {
+                host.port = Some(parse_port(port).ok_or_else(|| InventoryError {
+                    file: file.to_owned(),
+                    line: None,
+                    message: format!("host '{name}': ansible_port '{port}' is not a TCP port"),
+                })?);
+            }
+            host.user = var(&["ansible_user", "ansible_ssh_user"]).map(str::to_owned);
+            host.key_file = var(&["ansible_ssh_private_key_file", "ansible_private_key_file"])
+                .map(PathBuf::from);
+            for (_, group) in &groups {
+                for (role_group, role) in ROLE_GROUPS {
+                    if group == role_group && !host.roles.contains(role) {
+                        host.roles.push(*role);
+                    }
+                }
+            }
+            host.roles.sort();
+            inventory.hosts.push(host);
+        }
+        Ok(inventory)
+    }
+}
+
+/// Ansible's INI format: `[group]`, `[group:vars]`, `[group:children]`, host lines with
+/// `key=value` variables, `host:port`, and numeric ranges such as `node[01:20]`.
+fn parse_ini(file: &str, text: &str) -> Result<Inventory, InventoryError> {
+    enum Section {
+        Hosts(String),
+        Vars(String),
+        Children(String),
+    }
+    let error = |line: usize, message: String| InventoryError {
+        file: file.to_owned(),
+        line: Some(line),
+        message,
+    };
+    let mut groups = Groups::default();
+    let mut section = Section::Hosts("ungrouped".to_owned());
+    for (index, raw) in text.lines().enumerate() {
+        let number = index + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        // `[group]` is a section; `[fd00::3]:22` is a host.
+        let is_host_address = line.starts_with('[') && line.contains("]:");
+        if let Some(header) = line.strip_prefix('[').filter(|_| !is_host_address) {
+            let header = header
+                .strip_suffix(']')
+                .ok_or_else(|| error(number, format!("unclosed section header '{line}'")))?;
+            section = match header.split_once(':') {
+                None => Section::Hosts(header.to_owned()),
+                Some((group, "vars")) => Section::Vars(group.to_owned()),
+                Some((group, "children")) => Section::Children(group.to_owned()),
+                Some((_, other)) => {
+                    return Err(error(
+                        number,
+                        format!("unknown section kind ':{other}' (valid: :vars, :children)"),
+                    ));
+                }
+            };
+            if let Section::Hosts(group) = &section {
+                groups.members.entry(group.clone()).or_default();
+            }
+            continue;
+        }
+        match &section {
+            Section::Vars(group) => {
+                let (key, value) = line
+                    .split_once('=')
+                    .ok_or_else(|| error(number, format!("expected key=value, found '{line}'")))?;
+                groups
+                    .vars
+                    .entry(group.clone())
+                    .or_default()
+                    .insert(key.trim().to_owned(), unquote(value.trim()));
+            }
+            Section::Children(group) => {
+                if line.split_whitespace().count() != 1 {
+                    return Err(error(
+                        number,
+                        format!("expected a group name, found '{line}'"),
+                    ));
+                }
+                groups
+                    .children
+                    .entry(group.clone())
+                    .or_default()
+                    .insert(line.to_owned());
+            }
+            Section::Hosts(group) => {
+                let words = split_words(line).map_err(|message| error(number, message))?;
+                let mut words = words.into_iter();
+                let pattern = words.next().unwrap_or_default();
+                let mut vars = BTreeMap::new();
+                for word in words {
+                    let (key, value) = word.split_once('=').ok_or_else(|| {
+                        error(
+                            number,
+                            format!("expected key=value after the host, found '{word}'"),
+                        )
+                    })?;
+                    vars.insert(key.to_owned(), unquote(value));
+                }
+                for spec in expand_range(&pattern).map_err(|message| error(number, message))? {
+                    let host = plain_host(&spec).map_err(|message| error(number, message))?;
+                    let mut host_vars = vars.clone();
+                    if let Some(port) = host.port {
+                        host_vars
+                            .entry("ansible_port".to_owned())
+                            .or_insert(port.to_string());
+                    }
+                    if let Some(user) = host.user {
+                        host_vars.entry("ansible_user".to_owned()).or_insert(user);
+                    }
+                    groups.add_host(group, &host.name, host_vars);
+                }
+            }
+        }
+    }
+    groups.resolve(file)
+}
+
+/// Splits on whitespace, keeping quoted values (`a="b c"`) together.
+fn split_words(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote = None;
+    for character in line.chars() {
+        match (quote, character) {
+            (None, '#') if word.is_empty() => break,
+            (None, c) if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            (None, '"' | '\'') => {
+                quote = Some(character);
+                word.push(character);
+            }
+            (Some(open), c) if c == open => {
+                quote = None;
+                word.push(character);
+            }
+            _ => word.push(character),
+        }
+    }
+    if quote.is_some() {
+        return Err(format!("unclosed quote in '{line}'"));
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+fn unquote(value: &str) -> String {
+    let value = value.trim();
+    for quote in ['"', '\''] {
+        if let Some(inner) = value
+            .strip_prefix(quote)
+            .and_then(|v| v.strip_suffix(quote))
+        {
+            return inner.to_owned();
+        }
+    }
+    value.to_owned()
+}
+
+/// `node[01:03]` → node01, node02, node03 (Ansible keeps the leading zeros).
+fn expand_range(pattern: &str) -> Result<Vec<String>, String> {
+    let Some(open) = pattern.find('[') else {
+        return Ok(vec![pattern.to_owned()]);
+    };
+    // `[::1]:22` style addresses are not ranges.
+    let Some(close) = pattern[open..].find(']').map(|at| at + open) else {
+        return Err(format!("unclosed '[' in '{pattern}'"));
+    };
+    let inner = &pattern[open + 1..close];
+    let Some((from, to)) = inner.split_once(':') else {
+        return Ok(vec![pattern.to_owned()]);
+    };
+    let (Ok(start), Ok(end)) = (from.parse::<u32>(), to.parse::<u32>()) else {
+        return Ok(vec![pattern.to_owned()]);
+    };
+    if end < start || end - start > 10_000 {
+        return Err(format!("bad range [{inner}] in '{pattern}'"));
+    }
+    let width = if from.starts_with('0') { from.len() } else { 0 };
+    let (prefix, suffix) = (&pattern[..open], &pattern[close + 1..]);
+    let mut hosts = Vec::new();
+    for number in start..=end {
+        for rest in expand_range(suffix)? {
+            hosts.push(format!("{prefix}{number:0width$}{rest}"));
+        }
+    }
+    Ok(hosts)
+}
+
+/// A YAML scalar variable as text, for both inventory styles.
+fn scalar(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnsibleGroup {
+    #[serde(default)]
+    hosts: Option<BTreeMap<String, Option<BTreeMap<String, serde_json::Value>>>>,
+    #[serde(default)]
+    children: Option<BTreeMap<String, Option<AnsibleGroup>>>,
+    #[serde(default)]
+    vars: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OwnInventory {
+    #[serde(default)]
+    defaults: OwnDefaults,
+    hosts: Vec<OwnHost>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OwnDefaults {
+    port: Option<u16>,
+    user: Option<String>,
+    key: Option<PathBuf>,
+    #[serde(default)]
+    roles: Vec<Role>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OwnHost {
+    name: String,
+    address: Option<String>,
+    port: Option<u16>,
+    user: Option<String>,
+    key: Option<PathBuf>,
+    #[serde(default)]
+    roles: Vec<Role>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+}
+
+fn parse_yaml(file: &str, text: &str) -> Result<Inventory, InventoryError> {
+    let yaml_error = |error: serde_saphyr::Error| {
+        let message = error.to_string();
+        InventoryError {
+            file: file.to_owned(),
+            line: line_of(&message),
+            message: first_line(&message),
+        }
+    };
+    let value: serde_json::Value = serde_saphyr::from_str(text).map_err(yaml_error)?;
+    let own = value
+        .get("hosts")
+        .is_some_and(|hosts| hosts.is_array() || hosts.is_null());
+    if own {
+        let own: OwnInventory = serde_saphyr::from_str(text).map_err(yaml_error)?;
+        let mut inventory = Inventory::default();
+        for host in own.hosts {
+            let mut entry = InventoryHost::named(&host.name);
+            if let Some(address) = host.address {
+                entry.address = address;
+            }
+            entry.port = host.port.or(own.defaults.port);
+            entry.user = host.user.or_else(|| own.defaults.user.clone());
+            entry.key_file = host.key.or_else(|| own.defaults.key.clone());
+            entry.roles = if host.roles.is_empty() {
+                own.defaults.roles.clone()
+            } else {
+                host.roles
+            };
+            entry.roles.sort();
+            entry.roles.dedup();
+            entry.labels = host.labels;
+            inventory.hosts.push(entry);
+        }
+        return Ok(inventory);
+    }
+    let top: BTreeMap<String, Option<AnsibleGroup>> =
+        serde_saphyr::from_str(text).map_err(yaml_error)?;
+    let mut groups = Groups::default();
+    fn walk(groups: &mut Groups, name: &str, group: AnsibleGroup) {
+        groups.members.entry(name.to_owned()).or_default();
+        for (host, vars) in group.hosts.unwrap_or_default() {
+            let vars = vars
+                .unwrap_or_default()
+                .iter()
+                .map(|(key, value)| (key.clone(), scalar(value)))
+                .collect();
+            groups.add_host(name, &host, vars);
+        }
+        if let Some(vars) = group.vars {
+            groups
+                .vars
+                .entry(name.to_owned())
+                .or_default()
+                .extend(vars.iter().map(|(key, value)| (key.clone(), scalar(value))));
+        }
+        for (child, body) in group.children.unwrap_or_default() {
+            groups
+                .children
+                .entry(name.to_owned())
+                .or_default()
+                .insert(child.clone());
+            if let Some(body) = body {
+                walk(groups, &child, body);
+            }
+        }
+    }
+    for (name, group) in top {
+        if let Some(group) = group {
+            walk(&mut groups, &name, group);
+        }
+    }
+    groups.resolve(file)
+}
+
+/// serde-saphyr errors read "… at line 5 column 11 …".
+fn line_of(message: &str) -> Option<usize> {
+    let after = message.split("line ").nth(1)?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansible_ini_with_children_vars_and_ranges() {
+        let text = "\
+# kubespray style
+[all]
+node1 ansible_host=10.0.0.1 ip=10.0.0.1
+node2 ansible_host=10.0.0.2 ansible_port=2222
+node[3:4] ansible_user=admin
+
+[kube_control_plane]
+node1
+
+[kube_node]
+node2
+node3
+node4
+
+[etcd:children]
+kube_control_plane
+
+[k8s_cluster:children]
+kube_control_plane
+kube_node
+
+[k8s_cluster:vars]
+ansible_user=ops
+ansible_ssh_private_key_file=\"/keys/id rsa\"
+kube_network_plugin=calico
+";
+        let inventory = parse("hosts.ini", text).unwrap();
+        let names: Vec<&str> = inventory.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["node1", "node2", "node3", "node4"]);
+        let node1 = &inventory.hosts[0];
+        assert_eq!(node1.address, "10.0.0.1");
+        assert_eq!(node1.roles, [Role::ControlPlane]);
+        assert_eq!(node1.user.as_deref(), Some("ops"));
+        assert_eq!(node1.key_file.as_deref(), Some(Path::new("/keys/id rsa")));
+        assert_eq!(inventory.hosts[1].port, Some(2222));
+        assert_eq!(inventory.hosts[1].roles, [Role::Worker]);
+        // Host variables beat group variables.
+        assert_eq!(inventory.hosts[2].user.as_deref(), Some("admin"));
+        assert_eq!(inventory.hosts[3].address, "node4");
+        assert_eq!(inventory.warnings.len(), 1, "{:?}", inventory.warnings);
+        assert!(inventory.warnings[0].contains("kube_network_plugin"));
+    }
+
+    #[test]
+    fn ansible_yaml_with_children() {
+        let text = "\
+all:
+  hosts:
+    cp1:
+      ansible_host: 10.1.0.1
+      ansible_port: 22
+    w1:
+      ansible_host: 10.1.0.2
+    boot:
+  children:
+    masters:
+      hosts:
+        cp1:
+    nodes:
+      hosts:
+        w1: {}
+    installer:
+      hosts:
+        boot:
+  vars:
+    ansible_user: root
+";
+        let inventory = parse("inv.yaml", text).unwrap();
+        let by_name = |name: &str| inventory.hosts.iter().find(|h| h.name == name).unwrap();
+        assert_eq!(by_name("cp1").roles, [Role::ControlPlane]);
+        assert_eq!(by_name("cp1").port, Some(22));
+        assert_eq!(by_name("w1").roles, [Role::Worker]);
+        assert_eq!(by_name("boot").roles, [Role::Installer]);
+        assert_eq!(by_name("boot").user.as_deref(), Some("root"));
+    }
+
+    #[test]
+    fn own_yaml() {
+        let text = "\
+defaults:
+  user: root
+hosts:
+  - name: cp-1
+    address: 10.0.0.1
+    roles: [control-plane, installer]
+    labels: {rack: a1}
+  - name: w-1
+    port: 2200
+";
+        let inventory = parse("fleet.yaml", text).unwrap();
+        assert_eq!(
+            inventory.hosts[0].roles,
+            [Role::ControlPlane, Role::Installer]
+        );
+        assert_eq!(inventory.hosts[0].labels["rack"], "a1");
+        assert_eq!(inventory.hosts[1].address, "w-1");
+        assert_eq!(inventory.hosts[1].port, Some(2200));
+        assert_eq!(inventory.hosts[1].user.as_deref(), Some("root"));
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let error = parse("bad.ini", "[all]\nnode1\n[kube_node\nnode1\n").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "bad.ini:3: unclosed section header '[kube_node'"
+        );
+        let error = parse("bad.ini", "[all]\nnode1 ansible_port\n").unwrap_err();
+        assert_eq!(error.line, Some(2));
+        let error = parse("bad.ini", "[all]\nnode1 ansible_port=ssh\n").unwrap_err();
+        assert!(error.to_string().contains("not a TCP port"), "{error}");
+        let error = parse("f.yaml", "hosts:\n  - name: a\n    prot: 22\n").unwrap_err();
+        assert_eq!(error.line, Some(3), "{error}");
+        assert!(error.message.contains("prot"), "{error}");
+        let error = parse("f.yaml", "hosts:\n  - name: a\n    roles: [master]\n").unwrap_err();
+        assert_eq!(error.line, Some(3), "{error}");
+        let error = parse("f.yaml", "hosts:\n  - name: a\n  - name: a\n").unwrap_err();
+        assert!(error.message.contains("twice"), "{error}");
+    }
+
+    #[test]
+    fn plain_lists() {
+        let inventory = parse("hosts.txt", "10.0.0.1\nroot@10.0.0.2:2222\n[fd00::3]:22\n").unwrap();
+        assert_eq!(inventory.hosts[1].user.as_deref(), Some("root"));
+        assert_eq!(inventory.hosts[1].port, Some(2222));
+        assert_eq!(inventory.hosts[2].address, "fd00::3");
+        let list = from_list(&["a".into(), "b:2200".into()]).unwrap();
+        assert_eq!(list.hosts[1].port, Some(2200));
+        assert!(from_list(&["a:x".into()]).is_err());
+    }
+}

@@ -1,0 +1,378 @@
+//! What runs on a host: one POSIX shell script on one exec channel that checks privileges,
+//! makes a private directory on a filesystem that allows exec, receives the gzip-compressed
+//! agent on stdin, verifies its SHA-256, runs it (as root, or with `sudo -n`) and removes the
+//! directory whatever happens. Then the classification of what came back into an outcome.
+
+use std::io::Write as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use ironprep_schema::{AgentReport, HostOutcome};
+use sha2::{Digest, Sha256};
+
+use super::ssh::{CommandOutput, Exit};
+
+/// The agent as it travels: compressed once, checked on every host.
+pub struct AgentUpload {
+    pub gzip: Vec<u8>,
+    /// Hex SHA-256 of the uncompressed binary.
+    pub sha256: String,
+    pub size: usize,
+}
+
+impl AgentUpload {
+    pub fn new(binary: &[u8]) -> AgentUpload {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        // Writing into a Vec cannot fail.
+        let _ = encoder.write_all(binary);
+        let gzip = encoder.finish().unwrap_or_default();
+        let sha256 = Sha256::digest(binary)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        AgentUpload {
+            gzip,
+            sha256,
+            size: binary.len(),
+        }
+    }
+}
+
+/// Exit codes the script uses for its own failures (above what sudo and the agent use).
+const SUDO_PASSWORD: u32 = 200;
+const SUDO_TTY: u32 = 201;
+const SUDO_OTHER: u32 = 202;
+const NO_EXEC_DIR: u32 = 203;
+const UPLOAD_FAILED: u32 = 204;
+const CHECKSUM: u32 = 205;
+/// coreutils `timeout` when the agent ran out of time on the host.
+const HOST_TIMEOUT: u32 = 124;
+
+/// The marker the script prints on stderr with its directory, so a controller that gives up
+/// (timeout, Ctrl-C) can still remove it over a new channel.
+pub const DIR_MARKER: &str = "ironprep-dir: ";
+
+/// The command line for one host: `sh -c '<script>'` so the login shell does not matter.
+pub fn command(upload: &AgentUpload, agent_arguments: &[String], limit: Duration) -> String {
+    format!(
+        "/bin/sh -c {}",
+        quote(&script(upload, agent_arguments, limit))
+    )
+}
+
+fn script(upload: &AgentUpload, agent_arguments: &[String], limit: Duration) -> String {
+    let arguments: Vec<String> = agent_arguments.iter().map(|arg| quote(arg)).collect();
+    format!(
+        r#"set -u
+if [ "$(id -u)" != 0 ]; then
+  if ! err=$(sudo -n true 2>&1 </dev/null); then
+    case $err in
+      *"password is required"*) echo "$err" >&2; exit {SUDO_PASSWORD} ;;
+      *tty*) echo "$err" >&2; exit {SUDO_TTY} ;;
+      *) echo "$err" >&2; exit {SUDO_OTHER} ;;
+    esac
+  fi
+  run="sudo -n"
+else
+  run=""
+fi
+umask 077
+d=""
+for base in /var/tmp /tmp /dev/shm "${{HOME:-}}"; do
+  [ -n "$base" ] && [ -d "$base" ] && [ -w "$base" ] || continue
+  d=$(mktemp -d "$base/.ironprep.XXXXXXXX" 2>/dev/null) || {{ d=""; continue; }}
+  printf '#!/bin/sh\nexit 0\n' >"$d/probe" && chmod 700 "$d/probe" && "$d/probe" 2>/dev/null && rm -f "$d/probe" && break
+  rm -rf "$d"
+  d=""
+done
+if [ -z "$d" ]; then
+  echo "no writable directory allows exec (/var/tmp, /tmp, /dev/shm and \$HOME are noexec or read-only)" >&2
+  exit {NO_EXEC_DIR}
+fi
+trap 'rm -rf "$d"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+echo "{DIR_MARKER}$d" >&2
+gzip -dc >"$d/agent" || {{ echo "cannot receive the agent into $d (gzip -dc failed)" >&2; exit {UPLOAD_FAILED}; }}
+sum=$(sha256sum "$d/agent" 2>/dev/null || openssl dgst -sha256 -r "$d/agent" 2>/dev/null)
+sum=${{sum%% *}}
+if [ "$sum" != "{sha}" ]; then
+  echo "the agent arrived corrupted: sha256 ${{sum:-unknown}}, expected {sha}" >&2
+  exit {CHECKSUM}
+fi
+chmod 700 "$d/agent"
+limit=""
+command -v timeout >/dev/null 2>&1 && limit="timeout -k 5 {seconds}"
+$run $limit "$d/agent" {arguments}
+"#,
+        sha = upload.sha256,
+        seconds = limit.as_secs().max(1),
+        arguments = arguments.join(" "),
+    )
+}
+
+/// Removes a directory the script announced, when the controller gave up on the host.
+pub fn cleanup_command(directory: &str) -> Option<String> {
+    let name = directory.rsplit('/').next()?;
+    // Only what the script itself creates: never a path a host could trick us into.
+    let valid = name.starts_with(".ironprep.")
+        && name.len() == ".ironprep.".len() + 8
+        && directory.starts_with('/')
+        && !directory.contains("..")
+        && directory
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
+    valid.then(|| {
+        format!(
+            "/bin/sh -c {}",
+            quote(&format!(
+                "if [ \"$(id -u)\" = 0 ]; then rm -rf {d}; else rm -rf {d} 2>/dev/null || sudo -n rm -rf {d}; fi",
+                d = quote(directory)
+            ))
+        )
+    })
+}
+
+/// The directory announced on stderr so far, if any.
+pub fn announced_directory(stderr: &[u8]) -> Option<String> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .find_map(|line| line.strip_prefix(DIR_MARKER).map(str::to_owned))
+}
+
+/// A host's result after the agent ran.
+#[derive(Debug)]
+pub struct Classified {
+    pub outcome: HostOutcome,
+    pub error: Option<String>,
+    pub report: Option<AgentReport>,
+}
+
+pub fn classify(output: &CommandOutput, user: &str) -> Classified {
+    let stderr = clean_stderr(&output.stderr);
+    let failed = |error: String| Classified {
+        outcome: HostOutcome::AgentFailed,
+        error: Some(error),
+        report: None,
+    };
+    let status = match &output.exit {
+        Exit::Lost => {
+            return Classified {
+                outcome: HostOutcome::Unreachable,
+                error: Some(with_detail(
+                    "the connection closed before the agent finished".to_owned(),
+                    &stderr,
+                )),
+                report: None,
+            };
+        }
+        Exit::Signal(signal) => {
+            return failed(with_detail(
+                format!("the agent was killed by signal {signal}"),
+                &stderr,
+            ));
+        }
+        Exit::Status(status) => *status,
+    };
+    match status {
+        SUDO_PASSWORD => {
+            return failed(format!(
+                "sudo -n: a password is required for {user}; allow passwordless sudo \
+                 (NOPASSWD) for {user}, or log in as root"
+            ));
+        }
+        SUDO_TTY => {
+            return failed(format!(
+                "sudo requires a terminal for {user} (Defaults requiretty): {stderr}"
+            ));
+        }
+        SUDO_OTHER => return failed(format!("sudo -n failed for {user}: {stderr}")),
+        NO_EXEC_DIR | UPLOAD_FAILED | CHECKSUM => return failed(stderr),
+        HOST_TIMEOUT => {
+            return Classified {
+                outcome: HostOutcome::Timeout,
+                error: Some("the agent ran out of time on the host".to_owned()),
+                report: None,
+            };
+        }
+        _ => {}
+    }
+    match serde_json::from_slice::<AgentReport>(&output.stdout) {
+        Ok(report) if matches!(status, 0 | 1 | 3) => Classified {
+            outcome: HostOutcome::Reported,
+            error: None,
+            report: Some(report),
+        },
+        Ok(_) => failed(with_detail(
+            format!("the agent exited with status {status}"),
+            &stderr,
+        )),
+        Err(error) => {
+            if matches!(status, 0 | 1 | 3) {
+                Classified {
+                    outcome: HostOutcome::InvalidReport,
+                    error: Some(format!(
+                        "the output is not an agent report ({error}); it begins: {}",
+                        excerpt(&output.stdout)
+                    )),
+                    report: None,
+                }
+            } else {
+                failed(with_detail(
+                    format!("the agent exited with status {status}"),
+                    &stderr,
+                ))
+            }
+        }
+    }
+}
+
+/// The agent's clock against ours: the agent read its clock after the upload ended
+/// (`stdin_done`) and before the report arrived (`received`), so the offset is the report's
+/// clock minus the middle of that window, give or take half the window.
+pub fn clock_offset(
+    report: &AgentReport,
+    stdin_done: SystemTime,
+    received: SystemTime,
+) -> Option<(i64, u64)> {
+    let clock = report.host.clock_unix_ms? as i64;
+    let start = stdin_done.duration_since(UNIX_EPOCH).ok()?.as_millis() as i64;
+    let end = received.duration_since(UNIX_EPOCH).ok()?.as_millis() as i64;
+    let middle = start + (end - start) / 2;
+    Some((clock - middle, ((end - start).max(0) / 2) as u64))
+}
+
+fn clean_stderr(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|line| !line.starts_with(DIR_MARKER) && !line.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+        .chars()
+        .take(500)
+        .collect()
+}
+
+fn with_detail(message: String, stderr: &str) -> String {
+    if stderr.is_empty() {
+        message
+    } else {
+        format!("{message}: {stderr}")
+    }
+}
+
+fn excerpt(bytes: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(bytes)
+        .chars()
+        .take(80)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.trim().is_empty() {
+        "(nothing)".to_owned()
+    } else {
+        format!("'{}'", text.trim())
+    }
+}
+
+/// POSIX single quoting.
+pub fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(stdout: &str, stderr: &str, exit: Exit) -> CommandOutput {
+        CommandOutput {
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: stderr.as_bytes().to_vec(),
+            exit,
+            stdin_done: None,
+        }
+    }
+
+    #[test]
+    fn classifies_each_failure() {
+        let sudo = classify(
+            &output(
+                "",
+                "sudo: a password is required\n",
+                Exit::Status(SUDO_PASSWORD),
+            ),
+            "ops",
+        );
+        assert_eq!(sudo.outcome, HostOutcome::AgentFailed);
+        assert!(
+            sudo.error
+                .unwrap()
+                .contains("a password is required for ops")
+        );
+        let garbage = classify(&output("hello {", "", Exit::Status(0)), "root");
+        assert_eq!(garbage.outcome, HostOutcome::InvalidReport);
+        assert!(garbage.error.unwrap().contains("'hello {'"));
+        let lost = classify(&output("", "", Exit::Lost), "root");
+        assert_eq!(lost.outcome, HostOutcome::Unreachable);
+        let usage = classify(
+            &output(
+                "",
+                "ironprep-dir: /tmp/x\nerror: bad flag\n",
+                Exit::Status(2),
+            ),
+            "root",
+        );
+        assert_eq!(usage.outcome, HostOutcome::AgentFailed);
+        assert_eq!(
+            usage.error.as_deref(),
+            Some("the agent exited with status 2: error: bad flag")
+        );
+        let noexec = classify(
+            &output("", "no writable directory", Exit::Status(NO_EXEC_DIR)),
+            "r",
+        );
+        assert_eq!(noexec.error.as_deref(), Some("no writable directory"));
+    }
+
+    #[test]
+    fn quoting_and_cleanup_are_safe() {
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert!(cleanup_command("/var/tmp/.ironprep.AbC123xy").is_some());
+        assert!(cleanup_command("/").is_none());
+        assert!(cleanup_command("/home/u/.ironprep.AbC123xy/../..").is_none());
+        assert!(cleanup_command("/tmp/.ironprep.Ab;rm -rf x").is_none());
+        assert_eq!(
+            announced_directory(b"x\nironprep-dir: /tmp/.ironprep.12345678\n").as_deref(),
+            Some("/tmp/.ironprep.12345678")
+        );
+    }
+
+    #[test]
+    fn upload_hash_is_of_the_binary() {
+        let upload = AgentUpload::new(b"abc");
+        assert_eq!(
+            upload.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let mut decoder = flate2::read::GzDecoder::new(upload.gzip.as_slice());
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut decoder, &mut back).unwrap();
+        assert_eq!(back, b"abc");
+    }
+
+    #[test]
+    fn the_script_is_valid_sh() {
+        let upload = AgentUpload::new(b"abc");
+        let script = script(
+            &upload,
+            &["--role".into(), "it's".into()],
+            Duration::from_secs(9),
+        );
+        let status = std::process::Command::new("sh")
+            .args(["-n", "-c", &script])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}

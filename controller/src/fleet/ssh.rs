@@ -1,0 +1,443 @@
+//! SSH sessions with russh: connect (directly or through one jump host), verify the host key
+//! against known_hosts before anything runs, authenticate with keys (RSA with the rsa-sha2
+//! fallback chain old servers need) or ssh-agent, and run one command with stdin.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::ValueEnum;
+use russh::client::{self, AuthResult, Handle};
+use russh::keys::agent::AgentIdentity;
+use russh::keys::agent::client::AgentClient;
+use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::{ChannelMsg, Preferred};
+use tokio::io::AsyncWriteExt as _;
+
+use super::known_hosts::{KnownHosts, Verdict, host_name};
+
+/// What to do with a host whose key is not in known_hosts. There is deliberately no "off".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum HostKeyPolicy {
+    /// Unknown and changed keys stop the host.
+    #[default]
+    Strict,
+    /// Unknown keys are trusted and appended to known_hosts; changed keys still stop the host.
+    AcceptNew,
+}
+
+/// A private key, decrypted once and shared by every connection.
+#[derive(Clone)]
+pub struct Identity {
+    pub path: PathBuf,
+    pub key: Arc<PrivateKey>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key material.
+        write!(f, "Identity({})", self.path.display())
+    }
+}
+
+/// How to reach and log in to hosts; shared by every host of a run.
+pub struct SshContext {
+    pub known_hosts: Arc<KnownHosts>,
+    pub policy: HostKeyPolicy,
+    /// `--ssh-key` files (or the default ones), tried in order.
+    pub identities: Vec<Identity>,
+    /// Keys named by the inventory for some hosts, loaded once.
+    pub host_identities: HashMap<PathBuf, Identity>,
+    /// Ask ssh-agent (`SSH_AUTH_SOCK`) as well.
+    pub use_agent: bool,
+    /// An open session to the bastion; targets are reached through direct-tcpip channels.
+    pub jump: Option<Arc<Handle<Client>>>,
+}
+
+/// A host to log in to.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+    pub user: String,
+    pub key_file: Option<PathBuf>,
+}
+
+impl Target {
+    pub fn display_address(&self) -> String {
+        if self.address.contains(':') {
+            format!("[{}]:{}", self.address, self.port)
+        } else {
+            format!("{}:{}", self.address, self.port)
+        }
+    }
+
+    /// The names known_hosts may list this host under: its address, and its inventory name
+    /// as an alias (as `HostKeyAlias` would).
+    fn known_names(&self) -> Vec<String> {
+        let mut names = vec![host_name(&self.address, self.port)];
+        let alias = host_name(&self.name, self.port);
+        if !names.contains(&alias) {
+            names.push(alias);
+        }
+        names
+    }
+}
+
+/// Why a session could not be set up; each maps to one host outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectError {
+    Unreachable(String),
+    HostKey(String),
+    Auth(String),
+}
+
+/// The russh handler: it verifies the host key and records why it refused one.
+pub struct Client {
+    known_hosts: Arc<KnownHosts>,
+    names: Vec<String>,
+    policy: HostKeyPolicy,
+    refusal: Arc<Mutex<Option<String>>>,
+}
+
+impl client::Handler for Client {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        server_key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        let key = server_key.public_key();
+        let fingerprint = key.fingerprint(HashAlg::Sha256);
+        let refuse = |message: String| {
+            if let Ok(mut slot) = self.refusal.lock() {
+                *slot = Some(message);
+            }
+            Ok(false)
+        };
+        match self.known_hosts.verify(&self.names, &key) {
+            Verdict::Known => Ok(true),
+            Verdict::Unknown if self.policy == HostKeyPolicy::AcceptNew => {
+                match self.known_hosts.learn(&self.names[0], &key) {
+                    Ok(()) => Ok(true),
+                    Err(error) => refuse(format!("cannot record the new host key: {error}")),
+                }
+            }
+            Verdict::Unknown => refuse(format!(
+                "the host key ({} {fingerprint}) is not in known_hosts; add it (ssh-keyscan) or \
+                 use --host-key-policy accept-new",
+                key.algorithm()
+            )),
+            Verdict::Changed { file, line } => refuse(format!(
+                "the host key changed: the server offers {} {fingerprint}, {}:{line} lists \
+                 another key; nothing was run (a reinstalled host, or a man in the middle)",
+                key.algorithm(),
+                file.display()
+            )),
+            Verdict::Revoked { file, line } => refuse(format!(
+                "the host key {fingerprint} is marked @revoked ({}:{line}); nothing was run",
+                file.display()
+            )),
+        }
+    }
+}
+
+fn client_config(names_algorithms: Option<Vec<russh::keys::Algorithm>>) -> client::Config {
+    let mut preferred = Preferred::default();
+    if let Some(algorithms) = names_algorithms {
+        preferred.key = Cow::Owned(algorithms);
+    }
+    client::Config {
+        preferred,
+        nodelay: true,
+        keepalive_interval: Some(Duration::from_secs(15)),
+        keepalive_max: 3,
+        // The per-host --timeout bounds everything; no separate inactivity timer, which
+        // would end channels silently (see notes §1.2).
+        inactivity_timeout: None,
+        ..client::Config::default()
+    }
+}
+
+/// Connects, verifies the host key and logs in. The caller bounds the time.
+pub async fn connect(
+    context: &SshContext,
+    target: &Target,
+) -> Result<Handle<Client>, ConnectError> {
+    let names = target.known_names();
+    let config = Arc::new(client_config(context.known_hosts.algorithms(&names)));
+    let refusal = Arc::new(Mutex::new(None));
+    let handler = Client {
+        known_hosts: context.known_hosts.clone(),
+        names,
+        policy: context.policy,
+        refusal: refusal.clone(),
+    };
+    let handshake = match &context.jump {
+        None => {
+            let stream = tokio::net::TcpStream::connect((target.address.as_str(), target.port))
+                .await
+                .map_err(|error| ConnectError::Unreachable(format!("cannot connect: {error}")))?;
+            client::connect_stream(config, stream, handler).await
+        }
+        Some(jump) => {
+            let channel = jump
+                .channel_open_direct_tcpip(
+                    target.address.clone(),
+                    target.port.into(),
+                    "127.0.0.1",
+                    0,
+                )
+                .await
+                .map_err(|error| {
+                    ConnectError::Unreachable(format!(
+                        "the jump host cannot connect to {}: {error}",
+                        target.display_address()
+                    ))
+                })?;
+            client::connect_stream(config, channel.into_stream(), handler).await
+        }
+    };
+    let mut handle = match handshake {
+        Ok(handle) => handle,
+        Err(error) => {
+            let refused = refusal.lock().ok().and_then(|slot| slot.clone());
+            return Err(match refused {
+                Some(message) => ConnectError::HostKey(message),
+                None => ConnectError::Unreachable(format!("ssh handshake failed: {error}")),
+            });
+        }
+    };
+    authenticate(&mut handle, context, target).await?;
+    Ok(handle)
+}
+
+async fn authenticate(
+    handle: &mut Handle<Client>,
+    context: &SshContext,
+    target: &Target,
+) -> Result<(), ConnectError> {
+    let user = target.user.as_str();
+    let lost = |error: russh::Error| {
+        ConnectError::Unreachable(format!("connection lost during authentication: {error}"))
+    };
+    let mut identities: Vec<&Identity> = Vec::new();
+    if let Some(path) = &target.key_file
+        && let Some(identity) = context.host_identities.get(path)
+    {
+        identities.push(identity);
+    }
+    identities.extend(context.identities.iter());
+    let mut tried = Vec::new();
+    for identity in identities {
+        tried.push(identity.path.display().to_string());
+        let hashes = if identity.key.algorithm().is_rsa() {
+            rsa_hashes(handle).await
+        } else {
+            vec![None]
+        };
+        for hash in hashes {
+            let key = PrivateKeyWithHashAlg::new(identity.key.clone(), hash);
+            match handle
+                .authenticate_publickey(user, key)
+                .await
+                .map_err(lost)?
+            {
+                AuthResult::Success => return Ok(()),
+                AuthResult::Failure { .. } => {}
+            }
+        }
+    }
+    if context.use_agent
+        && let Ok(mut agent) = AgentClient::connect_env().await
+    {
+        let identities = agent.request_identities().await.unwrap_or_default();
+        for identity in identities {
+            let AgentIdentity::PublicKey { key, comment } = identity else {
+                continue;
+            };
+            tried.push(format!("ssh-agent key {comment}"));
+            let hashes = if key.algorithm().is_rsa() {
+                rsa_hashes(handle).await
+            } else {
+                vec![None]
+            };
+            for hash in hashes {
+                match handle
+                    .authenticate_publickey_with(user, key.clone(), hash, &mut agent)
+                    .await
+                {
+                    Ok(AuthResult::Success) => return Ok(()),
+                    Ok(AuthResult::Failure { .. }) => {}
+                    Err(error) => {
+                        if handle.is_closed() {
+                            return Err(ConnectError::Unreachable(format!(
+                                "connection lost during authentication: {error:?}"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Err(ConnectError::Auth(if tried.is_empty() {
+        format!("no key to log in as {user} (pass --ssh-key, or set SSH_AUTH_SOCK)")
+    } else {
+        format!(
+            "the server refused every key for user {user} (tried {})",
+            tried.join(", ")
+        )
+    }))
+}
+
+/// rsa-sha2-512, then -256, then ssh-rsa: servers that restrict PubkeyAcceptedAlgorithms
+/// still advertise rsa-sha2 in server-sig-algs, so the advertised best is only the first try.
+async fn rsa_hashes(handle: &Handle<Client>) -> Vec<Option<HashAlg>> {
+    let best = handle.best_supported_rsa_hash().await.ok().flatten();
+    let mut hashes = Vec::new();
+    if let Some(best) = best {
+        hashes.push(best);
+    }
+    for hash in [Some(HashAlg::Sha512), Some(HashAlg::Sha256), None] {
+        if !hashes.contains(&hash) {
+            hashes.push(hash);
+        }
+    }
+    hashes
+}
+
+/// How a remote command ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Status(u32),
+    Signal(String),
+    /// The channel closed without an exit status: the connection or sshd went away.
+    Lost,
+}
+
+#[derive(Debug)]
+pub struct CommandOutput {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub exit: Exit,
+    /// When the last byte of stdin was sent: the host cannot have started the agent before.
+    pub stdin_done: Option<Instant>,
+}
+
+/// Most an agent report may be; beyond it the output is cut (and will not parse).
+const MAX_OUTPUT: usize = 64 << 20;
+
+/// Runs `command`, streaming `stdin` to it, and collects the output until the channel ends.
+/// `on_stderr` sees stderr as it arrives (the remote side announces its temp directory there).
+pub async fn run(
+    handle: &Handle<Client>,
+    command: &str,
+    stdin: Option<Arc<Vec<u8>>>,
+    mut on_stderr: impl FnMut(&[u8]),
+) -> Result<CommandOutput, String> {
+    let mut channel = handle
+        .channel_open_session()
+        .await
+        .map_err(|error| format!("cannot open a session channel: {error}"))?;
+    channel
+        .exec(true, command)
+        .await
+        .map_err(|error| format!("cannot start the command: {error}"))?;
+    let stdin_done = Arc::new(Mutex::new(None));
+    let uploader = {
+        let mut writer = channel.make_writer();
+        let stdin_done = stdin_done.clone();
+        tokio::spawn(async move {
+            if let Some(data) = stdin {
+                // A write error means the remote side stopped reading; its exit says why.
+                if writer.write_all(&data).await.is_err() {
+                    return;
+                }
+            }
+            if writer.shutdown().await.is_ok()
+                && let Ok(mut slot) = stdin_done.lock()
+            {
+                *slot = Some(Instant::now());
+            }
+        })
+    };
+    let mut output = CommandOutput {
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        exit: Exit::Lost,
+        stdin_done: None,
+    };
+    // Until None: OpenSSH may send exit-status after EOF.
+    while let Some(message) = channel.wait().await {
+        match message {
+            ChannelMsg::Data { data } if output.stdout.len() < MAX_OUTPUT => {
+                output.stdout.extend_from_slice(&data);
+            }
+            ChannelMsg::ExtendedData { data, ext: 1 } => {
+                on_stderr(&data);
+                if output.stderr.len() < MAX_OUTPUT {
+                    output.stderr.extend_from_slice(&data);
+                }
+            }
+            ChannelMsg::ExitStatus { exit_status } => output.exit = Exit::Status(exit_status),
+            ChannelMsg::ExitSignal {
+                signal_name,
+                error_message,
+                ..
+            } => {
+                output.exit =
+                    Exit::Signal(format!("{signal_name:?} {error_message}").trim().to_owned())
+            }
+            ChannelMsg::Failure => {
+                uploader.abort();
+                return Err("the server refused to run the command".to_owned());
+            }
+            _ => {}
+        }
+    }
+    uploader.abort();
+    output.stdin_done = stdin_done.lock().ok().and_then(|slot| *slot);
+    Ok(output)
+}
+
+/// Loads a private key, asking for its passphrase on the terminal once when it is encrypted.
+/// Errors name the file and why, never the passphrase.
+pub fn load_identity(path: &Path, can_prompt: bool) -> Result<Identity, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read the SSH key {}: {error}", path.display()))?;
+    let key = match russh::keys::decode_secret_key(&text, None) {
+        Ok(key) => key,
+        Err(russh::keys::Error::KeyIsEncrypted) => {
+            if !can_prompt {
+                return Err(format!(
+                    "the SSH key {} is encrypted and there is no terminal to ask for its \
+                     passphrase (load it into ssh-agent instead)",
+                    path.display()
+                ));
+            }
+            let passphrase =
+                rpassword::prompt_password(format!("passphrase for {}: ", path.display()))
+                    .map_err(|error| format!("cannot read the passphrase: {error}"))?;
+            russh::keys::decode_secret_key(&text, Some(&passphrase)).map_err(|_| {
+                format!(
+                    "cannot decrypt the SSH key {}: wrong passphrase or an unsupported \
+                     encryption",
+                    path.display()
+                )
+            })?
+        }
+        Err(error) => {
+            return Err(format!(
+                "cannot use the SSH key {}: {error}",
+                path.display()
+            ));
+        }
+    };
+    Ok(Identity {
+        path: path.to_owned(),
+        key: Arc::new(key),
+    })
+}

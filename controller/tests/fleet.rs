@@ -1,0 +1,450 @@
+//! End to end: `ironprep check` against a simulated fleet of real sshd hosts with faults, from
+//! the outside (the binary, its exit code, its JSON and JUnit, the hosts' temp directories).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use ironprep_schema::{FleetReport, HostOutcome, Status};
+use support::{Fleet, can_run, read_report};
+
+/// Checks that a container can pass, so a healthy simulated host reports no failure.
+const PASSABLE: &str = "net.hostname,net.hosts-localhost,net.resolv-nameserver,net.ports-free,fs.tmp-exec,access.root-or-sudo";
+
+fn failed_checks(report: &FleetReport, host: &str) -> Vec<String> {
+    let entry = report
+        .hosts
+        .iter()
+        .find(|entry| entry.host == host)
+        .unwrap();
+    let agent = entry
+        .report
+        .as_ref()
+        .unwrap_or_else(|| panic!("{host} has no report: {:?}", entry.error));
+    agent
+        .checks
+        .iter()
+        .filter(|check| check.status == Status::Fail)
+        .map(|check| check.id.clone())
+        .collect()
+}
+
+fn fleet_check<'a>(report: &'a FleetReport, id: &str) -> &'a ironprep_schema::FleetCheck {
+    report
+        .fleet
+        .iter()
+        .find(|check| check.result.id == id)
+        .unwrap()
+}
+
+#[test]
+fn every_outcome_failing_checks_duplicates_and_nothing_left_behind() {
+    if !can_run("every_outcome") {
+        return;
+    }
+    let fleet = Fleet::up(
+        "outcomes",
+        &[
+            "good",
+            "bad:hostname=Bad_Host,noexec,port=6443",
+            "sudoer:sudo",
+            "password:sudo-password",
+            "down:down",
+            "hang:hang",
+            "rekeyed:rekey",
+            "refused:refuse",
+            "garbage:garbage",
+            "ecdsa:known-ecdsa",
+            "twin:hostname=good,tz=Asia/Shanghai,resolv-empty",
+            "spare",
+        ],
+    );
+    let known_before = std::fs::read_to_string(fleet.path("known_hosts")).unwrap();
+    let started = Instant::now();
+    let output = fleet.ironprep(&[
+        "--inventory",
+        "inventory.yaml",
+        "--only",
+        PASSABLE,
+        "--timeout",
+        "8",
+        "--format",
+        "json",
+        "--output",
+        "report.json",
+    ]);
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    let report = read_report(&fleet, "report.json");
+
+    let outcomes: BTreeMap<&str, HostOutcome> = report
+        .hosts
+        .iter()
+        .map(|entry| (entry.host.as_str(), entry.outcome))
+        .collect();
+    use HostOutcome::*;
+    let expected = BTreeMap::from([
+        ("good", Reported),
+        ("bad", Reported),
+        ("sudoer", Reported),
+        ("password", AgentFailed),
+        ("down", Unreachable),
+        ("hang", Timeout),
+        ("rekeyed", HostKeyMismatch),
+        ("refused", AuthFailed),
+        ("garbage", InvalidReport),
+        ("ecdsa", Reported),
+        ("twin", Reported),
+        ("spare", Reported),
+    ]);
+    assert_eq!(outcomes, expected, "stderr: {stderr}");
+    // Every non-reported host says why, in words.
+    for entry in report
+        .hosts
+        .iter()
+        .filter(|entry| entry.outcome != Reported)
+    {
+        assert!(
+            entry.error.as_deref().is_some_and(|e| !e.is_empty()),
+            "{entry:?}"
+        );
+    }
+    let error = |host: &str| {
+        report
+            .hosts
+            .iter()
+            .find(|entry| entry.host == host)
+            .and_then(|entry| entry.error.clone())
+            .unwrap()
+    };
+    assert!(error("password").contains("a password is required"));
+    assert!(error("rekeyed").contains("changed"));
+    assert!(error("garbage").contains("this is not a report"));
+
+    assert!(failed_checks(&report, "good").is_empty());
+    assert!(failed_checks(&report, "sudoer").is_empty());
+    assert!(failed_checks(&report, "ecdsa").is_empty());
+    assert_eq!(
+        failed_checks(&report, "bad"),
+        ["net.hostname", "net.ports-free", "fs.tmp-exec"]
+    );
+    assert_eq!(failed_checks(&report, "twin"), ["net.resolv-nameserver"]);
+
+    let names = fleet_check(&report, "fleet.hostname-unique");
+    assert_eq!(names.result.status, Status::Fail);
+    assert_eq!(names.hosts, ["good", "twin"]);
+    let zones = fleet_check(&report, "fleet.timezone");
+    assert_eq!(
+        (zones.result.status, zones.hosts.clone()),
+        (Status::Fail, vec!["twin".into()])
+    );
+    assert_eq!(
+        fleet_check(&report, "fleet.clock-skew").result.status,
+        Status::Pass
+    );
+
+    // The hanging host costs at most --timeout (8 s); the others went on in parallel. The
+    // margin is for unoptimised debug builds compressing a 35 MB agent on a busy CI machine.
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    // Nothing of ironprep stays on any host, including the noexec one (which used $HOME).
+    for host in expected.keys() {
+        assert_eq!(
+            fleet.leftovers(host),
+            Vec::<std::path::PathBuf>::new(),
+            "{host}"
+        );
+    }
+    // Strict policy never writes known_hosts.
+    assert_eq!(
+        std::fs::read_to_string(fleet.path("known_hosts")).unwrap(),
+        known_before
+    );
+    // Plain progress lines, one per host, when stderr is not a terminal.
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|line| line.starts_with("ironprep: "))
+            .count(),
+        12
+    );
+}
+
+#[test]
+fn ansible_roles_passing_fleet_junit_and_jump_host() {
+    if !can_run("ansible_roles") {
+        return;
+    }
+    let fleet = Fleet::up("ansible", &["cp1", "cp2", "cp3:sudo", "w1", "bastion"]);
+    let line = |name: &str| {
+        let user = if name == "cp3" { "fleet" } else { "root" };
+        format!(
+            "{name} ansible_host={} ansible_user={user}\n",
+            fleet.address(name)
+        )
+    };
+    let inventory = format!(
+        "[all]\n{}{}{}{}\n[kube_control_plane]\ncp1\ncp2\ncp3\n\n[kube_node]\nw1\n\n\
+         [k8s_cluster:children]\nkube_control_plane\nkube_node\n\n[k8s_cluster:vars]\n\
+         kube_network_plugin=calico\n",
+        line("cp1"),
+        line("cp2"),
+        line("cp3"),
+        line("w1")
+    );
+    std::fs::write(fleet.path("hosts.ini"), inventory).unwrap();
+    let output = fleet.ironprep(&[
+        "-i",
+        "hosts.ini",
+        "--only",
+        PASSABLE,
+        "--format",
+        "json",
+        "--output",
+        "report.json",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    assert!(
+        stderr.contains("ignoring variable 'kube_network_plugin'"),
+        "{stderr}"
+    );
+    let report = read_report(&fleet, "report.json");
+    assert!(
+        report
+            .hosts
+            .iter()
+            .all(|host| host.outcome == HostOutcome::Reported)
+    );
+    let roles = fleet_check(&report, "fleet.role-count");
+    assert_eq!(roles.result.status, Status::Pass);
+    assert_eq!(roles.hosts, ["cp1", "cp2", "cp3"]);
+    let w1 = report.hosts.iter().find(|host| host.host == "w1").unwrap();
+    assert_eq!(
+        w1.report.as_ref().unwrap().roles,
+        [ironprep_schema::Role::Worker]
+    );
+
+    // The same hosts through a bastion, as JUnit.
+    let jump = format!("root@{}", fleet.address("bastion"));
+    let output = fleet.ironprep(&[
+        "-i",
+        "hosts.ini",
+        "--only",
+        PASSABLE,
+        "--jump",
+        &jump,
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let xml = String::from_utf8_lossy(&output.stdout);
+    for suite in ["cp1", "cp2", "cp3", "w1", "fleet"] {
+        assert!(
+            xml.contains(&format!("<testsuite name=\"{suite}\"")),
+            "{suite}: {xml}"
+        );
+    }
+    assert!(xml.contains("<testcase name=\"net.hostname\""), "{xml}");
+    for host in ["cp1", "cp2", "cp3", "w1", "bastion"] {
+        assert!(fleet.leftovers(host).is_empty(), "{host}");
+    }
+}
+
+#[test]
+fn unknown_keys_stop_strict_runs_and_accept_new_learns_them() {
+    if !can_run("accept_new") {
+        return;
+    }
+    let fleet = Fleet::up("accept", &["new1", "new2"]);
+    std::fs::write(fleet.path("empty_known_hosts"), "").unwrap();
+    let hosts = format!("{},{}", fleet.address("new1"), fleet.address("new2"));
+    let run = |policy: &str| {
+        fleet.ironprep(&[
+            "--hosts",
+            &hosts,
+            "--user",
+            "root",
+            "--known-hosts",
+            "empty_known_hosts",
+            "--host-key-policy",
+            policy,
+            "--only",
+            PASSABLE,
+            "--format",
+            "json",
+        ])
+    };
+    let strict = run("strict");
+    assert_eq!(strict.status.code(), Some(3));
+    let report: FleetReport = serde_json::from_slice(&strict.stdout).unwrap();
+    for host in &report.hosts {
+        assert_eq!(host.outcome, HostOutcome::HostKeyMismatch);
+        assert!(
+            host.error
+                .as_deref()
+                .unwrap()
+                .contains("not in known_hosts")
+        );
+    }
+    let learned = run("accept-new");
+    assert_eq!(
+        learned.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&learned.stderr)
+    );
+    let known = std::fs::read_to_string(fleet.path("empty_known_hosts")).unwrap();
+    assert_eq!(known.lines().count(), 2, "{known}");
+    // Now known: strict passes.
+    assert_eq!(run("strict").status.code(), Some(0));
+}
+
+/// An "agent" that never finishes: the host times out, and its directory is removed over the
+/// same connection; Ctrl-C does the same for every host in flight and still prints a report.
+#[test]
+fn timeouts_and_ctrl_c_clean_up_hosts_in_flight() {
+    if !can_run("timeouts") {
+        return;
+    }
+    let fleet = Fleet::up("slow", &["slow1", "slow2:sudo"]);
+    let sleeper = fleet.path("sleeper");
+    std::fs::write(&sleeper, "#!/bin/sh\nsleep 60\n").unwrap();
+    let sleeper = sleeper.to_str().unwrap();
+    let hosts = format!(
+        "root@{},fleet@{}",
+        fleet.address("slow1"),
+        fleet.address("slow2")
+    );
+
+    let started = Instant::now();
+    let output = fleet
+        .command(&[
+            "--hosts",
+            &hosts,
+            "--timeout",
+            "3",
+            "--format",
+            "json",
+            "--agent",
+            sleeper,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(3));
+    let report: FleetReport = serde_json::from_slice(&output.stdout).unwrap();
+    for host in &report.hosts {
+        assert_eq!(host.outcome, HostOutcome::Timeout, "{host:?}");
+        assert!(
+            !host.error.as_deref().unwrap().contains("could not confirm"),
+            "{host:?}"
+        );
+    }
+    assert!(
+        fleet.leftovers("slow1").is_empty(),
+        "{:?}",
+        fleet.leftovers("slow1")
+    );
+    assert!(
+        fleet.leftovers("slow2").is_empty(),
+        "{:?}",
+        fleet.leftovers("slow2")
+    );
+
+    let child = fleet
+        .command(&[
+            "--hosts",
+            &hosts,
+            "--timeout",
+            "60",
+            "--format",
+            "json",
+            "--agent",
+            sleeper,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until both hosts run the sleeper (its directory exists), then interrupt.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while (fleet.leftovers("slow1").is_empty() || fleet.leftovers("slow2").is_empty())
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: FleetReport = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report.hosts.len(), 2);
+    for host in &report.hosts {
+        assert!(
+            host.error.as_deref().unwrap().contains("interrupted"),
+            "{host:?}"
+        );
+    }
+    assert!(
+        fleet.leftovers("slow1").is_empty(),
+        "{:?}",
+        fleet.leftovers("slow1")
+    );
+    assert!(
+        fleet.leftovers("slow2").is_empty(),
+        "{:?}",
+        fleet.leftovers("slow2")
+    );
+}
+
+use std::process::Command;
+
+#[test]
+fn bad_input_is_a_usage_error_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("broken.ini");
+    std::fs::write(&inventory, "[all]\nnode1\n[kube_node\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ironprep"))
+        .args(["check", "--agent", "/bin/true", "-i"])
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("broken.ini:3: unclosed section header"),
+        "{stderr}"
+    );
+
+    let output = Command::new(env!("CARGO_BIN_EXE_ironprep"))
+        .args(["check", "--agent", "/bin/true", "--hosts", "10.255.255.1"])
+        .args(["--ssh-key", "/nonexistent/key"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot read the SSH key /nonexistent/key"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,169 @@
+//! The simulated fleet for end-to-end tests: `scripts/fleet-sim.sh` brings up real sshd hosts
+//! in network namespaces; [`Fleet`] owns them and tears them down on drop, also when a test
+//! fails. Needs root: when not root the tests skip, except under CI (`CI=true`), where they
+//! fail with the reason.
+
+#![allow(dead_code, reason = "each test binary uses part of the support module")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Fleet {
+    pub dir: PathBuf,
+    script: PathBuf,
+}
+
+/// `None` (skip) when the fleet cannot run here and this is not CI.
+pub fn can_run(test: &str) -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0");
+    let tools = ["ip", "unshare", "perl"].iter().all(|tool| which(tool))
+        && Path::new("/usr/sbin/sshd").exists();
+    if root && tools {
+        return true;
+    }
+    let reason = if root {
+        "sshd, ip, unshare or perl is missing (apt-get install -y openssh-server iproute2)"
+    } else {
+        "the simulated fleet needs root (network namespaces, sshd)"
+    };
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("{test}: {reason}");
+    }
+    eprintln!("skipping {test}: {reason}");
+    false
+}
+
+fn which(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+impl Fleet {
+    /// Brings up hosts from specs such as `b:hostname=b_BAD,noexec` (see the script's help).
+    pub fn up(name: &str, specs: &[&str]) -> Fleet {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("fleet-{name}-{}", std::process::id()));
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/fleet-sim.sh");
+        let fleet = Fleet { dir, script };
+        fleet.down();
+        let _ = std::fs::remove_dir_all(&fleet.dir);
+        let output = Command::new(&fleet.script)
+            .arg("up")
+            .arg(&fleet.dir)
+            .args(specs)
+            .output()
+            .expect("run scripts/fleet-sim.sh");
+        assert!(
+            output.status.success(),
+            "fleet-sim.sh up failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        fleet
+    }
+
+    fn down(&self) {
+        let _ = Command::new(&self.script)
+            .arg("down")
+            .arg(&self.dir)
+            .output();
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub fn address(&self, host: &str) -> String {
+        let hosts = std::fs::read_to_string(self.path("hosts.txt")).expect("hosts.txt");
+        hosts
+            .lines()
+            .find_map(|line| {
+                let (name, address) = line.split_once(' ')?;
+                (name == host).then(|| address.to_owned())
+            })
+            .unwrap_or_else(|| panic!("no host {host} in the fleet"))
+    }
+
+    /// Files left in a host's temp directories and home: must be none after a run.
+    pub fn leftovers(&self, host: &str) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for dir in ["tmp", "var-tmp", "shm", "home"] {
+            if let Ok(entries) = std::fs::read_dir(self.dir.join(host).join(dir)) {
+                found.extend(entries.flatten().map(|entry| entry.path()));
+            }
+        }
+        found
+    }
+
+    /// `ironprep check` with the fleet's client key and known_hosts, run in the fleet's dir.
+    pub fn ironprep(&self, arguments: &[&str]) -> Output {
+        self.command(arguments).output().expect("run ironprep")
+    }
+
+    pub fn command(&self, arguments: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ironprep"));
+        command
+            .current_dir(&self.dir)
+            .arg("check")
+            .args(["--ssh-key", "client_key"])
+            .args(arguments)
+            .env_remove("SSH_AUTH_SOCK")
+            .env("NO_COLOR", "1");
+        if !arguments.contains(&"--agent") {
+            command.arg("--agent").arg(agent());
+        }
+        if !arguments.contains(&"--known-hosts") {
+            command.args(["--known-hosts", "known_hosts"]);
+        }
+        command
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        self.down();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// The agent binary from the same target directory; built with cargo when it is missing
+/// (it lives in another package, so `CARGO_BIN_EXE_` cannot name it).
+pub fn agent() -> PathBuf {
+    if let Some(path) = std::env::var_os("IRONPREP_AGENT") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/ironprep-agent
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable under target/<profile>/deps");
+    let agent = profile_dir.join("ironprep-agent");
+    if !agent.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut build = Command::new(cargo);
+        build.args(["build", "-p", "ironprep-agent"]);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build.current_dir(env!("CARGO_MANIFEST_DIR")).status();
+        assert!(
+            status.is_ok_and(|status| status.success()) && agent.is_file(),
+            "cannot find or build {} (run `cargo build -p ironprep-agent` first)",
+            agent.display()
+        );
+    }
+    agent
+}
+
+/// The report a run wrote with `--format json --output report.json`.
+pub fn read_report(fleet: &Fleet, file: &str) -> ironprep_schema::FleetReport {
+    let text = std::fs::read_to_string(fleet.path(file)).expect("the report file");
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}: {text}"))
+}
