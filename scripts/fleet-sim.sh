@@ -96,7 +96,8 @@ exec 9>/run/ironprep-fleet-sim.lock
 flock 9
 octet=
 for candidate in $(seq 77 126); do
-  if ! ip -4 -o addr show | grep -q " 10\.$candidate\." && ! ip link show "ipfb$candidate" >/dev/null 2>&1; then
+  # A host link of that octet may outlive its fleet (a namespace some process still holds).
+  if ! ip -4 -o addr show | grep -q " 10\.$candidate\." && ! ip -o link show | grep -q ": ipfb\?$candidate[-h]\?[0-9]*[@:]"; then
     octet=$candidate
     break
   fi

@@ -1,15 +1,293 @@
-//! PLACEHOLDER owned by the lint work: `ironprep lint …`.
+//! `ironprep lint`: catches the manifest mistakes that the installer only reveals 40 minutes in,
+//! or that only bite at the first disaster-recovery failover — over what a user would
+//! `kubectl apply -f`, plus the installer request JSON.
+//!
+//! The pipeline: [`load`] reads inputs into objects with positions ([`tree`]), [`set`] indexes
+//! them and works out each object's cluster, [`context`] resolves the VIP, platform host and
+//! catalog, every rule of the [`rules`] registry reports into a [`rule::Sink`], and [`render`]
+//! writes the findings for people or machines.
 
-use std::io::Write;
+mod context;
+mod finding;
+mod load;
+mod object;
+mod render;
+mod rule;
+mod rules;
+mod set;
+mod tree;
 
+use std::io::{IsTerminal, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
 use ironprep_schema::ExitCode;
 
+pub use context::{Phase, Provider};
+pub use finding::{Finding, SCHEMA_VERSION, Severity};
+pub use load::{LoadError, Loaded, MAX_INPUT_BYTES, load_bytes};
+
+use context::{Catalog, Context, Given};
+use rule::{Rule, Sink};
+use set::Manifests;
+
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  ironprep lint manifests/                         every *.yaml, *.yml, *.json below it
+  ironprep lint new-global.yaml installer-config-baremetal.json
+  kubectl -n cpaas-system get cm dcs-import-extra-resources -o yaml | ironprep lint -
+  ironprep lint --phase installed --vip 192.168.10.100 expansion.yaml
+  ironprep lint --format sarif manifests/ > lint.sarif
+  ironprep lint --explain naming.global-prefix
+
+Silence a rule for one document with a comment in it: `# ironprep: ignore RULE[, RULE]`.
+Exit codes: 0 no error (warnings allowed unless --strict), 1 errors, 2 unreadable input or usage.")]
 pub struct LintArgs {
-    /// Files or directories to lint.
-    pub paths: Vec<std::path::PathBuf>,
+    /// Files, directories (recursively: *.yaml, *.yml, *.json) or `-` for standard input.
+    #[arg(value_name = "PATH", required_unless_present_any = ["list_rules", "explain"])]
+    pub paths: Vec<PathBuf>,
+
+    /// human (compiler-like), json (the versioned contract), junit or sarif.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// bootstrap (before handoff, the default) or installed (after handoff).
+    #[arg(long, value_enum, default_value_t = Phase::Bootstrap)]
+    pub phase: Phase,
+
+    /// The global cluster is installed as a primary/standby disaster-recovery pair.
+    #[arg(long)]
+    pub dr: bool,
+
+    /// The control-plane VIP [default: BaremetalCluster host, installer request, AppRelease].
+    #[arg(long, value_name = "IP")]
+    pub vip: Option<IpAddr>,
+
+    /// The platform access domain or address [default: installer request globalHost, AppRelease].
+    #[arg(long, value_name = "HOST")]
+    pub platform_host: Option<String>,
+
+    /// The bootstrap KIND host's IP [default: the installer request's hostIP].
+    #[arg(long, value_name = "IP")]
+    pub host_ip: Option<IpAddr>,
+
+    /// The elemental-image-catalog (a ConfigMap YAML, or `version: image` lines)
+    /// [default: the ConfigMap in the input].
+    #[arg(long, value_name = "FILE")]
+    pub image_catalog: Option<PathBuf>,
+
+    /// The infrastructure provider [default: inferred from the manifests, else baremetal].
+    #[arg(long, value_enum)]
+    pub provider: Option<Provider>,
+
+    /// Do not run these rules (comma-separated or repeated).
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub disable: Vec<String>,
+
+    /// Warnings fail too (exit 1).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// List the rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+
+    /// Explain one rule: what, why, an example fix.
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
+
+    /// Colour: auto, always or never (NO_COLOR is honoured).
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
 }
 
-pub fn run(_args: &LintArgs, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+    Sarif,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+pub fn run(args: &LintArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    if args.list_rules {
+        out.write_all(render::rule_list(rules::ALL).as_bytes())?;
+        return Ok(ExitCode::Success);
+    }
+    if let Some(id) = &args.explain {
+        let rule = rules::find(id).with_context(|| unknown_rule(id))?;
+        out.write_all(render::explanation(rule).as_bytes())?;
+        return Ok(ExitCode::Success);
+    }
+    for id in &args.disable {
+        if rules::find(id).is_none() {
+            bail!("{}", unknown_rule(id));
+        }
+    }
+    let catalog = args.image_catalog.as_ref().map(read_catalog).transpose()?;
+    let given = Given {
+        phase: Some(args.phase),
+        dr: args.dr,
+        provider: args.provider,
+        vip: args.vip.map(|ip| ip.to_string()),
+        platform_host: args.platform_host.clone(),
+        host_ip: args.host_ip.map(|ip| ip.to_string()),
+        catalog,
+    };
+    let loaded = load::load_paths(&args.paths, &mut std::io::stdin().lock());
+    let result = lint(loaded, given, &args.disable);
+    let outcome = render::Outcome {
+        findings: &result.findings,
+        errors: &result.errors,
+        sources: &result.sources,
+        objects: result.objects,
+        files: result.files,
+        rules: &result.rules,
+    };
+    let text = match args.format {
+        Format::Human => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+                }
+            };
+            render::human(&outcome, render::Style { color })
+        }
+        Format::Json => render::json(&outcome),
+        Format::Junit => render::junit(&outcome),
+        Format::Sarif => render::sarif(&outcome),
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(result.exit_code(args.strict))
+}
+
+fn unknown_rule(id: &str) -> String {
+    format!("unknown rule `{id}`; `ironprep lint --list-rules` lists them")
+}
+
+fn read_catalog(path: &PathBuf) -> anyhow::Result<Catalog> {
+    let mut loaded = Loaded::default();
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the image catalog {}", path.display()))?;
+    let name = path.display().to_string();
+    load_bytes(&name, &bytes, &mut loaded);
+    if let Some(error) = loaded.errors.first() {
+        bail!("image catalog {error}");
+    }
+    let text = loaded
+        .sources
+        .first()
+        .map(|source| source.text.as_str())
+        .unwrap_or("");
+    let documents = tree::parse_stream(text)
+        .map_err(|error| anyhow::anyhow!("image catalog {name}: {error}"))?;
+    let root = documents
+        .into_iter()
+        .next()
+        .map(|document| document.root)
+        .with_context(|| format!("image catalog {name} is empty"))?;
+    let catalog = Catalog::from_node(&root, &name);
+    if catalog.entries.is_empty() {
+        bail!("image catalog {name} has no `version: image` entries");
+    }
+    Ok(catalog)
+}
+
+/// The result of linting, before rendering.
+pub struct LintResult {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<LoadError>,
+    sources: Vec<std::sync::Arc<object::Source>>,
+    pub objects: usize,
+    pub files: usize,
+    rules: Vec<&'static dyn Rule>,
+}
+
+impl LintResult {
+    /// 2 when an input was unreadable, 1 with an error (or a warning under `--strict`), else 0.
+    pub fn exit_code(&self, strict: bool) -> ExitCode {
+        let failing = |finding: &Finding| {
+            finding.severity == Severity::Error || (strict && finding.severity == Severity::Warning)
+        };
+        if !self.errors.is_empty() {
+            ExitCode::Usage
+        } else if self.findings.iter().any(failing) {
+            ExitCode::Failed
+        } else {
+            ExitCode::Success
+        }
+    }
+}
+
+/// Lints loaded inputs; public so tests and the benchmark can call it without a process.
+pub fn lint(loaded: Loaded, given: Given, disabled: &[String]) -> LintResult {
+    let objects = loaded.objects.len();
+    let set = Manifests::new(loaded.objects);
+    let context = Context::infer(given, &set);
+    let rules: Vec<&'static dyn Rule> = rules::ALL
+        .iter()
+        .copied()
+        .filter(|rule| !disabled.iter().any(|id| id == rule.id()))
+        .collect();
+    let mut findings = Vec::new();
+    for rule in &rules {
+        let mut sink = Sink::new(*rule);
+        rule.check(&set, &context, &mut sink);
+        findings.extend(sink.into_findings());
+    }
+    // Report order: input order of files, then line; rules keep registry order on one line.
+    let order: std::collections::HashMap<&str, usize> = loaded
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(at, source)| (source.name.as_str(), at))
+        .collect();
+    findings.sort_by_key(|finding| {
+        (
+            order
+                .get(finding.file.as_str())
+                .copied()
+                .unwrap_or(usize::MAX),
+            finding.line,
+        )
+    });
+    LintResult {
+        findings,
+        errors: loaded.errors,
+        sources: loaded.sources,
+        objects,
+        files: loaded.files,
+        rules,
+    }
+}
+
+/// Reads the paths (and standard input for `-`) and lints them with the given context.
+pub fn lint_paths(paths: &[PathBuf], given: Given, disabled: &[String]) -> LintResult {
+    let loaded = load::load_paths(paths, &mut std::io::empty());
+    lint(loaded, given, disabled)
+}
+
+pub use context::Given as LintContext;
+
+/// Every rule ID, in registry order (for tests and documentation).
+pub fn rule_ids() -> Vec<&'static str> {
+    rules::ALL.iter().map(|rule| rule.id()).collect()
+}
+
+/// Loads and lints bytes as one input named `name` (fuzzing, tests).
+pub fn lint_bytes(name: &str, bytes: &[u8]) -> LintResult {
+    let mut loaded = Loaded::default();
+    load_bytes(name, bytes, &mut loaded);
+    lint(loaded, Given::default(), &[])
 }

@@ -46,7 +46,9 @@ fn which(tool: &str) -> bool {
 impl Fleet {
     /// Brings up hosts from specs such as `b:hostname=b_BAD,noexec` (see the script's help).
     pub fn up(name: &str, specs: &[&str]) -> Fleet {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        // Not under the checkout: CI may clone under /tmp or /root, which every simulated host
+        // overmounts with its own, and the script refuses such a directory.
+        let dir = PathBuf::from("/var/lib/ironprep-fleet-sim")
             .join(format!("fleet-{name}-{}", std::process::id()));
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/fleet-sim.sh");
         let fleet = Fleet { dir, script };
