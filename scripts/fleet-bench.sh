@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark on the simulated fleet (scripts/fleet-sim.sh), same hosts, same run:
 #   ironprep check      the agent on every host (upload, verify, run, collect, clean up)
+#   ironprep --network  the connectivity matrix between all hosts (3 control-plane, the rest
+#                       workers, kube-ovn): whole run, network phase and matrix, from its note
 #   ssh true floor      OpenSSH `ssh host true` for every host, CONCURRENCY at a time
 #   ansible -m script   an equivalent shell probe with ansible-core, forks = CONCURRENCY
 #                       (skipped when `ansible` is not installed: pip install ansible-core)
@@ -37,6 +39,20 @@ start=$(date +%s%N)
 ironprep_ms=$(elapsed "$start")
 reported=$(grep -o '"outcome": "reported"' "$dir/report.json" | wc -l)
 echo "ironprep check     : ${ironprep_ms} ms for $hosts hosts ($reported reported), peak RSS $(tail -n 1 "$dir/rss") KiB"
+
+{
+  echo "[kube_control_plane]"
+  head -n 3 "$dir/hosts.txt" | while read -r name address; do echo "$name ansible_host=$address"; done
+  echo "[kube_node]"
+  tail -n +4 "$dir/hosts.txt" | while read -r name address; do echo "$name ansible_host=$address"; done
+} >"$dir/cluster.ini"
+start=$(date +%s%N)
+"$ironprep" check -i "$dir/cluster.ini" --user root --network --only net.hostname \
+  --ssh-key "$dir/client_key" --known-hosts "$dir/known_hosts" --agent "$agent" \
+  --concurrency "$concurrency" --timeout 120 --format json --output "$dir/network.json" \
+  2>"$dir/network.log" || true
+network_ms=$(elapsed "$start")
+echo "ironprep --network : ${network_ms} ms; $(grep -o 'network: .*' "$dir/network.log" || echo 'no network note')"
 
 start=$(date +%s%N)
 cut -d' ' -f2 "$dir/hosts.txt" | xargs -P "$concurrency" -I{} \

@@ -28,8 +28,12 @@
 #   garbage          every command prints garbage (ForceCommand)    outcome invalid-report
 #   sudo             log in as user 'fleet' with passwordless sudo
 #   sudo-password    log in as user 'fleet' whose sudo wants a password  outcome agent-failed
+#   drop-in=P:N      the host's firewall drops packets to its port N (P: tcp or udp)  fleet.connectivity
+#   drop-out=P:N     the host's firewall drops packets it sends to port N    reach.*, fleet.connectivity
+#   vrrp=VRID        the host advertises VRRPv2 for VRID every second (a router)  fleet.vrid
 #
-# Needs root, iproute2, util-linux (unshare), openssh-server and perl (for listeners).
+# Needs root, iproute2, util-linux (unshare), openssh-server and perl (for listeners); nftables
+# for the drop faults. The gateway (the bridge, 10.x.255.1) is in the file DIR/gateway.
 set -euo pipefail
 
 die() { echo "fleet-sim: $*" >&2; exit 2; }
@@ -44,6 +48,20 @@ case "$dir" in
   /*) ;;
   *) die "DIR must be absolute: $dir" ;;
 esac
+
+# A VRRP router: a VRRPv2 advertisement (priority 100, one VIP: the host's address + 100 in the
+# last octet) to 224.0.0.18 every second, from a raw socket.
+advertiser() {
+  exec perl -MSocket -e '
+    socket(my $s, PF_INET, SOCK_RAW, 112) or die "socket: $!";
+    my ($vrid, $vip) = ($ARGV[0], inet_aton($ARGV[1]));
+    my $p = pack("CCCCCCn", 0x21, $vrid, 100, 1, 0, 1, 0) . $vip . ("\0" x 8);
+    my $sum = 0; $sum += $_ for unpack("n*", $p);
+    $sum = ($sum >> 16) + ($sum & 0xffff); $sum += $sum >> 16;
+    substr($p, 6, 2) = pack("n", ~$sum & 0xffff);
+    my $to = sockaddr_in(0, inet_aton("224.0.0.18"));
+    while (1) { send($s, $p, 0, $to) or die "send: $!"; sleep 1 }' "$1" "$2"
+}
 
 # A listener that accepts nothing: the kernel completes TCP handshakes, nobody ever speaks.
 listener() {
@@ -108,7 +126,18 @@ ip link add "$bridge" type bridge
 echo "$bridge" >"$dir/bridge"
 ip addr add "10.$octet.255.1/16" dev "$bridge"
 ip link set "$bridge" up
+echo "10.$octet.255.1" >"$dir/gateway"
 flock -u 9
+
+# The kernel's neighbour (ARP) table is one for all namespaces: hosts that all talk to each
+# other (--network) need N² entries, beyond the default limit of 1024 from about 30 hosts on, and
+# then lose packets ("neighbor table overflow"). Raised for big fleets, never lowered.
+need=$(( ($# + 1) * ($# + 1) ))
+for level in 2 3; do
+  key=net.ipv4.neigh.default.gc_thresh$level
+  want=$(( need * (level - 1) ))
+  if [ "$(sysctl -n "$key")" -lt "$want" ]; then sysctl -q -w "$key=$want"; fi
+done
 
 mkdir -p /run/sshd
 chmod 0755 /run/sshd
@@ -126,6 +155,7 @@ for spec in "$@"; do
   faults=
   [ "$spec" != "$name" ] && faults=${spec#*:}
   hostname=$name tz=Etc/UTC resolv=yes ports= noexec= down= hang= rekey= ecdsa_only= refuse= garbage= user=root sudo=
+  drops= vrrp=
   IFS=, read -r -a list <<<"$faults"
   for fault in "${list[@]}"; do
     case "$fault" in
@@ -142,6 +172,9 @@ for spec in "$@"; do
       garbage) garbage=1 ;;
       sudo) user=fleet sudo=nopasswd ;;
       sudo-password) user=fleet sudo=password ;;
+      drop-in=tcp:[0-9]* | drop-in=udp:[0-9]*) drops="$drops input:${fault#drop-in=}" ;;
+      drop-out=tcp:[0-9]* | drop-out=udp:[0-9]*) drops="$drops output:${fault#drop-out=}" ;;
+      vrrp=[0-9]*) vrrp=${fault#vrrp=} ;;
       '') ;;
       *) die "unknown fault '$fault' for host $name" ;;
     esac
@@ -163,6 +196,16 @@ for spec in "$@"; do
   ip -n "$ns" link set eth0 up
   ip -n "$ns" link set lo up
   ip -n "$ns" route add default via "10.$octet.255.1"
+  if [ -n "$drops" ]; then
+    command -v nft >/dev/null || die "the drop faults need nft (apt-get install -y nftables)"
+    rules="table inet ironprep_sim { chain input { type filter hook input priority 0; }; chain output { type filter hook output priority 0; }; }"
+    for drop in $drops; do
+      hook=${drop%%:*} rest=${drop#*:}
+      rules="$rules
+add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
+    done
+    printf '%s\n' "$rules" | ip netns exec "$ns" nft -f -
+  fi
 
   # The host's own /etc files, bind-mounted over the real ones in its mount namespace.
   printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n' \
@@ -252,6 +295,11 @@ for spec in "$@"; do
     ip netns exec "$ns" bash -c "$(declare -f listener); listener $port" </dev/null >/dev/null 2>&1 9>&- &
     echo $! >>"$dir/pids"
   done
+  if [ -n "$vrrp" ]; then
+    vip="${address%.*}.$(( ${address##*.} + 100 ))"
+    ip netns exec "$ns" bash -c "$(declare -f advertiser); advertiser $vrrp $vip" </dev/null >/dev/null 2>>"$h/vrrp.log" 9>&- &
+    echo $! >>"$dir/pids"
+  fi
 
   echo "$name $address" >>"$dir/hosts.txt"
   printf '  - name: %s\n    address: %s\n    user: %s\n' "$name" "$address" "$user" >>"$dir/inventory.yaml"

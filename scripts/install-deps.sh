@@ -3,13 +3,14 @@
 # all there already. Run as root (CI machines and the fleet tests run as root).
 #   openssh-server/-client  real sshd hosts of the test fleet
 #   iproute2                network namespaces and veth links of the test fleet
+#   nftables                firewall faults inside a simulated host (dropped ports)
 #   openssl                 certificate interoperability tests
 #   strace                  the agent's read-only proof
 #   binutils                objdump, for the portable agent's glibc gate
 #   cargo-zigbuild, ziglang the portable agent build (PyPI)
 set -euo pipefail
 
-packages=(openssh-server openssh-client iproute2 openssl strace binutils procps kmod sudo)
+packages=(openssh-server openssh-client iproute2 nftables openssl strace binutils procps kmod sudo)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

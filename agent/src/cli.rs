@@ -5,8 +5,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use ironprep_report::{Palette, TableOptions, Width};
+use ironprep_schema::net::{Port, Protocol};
 use ironprep_schema::{AgentReport, Cni, ExitCode, Profile, Role, SCHEMA_VERSION};
 
 use crate::check::{Context, Reach, Storage};
@@ -36,9 +37,13 @@ Examples:
         Checks the OS, kernel, security settings, network, software, directories and hardware \
         against the ACP node-check list and prints what it saw, what it wants and the fix. It \
         never changes the host: it reads files and runs only a fixed list of read-only queries.",
-    after_help = AFTER_HELP
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Output for people (table) or for machines (json).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -117,6 +122,46 @@ pub struct Args {
     pub color: ColorChoice,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// This host's part of the network measurement between hosts (`ironprep check --network`):
+    /// listen on the given ports while they are free, connect to the peers the controller
+    /// names, report, and close everything when stdin ends. JSON lines on stdin and stdout.
+    NetSession(NetSessionArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NetSessionArgs {
+    /// Ports to listen on where nothing else does: tcp/6443, udp/6081 (comma-separated).
+    #[arg(long, value_name = "PROTO/PORT", value_delimiter = ',', value_parser = parse_port)]
+    pub listen: Vec<Port>,
+
+    /// Listen this many seconds for VRRP advertisements (IP protocol 112; needs root).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub vrrp_seconds: u32,
+
+    /// End the session after this many seconds whatever happens, listeners closed.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub max_seconds: u64,
+}
+
+fn parse_port(text: &str) -> Result<Port, String> {
+    let (protocol, port) = text
+        .split_once('/')
+        .ok_or_else(|| format!("'{text}' is not PROTO/PORT (tcp/6443, udp/6081)"))?;
+    let protocol = match protocol {
+        "tcp" => Protocol::Tcp,
+        "udp" => Protocol::Udp,
+        other => return Err(format!("unknown protocol '{other}' (valid: tcp, udp)")),
+    };
+    let port = port
+        .parse::<u16>()
+        .ok()
+        .filter(|port| *port > 0)
+        .ok_or_else(|| format!("'{port}' is not a port number"))?;
+    Ok(Port { protocol, port })
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
@@ -167,6 +212,25 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    if let Some(Command::NetSession(session)) = &args.command {
+        let options = crate::net_session::SessionOptions {
+            listen: session.listen.clone(),
+            vrrp_seconds: session.vrrp_seconds,
+            max_seconds: session.max_seconds,
+        };
+        return match crate::net_session::run(
+            &options,
+            &mut io::stdin().lock(),
+            &mut io::stdout().lock(),
+        ) {
+            Ok(()) => ExitCode::Success,
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::Success,
+            Err(error) => {
+                eprintln!("ironprep-agent: net-session: {error}");
+                ExitCode::Usage
+            }
+        };
+    }
     match run(&args, &mut io::stdout().lock()) {
         Ok(code) => code,
         Err(error) if is_broken_pipe(&error) => ExitCode::Success,

@@ -60,6 +60,8 @@ pub fn gather(host: &Host) -> HostFacts {
             .into_iter()
             .filter(|address| is_global(&address.ip))
             .map(|address| InterfaceAddress {
+                mtu: read_trimmed(&format!("/sys/class/net/{}/mtu", address.interface))
+                    .and_then(|mtu| mtu.parse().ok()),
                 interface: address.interface,
                 address: address.ip.to_string(),
                 prefix_len: address.prefix_len,

@@ -11,6 +11,7 @@ pub mod cpuid;
 pub mod facts;
 pub mod hardware;
 pub mod host;
+pub mod net_session;
 pub mod network;
 pub mod reach;
 pub mod runner;

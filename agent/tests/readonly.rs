@@ -91,16 +91,30 @@ fn strace() -> Option<String> {
 /// (every process that did not exec another program: the agent and its threads) and the
 /// programs it started.
 fn trace(command: &[&str]) -> Option<Trace> {
+    trace_with_input(command, b"")
+}
+
+/// [`trace`] with `input` on the command's stdin.
+fn trace_with_input(command: &[&str], input: &[u8]) -> Option<Trace> {
     let strace = strace()?;
     let directory = tempfile::tempdir().unwrap();
     let prefix = directory.path().join("trace");
-    let output = Command::new(strace)
+    let mut child = Command::new(strace)
         .args(["-ff", "-qq", "-s", "256", "-o"])
         .arg(&prefix)
         .args(["-e", "trace=all", "--"])
         .args(command)
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("strace runs");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input).unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
     let mut agent = Vec::new();
     let mut programs = BTreeSet::new();
     for entry in fs::read_dir(directory.path()).unwrap() {
@@ -228,6 +242,55 @@ fn a_rooted_run_starts_nothing_and_changes_nothing() {
         .filter(|p| *p != agent_name())
         .collect();
     assert!(started.is_empty(), "nothing runs under --root: {started:?}");
+}
+
+/// The network session listens, connects, sends UDP and (as root) opens a raw socket for
+/// VRRP: socket calls, none of which may touch a file or start a program.
+#[test]
+fn a_network_session_changes_nothing_and_starts_nothing() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let open_port = listener.local_addr().unwrap().port();
+    let free_port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let plan = format!(
+        "{{\"from\":\"self\",\"targets\":[{{\"host\":\"loopback\",\"address\":\"127.0.0.1\",\
+         \"ports\":[{{\"protocol\":\"tcp\",\"port\":{open_port}}},\
+         {{\"protocol\":\"tcp\",\"port\":{free_port}}},{{\"protocol\":\"udp\",\"port\":{free_port}}}],\
+         \"latency_port\":{open_port}}}],\"timeout_ms\":500,\"parallel\":4,\"latency_samples\":2}}\n"
+    );
+    let listen = format!("tcp/{free_port},udp/{free_port}");
+    let command = [
+        AGENT,
+        "net-session",
+        "--listen",
+        &listen,
+        "--vrrp-seconds",
+        "1",
+        "--max-seconds",
+        "30",
+    ];
+    let Some(trace) = trace_with_input(&command, plan.as_bytes()) else {
+        return;
+    };
+    assert!(
+        trace.agent.iter().any(|line| line.starts_with("listen(")),
+        "the trace is real"
+    );
+    let violations = violations(&trace);
+    assert!(
+        violations.is_empty(),
+        "the session changed something:\n{}",
+        violations.join("\n")
+    );
+    let started: Vec<&String> = trace
+        .programs
+        .iter()
+        .filter(|p| *p != agent_name())
+        .collect();
+    assert!(started.is_empty(), "a session runs nothing: {started:?}");
+    drop(listener);
 }
 
 #[test]

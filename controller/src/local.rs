@@ -87,7 +87,86 @@ pub struct CheckArgs {
     pub color: String,
 
     #[command(flatten)]
+    pub reach: ReachArgs,
+
+    #[command(flatten)]
     pub fleet: fleet::FleetArgs,
+}
+
+/// What every host must reach over verified TLS (SPEC §1 "Bare metal and elemental"): the
+/// inputs of the agent's `reach.*` checks, which skip with the reason when they are absent.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Reachability from the hosts")]
+pub struct ReachArgs {
+    /// reach.platform: the platform URL (global.platformUrl), probed from every host.
+    #[arg(long, value_name = "URL")]
+    pub platform_url: Option<String>,
+
+    /// reach.registry: the registry (global.registry.address); /v2/ must answer 200 or 401.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub registry: Option<String>,
+
+    /// reach.bootstrap: the installer host, whose https://IP:12443 every host must reach.
+    #[arg(long, value_name = "IP")]
+    pub bootstrap_host: Option<IpAddr>,
+
+    /// The CA the hosts verify those endpoints against, and nothing else (strict agent TLS);
+    /// shipped to every host beside the agent.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+}
+
+impl ReachArgs {
+    /// Unusable input, found here before any host is contacted: a URL that is not https, a
+    /// registry that is not HOST[:PORT], a CA file that cannot be read or holds no certificate.
+    pub fn problem(&self) -> Option<String> {
+        use ironprep_certs::endpoint::{Target, Trust};
+        if let Some(url) = &self.platform_url
+            && let Err(error) = Target::ingress(url)
+        {
+            return Some(format!("--platform-url: {error}"));
+        }
+        if let Some(address) = &self.registry
+            && let Err(error) = Target::registry(address)
+        {
+            return Some(format!("--registry: {error}"));
+        }
+        let ca = self.ca.as_ref()?;
+        // The error names the file and its cause.
+        match ironprep_certs::material::certificate_file(ca) {
+            Ok(certificates) => Trust::from_certificates(&certificates)
+                .err()
+                .map(|error| format!("--ca {}: {error}", ca.display())),
+            Err(error) => Some(format!("--ca {error}")),
+        }
+    }
+
+    /// An endpoint was named but no CA: the checks will be skipped, which a person should know
+    /// before waiting for 300 hosts.
+    pub fn warning(&self) -> Option<&'static str> {
+        let named =
+            self.platform_url.is_some() || self.registry.is_some() || self.bootstrap_host.is_some();
+        (named && self.ca.is_none()).then_some(
+            "no --ca given: the reach.* checks will be skipped (strict TLS needs the CA the \
+             hosts will trust)",
+        )
+    }
+
+    /// The agent flags for the endpoints; `--ca` is added by the caller (a path here, a path
+    /// in the host's private directory for a fleet).
+    fn agent_arguments(&self) -> Vec<String> {
+        let mut arguments = Vec::new();
+        if let Some(url) = &self.platform_url {
+            arguments.extend(["--platform-url".to_owned(), url.clone()]);
+        }
+        if let Some(registry) = &self.registry {
+            arguments.extend(["--registry".to_owned(), registry.clone()]);
+        }
+        if let Some(ip) = self.bootstrap_host {
+            arguments.extend(["--bootstrap-host".to_owned(), ip.to_string()]);
+        }
+        arguments
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -98,9 +177,14 @@ pub enum OutputFormat {
 }
 
 impl CheckArgs {
-    /// The agent's command line for these options (the agent validates the values).
+    /// The agent's command line for these options on this machine (the agent validates the
+    /// values).
     pub fn agent_arguments(&self) -> Vec<String> {
-        self.agent_arguments_with_roles(&self.roles)
+        let mut arguments = self.agent_arguments_with_roles(&self.roles);
+        if let Some(ca) = &self.reach.ca {
+            arguments.extend(["--ca".to_owned(), ca.display().to_string()]);
+        }
+        arguments
     }
 
     /// The agent's command line with these roles instead of `--role` (a fleet host's roles
@@ -138,6 +222,7 @@ impl CheckArgs {
         if self.emulated_tpm {
             arguments.push("--emulated-tpm".to_owned());
         }
+        arguments.extend(self.reach.agent_arguments());
         arguments
     }
 }
@@ -158,6 +243,13 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::Usage);
         }
     };
+    if let Some(problem) = args.reach.problem() {
+        eprintln!("ironprep check: {problem}");
+        return Ok(ExitCode::Usage);
+    }
+    if let Some(warning) = args.reach.warning() {
+        eprintln!("ironprep: warning: {warning}");
+    }
     let agent = match &args.agent {
         Some(path) => path.clone(),
         None => find_agent().context(
@@ -270,6 +362,8 @@ fn run_fleet(
                 .map(|role| role.parse::<Role>())
                 .collect::<Result<Vec<Role>, _>>()
         });
+    // Validated just above.
+    let cni = args.cni.parse::<Cni>().unwrap_or(Cni::KubeOvn);
     let default_roles = match valid {
         Ok(roles) => roles,
         Err(error) => {
@@ -285,7 +379,14 @@ fn run_fleet(
         }
         arguments
     };
-    let (report, code) = match fleet::run(&args.fleet, agent, default_roles, Box::new(arguments)) {
+    let (report, code) = match fleet::run(
+        &args.fleet,
+        agent,
+        args.reach.ca.as_deref(),
+        default_roles,
+        cni,
+        Box::new(arguments),
+    ) {
         Ok(result) => result,
         Err(message) => {
             eprintln!("ironprep: {message}");

@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub mod net;
+
 /// Bumped on any incompatible change of the JSON shapes below. Additive fields do not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -113,6 +115,9 @@ pub struct InterfaceAddress {
     /// The address in its usual text form (`10.0.0.5`, `fd00::5`).
     pub address: String,
     pub prefix_len: u8,
+    /// The interface's MTU; absent when unreadable (and from agents before it was reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
 }
 
 /// What the agent prints with `--format json`.
@@ -180,6 +185,10 @@ pub struct FleetCheck {
     #[serde(flatten)]
     pub result: CheckResult,
     pub hosts: Vec<String>,
+    /// `fleet.connectivity`: every pair and port that failed, for machines (`observed` says
+    /// the same for people).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pairs: Vec<net::FailingPair>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,7 +27,7 @@ pub fn run(hosts: &[HostEntry], measured: &BTreeMap<String, Measured>) -> Vec<Fl
     ]
 }
 
-fn check(id: &str, title: &str, status: Status, hosts: Vec<String>) -> FleetCheck {
+pub(super) fn check(id: &str, title: &str, status: Status, hosts: Vec<String>) -> FleetCheck {
     FleetCheck {
         result: CheckResult {
             id: id.to_owned(),
@@ -39,10 +39,11 @@ fn check(id: &str, title: &str, status: Status, hosts: Vec<String>) -> FleetChec
             reason: None,
         },
         hosts,
+        pairs: Vec::new(),
     }
 }
 
-fn skipped(id: &str, title: &str, reason: &str) -> FleetCheck {
+pub(super) fn skipped(id: &str, title: &str, reason: &str) -> FleetCheck {
     let mut check = check(id, title, Status::Skip, Vec::new());
     check.result.reason = Some(reason.to_owned());
     check

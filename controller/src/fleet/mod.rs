@@ -6,6 +6,8 @@
 pub mod cross_host;
 pub mod inventory;
 pub mod known_hosts;
+pub mod network;
+pub mod network_checks;
 pub mod progress;
 pub mod remote;
 pub mod render;
@@ -18,13 +20,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::Args;
-use ironprep_schema::{ExitCode, FleetReport, HostEntry, HostOutcome, Role};
+use ironprep_schema::{Cni, ExitCode, FleetReport, HostEntry, HostOutcome, Role};
 use russh::client::Handle;
 use tokio::sync::{Semaphore, watch};
 
 use self::cross_host::Measured;
 use self::inventory::{Inventory, InventoryHost};
 use self::known_hosts::KnownHosts;
+use self::network::{Cidr, NetHost, NetworkPlan};
+use self::network_checks::{NetworkInputs, Node};
 use self::progress::Progress;
 use self::remote::AgentUpload;
 use self::ssh::{Client, ConnectError, HostKeyPolicy, Identity, SshContext, Target};
@@ -72,6 +76,32 @@ pub struct FleetArgs {
     /// Most seconds one host may take, from connecting to the report.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub timeout: u64,
+
+    /// Also measure the network between the hosts: every pair connects on the ports its
+    /// roles need (fleet.connectivity) and times the connects (fleet.latency). The agents
+    /// listen for seconds on free ports only.
+    #[arg(long, help_heading = "Network between hosts")]
+    pub network: bool,
+
+    /// The control-plane VIP: it must be in the control-plane hosts' subnet (fleet.vip-subnet).
+    #[arg(long, value_name = "IP", help_heading = "Network between hosts")]
+    pub vip: Option<std::net::IpAddr>,
+
+    /// The VIP's VRRP vrid: control-plane hosts listen 3 s for routers already using it
+    /// (fleet.vrid; needs root on the hosts).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=255),
+          help_heading = "Network between hosts")]
+    pub vrid: Option<u8>,
+
+    /// The hosts span networks: each CIDR is one (≤ 2 ms inside, ≤ 30 ms across); without
+    /// it every host is held to 2 ms. Comma-separated or repeated.
+    #[arg(
+        long,
+        value_name = "CIDR",
+        value_delimiter = ',',
+        help_heading = "Network between hosts"
+    )]
+    pub cross_network: Vec<Cidr>,
 }
 
 impl FleetArgs {
@@ -90,7 +120,8 @@ const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
 struct Shared {
     ssh: SshContext,
     upload: AgentUpload,
-    gzip: Arc<Vec<u8>>,
+    /// What every host reads on stdin: `upload.stream()`, built once.
+    stream: Arc<Vec<u8>>,
     timeout: Duration,
     /// The agent's arguments for a host with these roles.
     arguments: AgentArguments,
@@ -110,14 +141,19 @@ pub struct Plan {
     pub inventory: Inventory,
     pub default_user: String,
     pub default_roles: Vec<Role>,
+    /// `--network` / `--vrid`: the sessions between hosts after the checks.
+    pub network: Option<NetworkPlan>,
+    pub network_inputs: NetworkInputs,
 }
 
 /// Loads the inventory and the credentials, runs every host, renders. Input errors are
-/// reported as `Usage` before any host is contacted.
+/// reported as `Usage` before any host is contacted. `ca` travels beside the agent.
 pub fn run(
     fleet: &FleetArgs,
     agent: &Path,
+    ca: Option<&Path>,
     default_roles: Vec<Role>,
+    cni: Cni,
     arguments: AgentArguments,
 ) -> Result<(FleetReport, ExitCode), String> {
     let inventory = match &fleet.inventory {
@@ -129,8 +165,13 @@ pub fn run(
     }
     let binary = std::fs::read(agent)
         .map_err(|error| format!("cannot read the agent {}: {error}", agent.display()))?;
-    let upload = AgentUpload::new(&binary);
+    let mut upload = AgentUpload::new(&binary);
     drop(binary);
+    if let Some(path) = ca {
+        let pem = std::fs::read(path)
+            .map_err(|error| format!("cannot read the CA {}: {error}", path.display()))?;
+        upload = upload.with_ca(pem);
+    }
 
     let known_files = if fleet.known_hosts.is_empty() {
         let mut files = Vec::new();
@@ -197,7 +238,7 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|error| format!("cannot start the async runtime: {error}"))?;
-    let gzip = Arc::new(upload.gzip.clone());
+    let stream = Arc::new(upload.stream());
     let shared = Shared {
         ssh: SshContext {
             known_hosts: Arc::new(known_hosts),
@@ -208,7 +249,7 @@ pub fn run(
             jump: None,
         },
         upload,
-        gzip,
+        stream,
         timeout: Duration::from_secs(fleet.timeout.max(1)),
         arguments,
         started: (Instant::now(), SystemTime::now()),
@@ -217,6 +258,21 @@ pub fn run(
         inventory,
         default_user,
         default_roles,
+        network: (fleet.network || fleet.vrid.is_some()).then_some(NetworkPlan {
+            ports: fleet.network,
+            vrrp_seconds: if fleet.vrid.is_some() {
+                network::VRRP_SECONDS
+            } else {
+                0
+            },
+            cni,
+        }),
+        network_inputs: NetworkInputs {
+            cni: Some(cni),
+            vip: fleet.vip,
+            vrid: fleet.vrid,
+            networks: fleet.cross_network.clone(),
+        },
     };
     let concurrency = fleet.concurrency.max(1);
     Ok(runtime.block_on(run_fleet(shared, plan, jump, concurrency)))
@@ -345,7 +401,63 @@ async fn run_fleet(
         .map(|(_, entry, measured)| (entry.host.clone(), measured.clone()))
         .collect();
     let hosts: Vec<HostEntry> = results.into_iter().map(|(_, entry, _)| entry).collect();
-    let fleet_checks = cross_host::run(&hosts, &measured);
+    let mut fleet_checks = cross_host::run(&hosts, &measured);
+    let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+    for ((target, _), host) in targets.iter().zip(&hosts) {
+        nodes.insert(
+            host.host.clone(),
+            Node {
+                address: node_address(&target.address).await,
+                roles: measured
+                    .get(&host.host)
+                    .map(|known| known.roles.clone())
+                    .unwrap_or_default(),
+            },
+        );
+    }
+    let interrupted_now = interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    let measurement = match plan.network.clone() {
+        Some(network) if !interrupted_now => {
+            let mut failed = BTreeMap::new();
+            let mut taking_part = Vec::new();
+            for ((target, _), host) in targets.iter().zip(&hosts) {
+                let address = nodes.get(&host.host).and_then(|node| node.address);
+                match (host.outcome, address) {
+                    (HostOutcome::Reported, Some(address)) => taking_part.push(NetHost {
+                        target: target.clone(),
+                        roles: nodes[&host.host].roles.clone(),
+                        address,
+                    }),
+                    (HostOutcome::Reported, None) => {
+                        failed.insert(
+                            host.host.clone(),
+                            format!("{} does not resolve to an IP address", target.address),
+                        );
+                    }
+                    _ => {
+                        failed.insert(host.host.clone(), "not reached".to_owned());
+                    }
+                }
+            }
+            let count = taking_part.len();
+            let (measurement, timing) =
+                network::measure(shared.clone(), taking_part, network, concurrency, failed).await;
+            eprintln!(
+                "ironprep: network: {count} hosts, {} connections in {:.1} s (matrix {:.1} s)",
+                timing.connections,
+                timing.total.as_secs_f64(),
+                timing.matrix.as_secs_f64()
+            );
+            Some(measurement)
+        }
+        _ => None,
+    };
+    fleet_checks.extend(network_checks::run(
+        &hosts,
+        &nodes,
+        measurement.as_ref(),
+        &plan.network_inputs,
+    ));
     let report = FleetReport::new(hosts, fleet_checks);
     let code = if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
         ExitCode::Interrupted
@@ -358,6 +470,19 @@ async fn run_fleet(
             .await;
     }
     (report, code)
+}
+
+/// The address the cluster will use for a host: its inventory address when it is an IP,
+/// else what that name resolves to here.
+async fn node_address(address: &str) -> Option<std::net::IpAddr> {
+    if let Ok(ip) = address.parse() {
+        return Some(ip);
+    }
+    tokio::net::lookup_host((address, 22))
+        .await
+        .ok()?
+        .next()
+        .map(|socket| socket.ip())
 }
 
 fn target_of(host: &InventoryHost, default_user: &str) -> Target {
@@ -472,7 +597,7 @@ async fn attempt(
             state.directory = Some(directory);
         }
     };
-    let output = ssh::run(&handle, &command, Some(shared.gzip.clone()), announce).await;
+    let output = ssh::run(&handle, &command, Some(shared.stream.clone()), announce).await;
     let received = SystemTime::now();
     let _ = handle
         .disconnect(russh::Disconnect::ByApplication, "", "en")

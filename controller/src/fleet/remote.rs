@@ -1,7 +1,8 @@
 //! What runs on a host: one POSIX shell script on one exec channel that checks privileges,
 //! makes a private directory on a filesystem that allows exec, receives the gzip-compressed
-//! agent on stdin, verifies its SHA-256, runs it (as root, or with `sudo -n`) and removes the
-//! directory whatever happens. Then the classification of what came back into an outcome.
+//! agent (and the CA of the `reach.*` checks, when given) on stdin, verifies their SHA-256,
+//! runs the agent (as root, or with `sudo -n`) and removes the directory whatever happens.
+//! Then the classification of what came back into an outcome.
 
 use std::io::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -19,7 +20,19 @@ pub struct AgentUpload {
     /// Hex SHA-256 of the uncompressed binary.
     pub sha256: String,
     pub size: usize,
+    /// The CA file the `reach.*` checks verify against, shipped in the same stream.
+    pub ca: Option<ShippedFile>,
 }
+
+/// A file that travels beside the agent, as it is, and is checked the same way.
+pub struct ShippedFile {
+    pub bytes: Vec<u8>,
+    /// Hex SHA-256 of `bytes`.
+    pub sha256: String,
+}
+
+/// The name of the shipped CA in the host's private directory.
+const CA_NAME: &str = "ca.crt";
 
 impl AgentUpload {
     pub fn new(binary: &[u8]) -> AgentUpload {
@@ -27,16 +40,39 @@ impl AgentUpload {
         // Writing into a Vec cannot fail.
         let _ = encoder.write_all(binary);
         let gzip = encoder.finish().unwrap_or_default();
-        let sha256 = Sha256::digest(binary)
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
         AgentUpload {
             gzip,
-            sha256,
+            sha256: hex_sha256(binary),
             size: binary.len(),
+            ca: None,
         }
     }
+
+    /// Ships `pem` beside the agent and passes its path on the host with `--ca`.
+    pub fn with_ca(mut self, pem: Vec<u8>) -> AgentUpload {
+        self.ca = Some(ShippedFile {
+            sha256: hex_sha256(&pem),
+            bytes: pem,
+        });
+        self
+    }
+
+    /// What the script reads on stdin: the CA first (exactly its length, so the reader stops
+    /// where the agent begins), then the compressed agent up to the end of the stream.
+    pub fn stream(&self) -> Vec<u8> {
+        let ca = self.ca.as_ref().map_or(&[][..], |ca| ca.bytes.as_slice());
+        let mut stream = Vec::with_capacity(ca.len() + self.gzip.len());
+        stream.extend_from_slice(ca);
+        stream.extend_from_slice(&self.gzip);
+        stream
+    }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// Exit codes the script uses for its own failures (above what sudo and the agent use).
@@ -53,16 +89,71 @@ const HOST_TIMEOUT: u32 = 124;
 /// (timeout, Ctrl-C) can still remove it over a new channel.
 pub const DIR_MARKER: &str = "ironprep-dir: ";
 
+/// What the agent does once it is on the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Checks the host and prints its report; stdin ends with the upload.
+    Report,
+    /// `net-session`: stdin stays open after the upload and becomes the session's input, so
+    /// the agent is read exactly by length and the CA is not passed.
+    Session,
+}
+
 /// The command line for one host: `sh -c '<script>'` so the login shell does not matter.
 pub fn command(upload: &AgentUpload, agent_arguments: &[String], limit: Duration) -> String {
     format!(
         "/bin/sh -c {}",
-        quote(&script(upload, agent_arguments, limit))
+        quote(&script(upload, agent_arguments, limit, Mode::Report))
     )
 }
 
-fn script(upload: &AgentUpload, agent_arguments: &[String], limit: Duration) -> String {
-    let arguments: Vec<String> = agent_arguments.iter().map(|arg| quote(arg)).collect();
+/// The command line of a network session (`ironprep-agent net-session …`).
+pub fn session_command(
+    upload: &AgentUpload,
+    agent_arguments: &[String],
+    limit: Duration,
+) -> String {
+    format!(
+        "/bin/sh -c {}",
+        quote(&script(upload, agent_arguments, limit, Mode::Session))
+    )
+}
+
+fn script(upload: &AgentUpload, agent_arguments: &[String], limit: Duration, mode: Mode) -> String {
+    let mut arguments: Vec<String> = agent_arguments.iter().map(|arg| quote(arg)).collect();
+    // A session's stdin goes on after the agent: `head -c` stops at the agent's last byte
+    // (the controller sends nothing more before the agent speaks, so no reader can take more).
+    let receive_agent = match mode {
+        Mode::Report => "gzip -dc".to_owned(),
+        Mode::Session => format!("head -c {} | gzip -dc", upload.gzip.len()),
+    };
+    // The CA comes first on stdin; `dd bs=1` reads exactly its length and not a byte of the
+    // agent behind it (a buffered reader could), and is in every base system.
+    let (receive_ca, verify_ca) = match &upload.ca {
+        Some(ca) => {
+            if mode == Mode::Report {
+                arguments.extend(["--ca".to_owned(), format!("\"$d/{CA_NAME}\"")]);
+            }
+            (
+                format!(
+                    r#"dd bs=1 count={length} of="$d/{CA_NAME}" 2>/dev/null || {{ echo "cannot receive the CA file into $d (dd failed)" >&2; exit {UPLOAD_FAILED}; }}
+"#,
+                    length = ca.bytes.len()
+                ),
+                format!(
+                    r#"sum=$(sha256sum "$d/{CA_NAME}" 2>/dev/null || openssl dgst -sha256 -r "$d/{CA_NAME}" 2>/dev/null)
+sum=${{sum%% *}}
+if [ "$sum" != "{sha}" ]; then
+  echo "the CA file arrived corrupted: sha256 ${{sum:-unknown}}, expected {sha}" >&2
+  exit {CHECKSUM}
+fi
+"#,
+                    sha = ca.sha256
+                ),
+            )
+        }
+        None => (String::new(), String::new()),
+    };
     format!(
         r#"set -u
 if [ "$(id -u)" != 0 ]; then
@@ -95,14 +186,14 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 echo "{DIR_MARKER}$d" >&2
-gzip -dc >"$d/agent" || {{ echo "cannot receive the agent into $d (gzip -dc failed)" >&2; exit {UPLOAD_FAILED}; }}
+{receive_ca}{receive_agent} >"$d/agent" || {{ echo "cannot receive the agent into $d (gzip -dc failed)" >&2; exit {UPLOAD_FAILED}; }}
 sum=$(sha256sum "$d/agent" 2>/dev/null || openssl dgst -sha256 -r "$d/agent" 2>/dev/null)
 sum=${{sum%% *}}
 if [ "$sum" != "{sha}" ]; then
   echo "the agent arrived corrupted: sha256 ${{sum:-unknown}}, expected {sha}" >&2
   exit {CHECKSUM}
 fi
-chmod 700 "$d/agent"
+{verify_ca}chmod 700 "$d/agent"
 limit=""
 command -v timeout >/dev/null 2>&1 && limit="timeout -k 5 {seconds}"
 $run $limit "$d/agent" {arguments}
@@ -361,13 +452,68 @@ mod tests {
         assert_eq!(back, b"abc");
     }
 
+    /// The whole script on this machine, with an "agent" that prints the file after `--ca`:
+    /// the CA arrives intact and separate from the agent behind it in the stream, and a
+    /// corrupted CA stops the run. Runs as root only (otherwise the script asks sudo).
+    #[test]
+    fn the_ca_travels_in_the_stream_and_is_verified() {
+        if nix_uid() != Some(0) {
+            eprintln!("skipping: the script runs the agent directly only as root");
+            return;
+        }
+        let agent = b"#!/bin/sh\nfor a; do last=$a; done; cat \"$last\"\n";
+        let pem = b"-----BEGIN CERTIFICATE-----\nTUlJQg==\n-----END CERTIFICATE-----\n".to_vec();
+        let upload = AgentUpload::new(agent).with_ca(pem.clone());
+        let run = |stream: &[u8]| {
+            let mut child = std::process::Command::new("sh")
+                .args([
+                    "-c",
+                    &script(
+                        &upload,
+                        &["--flag".into()],
+                        Duration::from_secs(9),
+                        Mode::Report,
+                    ),
+                ])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(stream).unwrap();
+            drop(stdin);
+            child.wait_with_output().unwrap()
+        };
+        let output = run(&upload.stream());
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.stdout, pem);
+        let mut corrupted = upload.stream();
+        corrupted[30] ^= 1;
+        let output = run(&corrupted);
+        assert_eq!(output.status.code(), Some(CHECKSUM as i32));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("the CA file arrived corrupted"));
+    }
+
+    fn nix_uid() -> Option<u32> {
+        let output = std::process::Command::new("id").arg("-u").output().ok()?;
+        String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+    }
+
     #[test]
     fn the_script_is_valid_sh() {
-        let upload = AgentUpload::new(b"abc");
+        let upload = AgentUpload::new(b"abc").with_ca(b"pem".to_vec());
+        assert_eq!(upload.stream()[..3], *b"pem");
+        assert_eq!(upload.stream()[3..], upload.gzip);
         let script = script(
             &upload,
             &["--role".into(), "it's".into()],
             Duration::from_secs(9),
+            Mode::Session,
         );
         let status = std::process::Command::new("sh")
             .args(["-n", "-c", &script])

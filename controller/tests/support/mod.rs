@@ -5,6 +5,8 @@
 
 #![allow(dead_code, reason = "each test binary uses part of the support module")]
 
+pub mod ingress;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -88,6 +90,15 @@ impl Fleet {
                 (name == host).then(|| address.to_owned())
             })
             .unwrap_or_else(|| panic!("no host {host} in the fleet"))
+    }
+
+    /// The bridge's address: the hosts' default gateway, reachable from every namespace, where
+    /// tests run servers the hosts must reach.
+    pub fn gateway(&self) -> String {
+        std::fs::read_to_string(self.path("gateway"))
+            .expect("gateway")
+            .trim()
+            .to_owned()
     }
 
     /// Files left in a host's temp directories and home: must be none after a run.

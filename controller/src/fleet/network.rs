@@ -1,0 +1,581 @@
+//! `ironprep check --network` (and `--vrid`): the network between hosts, measured by the
+//! hosts themselves. Every host runs `ironprep-agent net-session` at the same time, in three
+//! steps the controller paces over each host's SSH channel:
+//!
+//! 1. listen: each agent opens the free ports its peers will use (and, on control-plane hosts
+//!    with `--vrid`, a VRRP listener) and says which it holds;
+//! 2. connect: once every host listens, each gets its plan (peers, ports) and connects, all
+//!    hosts at once, each `parallel` connects at a time; then times a few connects per peer;
+//! 3. close: when every host has reported, stdin closes and each agent closes its sockets
+//!    and says which UDP datagrams and VRRP advertisements it received.
+//!
+//! Hosts connect to and upload in parallel, bounded by `--concurrency`; a host that fails
+//! leaves the others measuring each other.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ironprep_schema::net::{NetClosed, NetPlan, NetProbes, NetReady, NetTarget, Port, Protocol};
+use ironprep_schema::{Cni, Role};
+use russh::ChannelMsg;
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+
+use super::network_checks::required_ports;
+use super::remote::{self, DIR_MARKER};
+use super::ssh::{self, Target};
+use super::{Shared, describe};
+
+/// Most milliseconds one connect may take before it counts as dropped: long enough for the
+/// kernel's first two SYN retransmissions (after 1 s and 3 s), so a lost packet or a busy
+/// sshd is not a firewall; a dropped port costs this once per peer.
+const CONNECT_TIMEOUT_MS: u64 = 3_500;
+/// Connects in flight at once on each host (50 hosts × 32 overflowed the simulator's packet
+/// backlog on 2 cores and lost SYNs).
+const PARALLEL_CONNECTS: usize = 16;
+/// Timed connects per peer; the least counts.
+const LATENCY_SAMPLES: u32 = 5;
+/// How long control-plane agents listen for VRRP advertisements (keepalived sends one a
+/// second by default).
+pub const VRRP_SECONDS: u32 = 3;
+
+/// An IP network, `10.0.0.0/24`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    pub network: IpAddr,
+    pub prefix_len: u8,
+}
+
+impl Cidr {
+    pub fn contains(&self, address: IpAddr) -> bool {
+        match (self.network, address) {
+            (IpAddr::V4(network), IpAddr::V4(address)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix_len.min(32)))
+                    .unwrap_or(0);
+                u32::from(network) & mask == u32::from(address) & mask
+            }
+            (IpAddr::V6(network), IpAddr::V6(address)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix_len.min(128)))
+                    .unwrap_or(0);
+                u128::from(network) & mask == u128::from(address) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Cidr, String> {
+        let (network, prefix) = text
+            .split_once('/')
+            .ok_or_else(|| format!("'{text}' is not a CIDR such as 10.0.0.0/24"))?;
+        let network: IpAddr = network
+            .parse()
+            .map_err(|_| format!("'{network}' in '{text}' is not an IP address"))?;
+        let limit = if network.is_ipv4() { 32 } else { 128 };
+        let prefix_len = prefix
+            .parse::<u8>()
+            .ok()
+            .filter(|length| *length <= limit)
+            .ok_or_else(|| format!("'{prefix}' in '{text}' is not a prefix length (0–{limit})"))?;
+        Ok(Cidr {
+            network,
+            prefix_len,
+        })
+    }
+}
+
+/// What to measure.
+#[derive(Clone, Debug)]
+pub struct NetworkPlan {
+    /// `--network`: the connectivity matrix and latency.
+    pub ports: bool,
+    /// `--vrid`: control-plane hosts listen for VRRP this long; 0: not at all.
+    pub vrrp_seconds: u32,
+    pub cni: Cni,
+}
+
+/// A host that takes part: reported in the check phase, with an address peers can use.
+#[derive(Clone, Debug)]
+pub struct NetHost {
+    pub target: Target,
+    pub roles: Vec<Role>,
+    pub address: IpAddr,
+}
+
+/// One host's session, as far as it got.
+#[derive(Clone, Debug, Default)]
+pub struct Session {
+    pub ready: NetReady,
+    pub probes: Option<NetProbes>,
+    pub closed: Option<NetClosed>,
+}
+
+/// Everything the sessions measured, by host name.
+#[derive(Clone, Debug, Default)]
+pub struct Measurement {
+    pub sessions: BTreeMap<String, Session>,
+    /// Hosts without a session, and why.
+    pub failed: BTreeMap<String, String>,
+    /// Whether ports were probed (`--network`), not only VRRP heard.
+    pub ports_probed: bool,
+}
+
+/// The figures of a run, for the note on stderr.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timing {
+    /// From the first connect to the last agent closed.
+    pub total: Duration,
+    /// From the plans sent to the last host's probes received: the matrix itself.
+    pub matrix: Duration,
+    pub connections: usize,
+}
+
+enum Event {
+    Ready(usize, Result<NetReady, String>),
+    Probed(usize, Result<NetProbes, String>),
+}
+
+pub(super) async fn measure(
+    shared: Arc<Shared>,
+    hosts: Vec<NetHost>,
+    plan: NetworkPlan,
+    concurrency: usize,
+    mut failed: BTreeMap<String, String>,
+) -> (Measurement, Timing) {
+    let started = Instant::now();
+    let listen: Vec<Vec<Port>> = hosts
+        .iter()
+        .map(|host| {
+            if !plan.ports {
+                return Vec::new();
+            }
+            let ports: BTreeSet<Port> = hosts
+                .iter()
+                .filter(|peer| peer.target.name != host.target.name)
+                .flat_map(|peer| required_ports(&host.roles, &peer.roles, plan.cni))
+                .collect();
+            ports.into_iter().collect()
+        })
+        .collect();
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let (close_tx, close_rx) = watch::channel(false);
+    let semaphore = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut plans = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, host) in hosts.iter().enumerate() {
+        let (plan_tx, plan_rx) = oneshot::channel();
+        plans.push(Some(plan_tx));
+        let vrrp = if host.roles.contains(&Role::ControlPlane) {
+            plan.vrrp_seconds
+        } else {
+            0
+        };
+        let task = HostTask {
+            shared: shared.clone(),
+            target: host.target.clone(),
+            index,
+            listen: listen[index].clone(),
+            vrrp_seconds: vrrp,
+            events: events_tx.clone(),
+            semaphore: semaphore.clone(),
+        };
+        let close = close_rx.clone();
+        tasks.spawn(async move { (index, task.run(plan_rx, close).await) });
+    }
+    drop(events_tx);
+
+    // 1. Everyone listens (or has failed).
+    let mut ready: BTreeMap<usize, NetReady> = BTreeMap::new();
+    let mut errors: BTreeMap<usize, String> = BTreeMap::new();
+    let mut pending = hosts.len();
+    while pending > 0 {
+        match events.recv().await {
+            Some(Event::Ready(index, Ok(listening))) => {
+                ready.insert(index, listening);
+            }
+            Some(Event::Ready(index, Err(error))) => {
+                errors.insert(index, error);
+            }
+            Some(Event::Probed(..)) => continue,
+            None => break,
+        }
+        pending -= 1;
+    }
+    // 2. Everyone connects to everyone that listens.
+    let matrix_started = Instant::now();
+    let mut connections = 0;
+    for (index, sender) in plans.iter_mut().enumerate() {
+        let Some(sender) = sender.take() else {
+            continue;
+        };
+        if !ready.contains_key(&index) {
+            let _ = sender.send(None);
+            continue;
+        }
+        let source = &hosts[index];
+        let targets: Vec<NetTarget> = ready
+            .iter()
+            .filter(|(peer, _)| **peer != index)
+            .map(|(peer, peer_ready)| {
+                let target = &hosts[*peer];
+                let ports: Vec<Port> = if plan.ports {
+                    required_ports(&target.roles, &source.roles, plan.cni)
+                        .into_iter()
+                        .filter(|port| {
+                            peer_ready.listening.contains(port) || peer_ready.in_use.contains(port)
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                connections += ports.len();
+                NetTarget {
+                    host: target.target.name.clone(),
+                    address: target.address.to_string(),
+                    latency_port: plan.ports.then(|| latency_port(peer_ready)).flatten(),
+                    ports,
+                }
+            })
+            .collect();
+        let _ = sender.send(Some(NetPlan {
+            from: source.target.name.clone(),
+            targets,
+            timeout_ms: CONNECT_TIMEOUT_MS,
+            parallel: PARALLEL_CONNECTS,
+            latency_samples: LATENCY_SAMPLES,
+        }));
+    }
+    let mut probes: BTreeMap<usize, NetProbes> = BTreeMap::new();
+    let mut pending = ready.len();
+    while pending > 0 {
+        match events.recv().await {
+            Some(Event::Probed(index, Ok(result))) => {
+                probes.insert(index, result);
+            }
+            Some(Event::Probed(index, Err(error))) => {
+                errors.insert(index, error);
+            }
+            Some(Event::Ready(..)) => continue,
+            None => break,
+        }
+        pending -= 1;
+    }
+    let matrix = matrix_started.elapsed();
+    // 3. Everyone closes.
+    let _ = close_tx.send(true);
+    let mut closed: BTreeMap<usize, NetClosed> = BTreeMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, Ok(Some(result)))) => {
+                closed.insert(index, result);
+            }
+            Ok((index, Err(error))) => {
+                errors.entry(index).or_insert(error);
+            }
+            _ => {}
+        }
+    }
+    let mut measurement = Measurement {
+        ports_probed: plan.ports,
+        ..Measurement::default()
+    };
+    for (index, host) in hosts.iter().enumerate() {
+        if let Some(error) = errors.remove(&index) {
+            failed.insert(host.target.name.clone(), error);
+            continue;
+        }
+        let Some(listening) = ready.remove(&index) else {
+            continue;
+        };
+        measurement.sessions.insert(
+            host.target.name.clone(),
+            Session {
+                ready: listening,
+                probes: probes.remove(&index),
+                closed: closed.remove(&index),
+            },
+        );
+    }
+    measurement.failed = failed;
+    let timing = Timing {
+        total: started.elapsed(),
+        matrix,
+        connections,
+    };
+    (measurement, timing)
+}
+
+/// A port the session itself listens on (accepting costs nothing); sshd only when there is
+/// none, since every connect to sshd forks a process there and logs a preauth disconnect.
+fn latency_port(ready: &NetReady) -> Option<u16> {
+    let ssh = Port {
+        protocol: Protocol::Tcp,
+        port: 22,
+    };
+    ready
+        .listening
+        .iter()
+        .find(|port| port.protocol == Protocol::Tcp)
+        .map(|port| port.port)
+        .or_else(|| ready.in_use.contains(&ssh).then_some(22))
+}
+
+struct HostTask {
+    shared: Arc<Shared>,
+    target: Target,
+    index: usize,
+    listen: Vec<Port>,
+    vrrp_seconds: u32,
+    events: mpsc::UnboundedSender<Event>,
+    semaphore: Arc<Semaphore>,
+}
+
+impl HostTask {
+    /// The host's session; its events go to the coordinator as they happen, so one slow host
+    /// holds back only the step everyone waits for, bounded by the timeout.
+    async fn run(
+        self,
+        plan: oneshot::Receiver<Option<NetPlan>>,
+        mut close: watch::Receiver<bool>,
+    ) -> Result<Option<NetClosed>, String> {
+        let timeout = self.shared.timeout;
+        let permit = self.semaphore.clone().acquire_owned().await.ok();
+        let connected = tokio::time::timeout(timeout, ssh::connect(&self.shared.ssh, &self.target))
+            .await
+            .map_err(|_| format!("no connection within {} s", timeout.as_secs()))
+            .and_then(|result| result.map_err(|error| describe(&error)));
+        let handle = match connected {
+            Ok(handle) => handle,
+            Err(error) => {
+                let _ = self
+                    .events
+                    .send(Event::Ready(self.index, Err(error.clone())));
+                return Err(error);
+            }
+        };
+        let result = self.session(&handle, permit, plan, &mut close).await;
+        let _ = handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
+        result
+    }
+
+    async fn session(
+        &self,
+        handle: &russh::client::Handle<ssh::Client>,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+        plan: oneshot::Receiver<Option<NetPlan>>,
+        close: &mut watch::Receiver<bool>,
+    ) -> Result<Option<NetClosed>, String> {
+        let timeout = self.shared.timeout;
+        // The agent ends by itself well after the controller would have given up.
+        let max_seconds = timeout.as_secs() * 3 + u64::from(self.vrrp_seconds) + 30;
+        let mut arguments = vec!["net-session".to_owned(), "--max-seconds".to_owned()];
+        arguments.push(max_seconds.to_string());
+        if !self.listen.is_empty() {
+            arguments.push("--listen".to_owned());
+            arguments.push(
+                self.listen
+                    .iter()
+                    .map(Port::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+        }
+        if self.vrrp_seconds > 0 {
+            arguments.extend(["--vrrp-seconds".to_owned(), self.vrrp_seconds.to_string()]);
+        }
+        let command = remote::session_command(
+            &self.shared.upload,
+            &arguments,
+            Duration::from_secs(max_seconds + 10),
+        );
+        let ready = async {
+            let channel = handle
+                .channel_open_session()
+                .await
+                .map_err(|error| format!("cannot open a session channel: {error}"))?;
+            channel
+                .exec(true, command)
+                .await
+                .map_err(|error| format!("cannot start the session: {error}"))?;
+            let (read, write) = channel.split();
+            write
+                .data(self.shared.stream.as_slice())
+                .await
+                .map_err(|error| format!("cannot upload the agent: {error}"))?;
+            let mut lines = Lines::new(read);
+            let ready: NetReady = lines.json("listening").await?;
+            Ok::<_, String>((lines, write, ready))
+        };
+        let (mut lines, write, ready) = match tokio::time::timeout(timeout, ready).await {
+            Ok(Ok(started)) => started,
+            Ok(Err(error)) => {
+                let _ = self
+                    .events
+                    .send(Event::Ready(self.index, Err(error.clone())));
+                return Err(error);
+            }
+            Err(_) => {
+                let error = format!("the session did not start within {} s", timeout.as_secs());
+                let _ = self
+                    .events
+                    .send(Event::Ready(self.index, Err(error.clone())));
+                return Err(error);
+            }
+        };
+        let _ = self.events.send(Event::Ready(self.index, Ok(ready)));
+        drop(permit);
+
+        if let Ok(Some(plan)) = plan.await {
+            let probed = async {
+                let mut line = serde_json::to_vec(&plan).map_err(|error| error.to_string())?;
+                line.push(b'\n');
+                write
+                    .data(line.as_slice())
+                    .await
+                    .map_err(|error| format!("cannot send the plan: {error}"))?;
+                lines.json::<NetProbes>("probes").await
+            };
+            let probed = tokio::time::timeout(timeout, probed)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(format!("no probe results within {} s", timeout.as_secs()))
+                });
+            let failed = probed.as_ref().err().cloned();
+            let _ = self.events.send(Event::Probed(self.index, probed));
+            if let Some(error) = failed {
+                let _ = write.eof().await;
+                return Err(error);
+            }
+        }
+        let _ = close.wait_for(|closing| *closing).await;
+        let _ = write.eof().await;
+        let limit = Duration::from_secs(u64::from(self.vrrp_seconds) + 15);
+        let closed = tokio::time::timeout(limit, lines.json::<NetClosed>("closing"))
+            .await
+            .unwrap_or_else(|_| Err("the agent did not close its listeners in time".to_owned()))?;
+        // The script removes its directory as the agent exits; wait for that.
+        let _ = tokio::time::timeout(Duration::from_secs(5), lines.finish()).await;
+        Ok(Some(closed))
+    }
+}
+
+/// The session's stdout as JSON lines, with stderr kept for the error message.
+struct Lines {
+    read: russh::ChannelReadHalf,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    exit: Option<String>,
+}
+
+impl Lines {
+    fn new(read: russh::ChannelReadHalf) -> Lines {
+        Lines {
+            read,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            exit: None,
+        }
+    }
+
+    async fn json<T: serde::de::DeserializeOwned>(&mut self, step: &str) -> Result<T, String> {
+        loop {
+            if let Some(end) = self.stdout.iter().position(|byte| *byte == b'\n') {
+                let line: Vec<u8> = self.stdout.drain(..=end).collect();
+                return serde_json::from_slice(&line).map_err(|error| {
+                    format!(
+                        "the agent's {step} line is not what was expected ({error}): {}",
+                        String::from_utf8_lossy(&line)
+                            .chars()
+                            .take(120)
+                            .collect::<String>()
+                    )
+                });
+            }
+            if !self.receive().await {
+                let stderr: Vec<String> = String::from_utf8_lossy(&self.stderr)
+                    .lines()
+                    .filter(|line| !line.starts_with(DIR_MARKER) && !line.trim().is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                return Err(format!(
+                    "the session ended before {step} ({}){}",
+                    self.exit.as_deref().unwrap_or("no exit status"),
+                    if stderr.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", stderr.join("; "))
+                    }
+                ));
+            }
+        }
+    }
+
+    /// Reads until the channel ends.
+    async fn finish(&mut self) {
+        while self.receive().await {}
+    }
+
+    /// One message; false when the channel has ended.
+    async fn receive(&mut self) -> bool {
+        match self.read.wait().await {
+            Some(ChannelMsg::Data { data }) => self.stdout.extend_from_slice(&data),
+            Some(ChannelMsg::ExtendedData { data, .. }) => self.stderr.extend_from_slice(&data),
+            Some(ChannelMsg::ExitStatus { exit_status }) => {
+                self.exit = Some(format!("exit status {exit_status}"));
+            }
+            Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                self.exit = Some(format!("signal {signal_name:?}"));
+            }
+            Some(_) => {}
+            None => return false,
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_parse_and_contain() {
+        let cidr: Cidr = "10.1.0.0/16".parse().unwrap();
+        assert!(cidr.contains("10.1.200.3".parse().unwrap()));
+        assert!(!cidr.contains("10.2.0.1".parse().unwrap()));
+        assert!(!cidr.contains("fd00::1".parse().unwrap()));
+        let all: Cidr = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("192.0.2.1".parse().unwrap()));
+        let v6: Cidr = "fd00::/64".parse().unwrap();
+        assert!(v6.contains("fd00::5".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        assert!("10.0.0.0".parse::<Cidr>().is_err());
+    }
+
+    #[test]
+    fn latency_prefers_the_sessions_own_listener() {
+        let tcp = |port| Port {
+            protocol: Protocol::Tcp,
+            port,
+        };
+        let ready = NetReady {
+            listening: vec![tcp(10250)],
+            in_use: vec![tcp(22)],
+            unavailable: Vec::new(),
+        };
+        assert_eq!(latency_port(&ready), Some(10250));
+        let held = NetReady {
+            in_use: vec![tcp(22), tcp(10250)],
+            ..NetReady::default()
+        };
+        assert_eq!(latency_port(&held), Some(22));
+    }
+}

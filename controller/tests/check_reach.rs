@@ -1,0 +1,180 @@
+//! `ironprep check` with the `reach.*` inputs: on this machine against an ingress on loopback,
+//! and on a simulated fleet against an ingress on the lab network's gateway, where one host's
+//! firewall drops what it sends to the platform port, so exactly that host fails.
+
+mod support;
+
+use std::net::IpAddr;
+use std::process::Command;
+
+use ironprep_schema::{FleetReport, HostOutcome, Status};
+use support::{Fleet, can_run, ingress, read_report};
+
+/// The platform (and registry) port of the fleet test; 12443 is the bootstrap endpoint.
+const PLATFORM_PORT: u16 = 18443;
+
+fn status_of(report: &FleetReport, host: &str, id: &str) -> (Status, String) {
+    let entry = report
+        .hosts
+        .iter()
+        .find(|entry| entry.host == host)
+        .unwrap();
+    let agent = entry
+        .report
+        .as_ref()
+        .unwrap_or_else(|| panic!("{host} has no report: {:?}", entry.error));
+    let check = agent.checks.iter().find(|check| check.id == id).unwrap();
+    (check.status, check.observed.clone())
+}
+
+#[test]
+fn this_machine_reaches_a_verified_ingress_on_loopback() {
+    let directory = tempfile::tempdir().unwrap();
+    let server = ingress::serve(IpAddr::from([127, 0, 0, 1]), &[0], directory.path());
+    let url = format!("https://{}", server.address);
+    let agent = support::agent();
+    let output = Command::new(env!("CARGO_BIN_EXE_ironprep"))
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--only",
+            "reach.platform,reach.registry",
+        ])
+        .args([
+            "--platform-url",
+            &url,
+            "--registry",
+            &server.address.to_string(),
+        ])
+        .arg("--ca")
+        .arg(&server.ca_file)
+        .arg("--agent")
+        .arg(&agent)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    let report: FleetReport = serde_json::from_slice(&output.stdout).unwrap();
+    for id in ["reach.platform", "reach.registry"] {
+        let (status, observed) = status_of(&report, "localhost", id);
+        assert_eq!(status, Status::Pass, "{id}: {observed}");
+    }
+    assert!(
+        status_of(&report, "localhost", "reach.platform")
+            .1
+            .contains("401"),
+        "{report:?}"
+    );
+}
+
+#[test]
+fn unusable_reach_input_is_a_usage_error_before_any_host() {
+    let directory = tempfile::tempdir().unwrap();
+    let not_a_ca = directory.path().join("ca.crt");
+    std::fs::write(&not_a_ca, "hello\n").unwrap();
+    let not_a_ca = not_a_ca.display().to_string();
+    for (arguments, says) in [
+        (
+            vec!["--platform-url", "http://10.0.0.5", "--ca", &not_a_ca],
+            "--platform-url",
+        ),
+        (
+            vec![
+                "--platform-url",
+                "https://10.0.0.5",
+                "--ca",
+                "/nonexistent/ca.crt",
+            ],
+            "/nonexistent/ca.crt",
+        ),
+        (
+            vec!["--platform-url", "https://10.0.0.5", "--ca", &not_a_ca],
+            "ca.crt",
+        ),
+    ] {
+        // An inventory that cannot be reached: the input must stop the run before it.
+        let output = Command::new(env!("CARGO_BIN_EXE_ironprep"))
+            .args(["check", "--agent", "/bin/true", "--hosts", "10.255.255.1"])
+            .args(&arguments)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}: {stderr}");
+        assert!(
+            stderr.starts_with("ironprep check: ") && stderr.contains(says),
+            "{arguments:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_fleet_reaches_the_platform_except_the_host_that_drops_it() {
+    if !can_run("fleet_reach") {
+        return;
+    }
+    let fleet = Fleet::up(
+        "reach",
+        &[
+            "open",
+            &format!("walled:drop-out=tcp:{PLATFORM_PORT}"),
+            "sudoer:sudo",
+        ],
+    );
+    let gateway: IpAddr = fleet.gateway().parse().unwrap();
+    let server = ingress::serve(gateway, &[PLATFORM_PORT, 12443], &fleet.dir);
+    let url = format!("https://{gateway}:{PLATFORM_PORT}");
+    let registry = format!("{gateway}:{PLATFORM_PORT}");
+    let output = fleet.ironprep(&[
+        "--inventory",
+        "inventory.yaml",
+        "--only",
+        "reach.platform,reach.registry,reach.bootstrap",
+        "--platform-url",
+        &url,
+        "--registry",
+        &registry,
+        "--bootstrap-host",
+        &gateway.to_string(),
+        "--ca",
+        server.ca_file.to_str().unwrap(),
+        "--timeout",
+        "30",
+        "--format",
+        "json",
+        "--output",
+        "report.json",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    let report = read_report(&fleet, "report.json");
+    assert!(
+        report
+            .hosts
+            .iter()
+            .all(|host| host.outcome == HostOutcome::Reported),
+        "{report:?}"
+    );
+    for host in ["open", "sudoer"] {
+        for id in ["reach.platform", "reach.registry", "reach.bootstrap"] {
+            let (status, observed) = status_of(&report, host, id);
+            assert_eq!(status, Status::Pass, "{host} {id}: {observed}");
+        }
+    }
+    let (status, observed) = status_of(&report, "walled", "reach.platform");
+    assert_eq!(status, Status::Fail, "{observed}");
+    assert!(observed.contains(&url), "{observed}");
+    assert_eq!(
+        status_of(&report, "walled", "reach.registry").0,
+        Status::Fail
+    );
+    // Another port of the same server: the firewall, not the server, is at fault.
+    assert_eq!(
+        status_of(&report, "walled", "reach.bootstrap").0,
+        Status::Pass
+    );
+    // The CA went in the private directory, which is gone with the agent.
+    for host in ["open", "walled", "sudoer"] {
+        assert!(fleet.leftovers(host).is_empty(), "{host}");
+    }
+}
