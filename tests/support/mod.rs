@@ -118,7 +118,7 @@ impl Fleet {
     }
 
     pub fn command(&self, arguments: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ironprep"));
+        let mut command = Command::new(ironprep_e2e::ironprep());
         command
             .current_dir(&self.dir)
             .arg("check")

@@ -33,7 +33,7 @@ fn this_machine_reaches_a_verified_ingress_on_loopback() {
     let server = ingress::serve(IpAddr::from([127, 0, 0, 1]), &[0], directory.path());
     let url = format!("https://{}", server.address);
     let agent = support::agent();
-    let output = Command::new(env!("CARGO_BIN_EXE_ironprep"))
+    let output = Command::new(ironprep_e2e::ironprep())
         .args([
             "check",
             "--format",
@@ -94,7 +94,7 @@ fn unusable_reach_input_is_a_usage_error_before_any_host() {
         ),
     ] {
         // An inventory that cannot be reached: the input must stop the run before it.
-        let output = Command::new(env!("CARGO_BIN_EXE_ironprep"))
+        let output = Command::new(ironprep_e2e::ironprep())
             .args(["check", "--agent", "/bin/true", "--hosts", "10.255.255.1"])
             .args(&arguments)
             .output()

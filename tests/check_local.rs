@@ -7,20 +7,12 @@ use std::process::{Command, Output};
 
 use ironprep_schema::{FleetReport, HostOutcome, Status};
 
-const IRONPREP: &str = env!("CARGO_BIN_EXE_ironprep");
-
 fn agent() -> PathBuf {
-    let path = PathBuf::from(IRONPREP).with_file_name("ironprep-agent");
-    assert!(
-        path.is_file(),
-        "{} is missing: build the workspace first (cargo build --workspace)",
-        path.display()
-    );
-    path
+    ironprep_e2e::binary("ironprep-agent")
 }
 
 fn ironprep(arguments: &[&str]) -> Output {
-    Command::new(IRONPREP)
+    Command::new(ironprep_e2e::ironprep())
         .args(arguments)
         .env("IRONPREP_AGENT", agent())
         .output()
@@ -86,7 +78,7 @@ fn usage_errors_of_the_agent_are_usage_errors_naming_the_value() {
 
 #[test]
 fn a_missing_agent_is_a_clear_error() {
-    let output = Command::new(IRONPREP)
+    let output = Command::new(ironprep_e2e::ironprep())
         .args(["check", "--agent", "/nonexistent/ironprep-agent"])
         .output()
         .unwrap();
@@ -101,7 +93,7 @@ fn an_agent_that_prints_garbage_is_an_invalid_report() {
     let fake = directory.path().join("ironprep-agent");
     std::fs::write(&fake, "#!/bin/sh\necho 'this is not json'\n").unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let output = Command::new(IRONPREP)
+    let output = Command::new(ironprep_e2e::ironprep())
         .args(["check", "--format", "json"])
         .env("IRONPREP_AGENT", &fake)
         .output()

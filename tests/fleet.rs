@@ -424,7 +424,7 @@ fn bad_input_is_a_usage_error_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let inventory = dir.path().join("broken.ini");
     std::fs::write(&inventory, "[all]\nnode1\n[kube_node\n").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_ironprep"))
+    let output = Command::new(ironprep_e2e::ironprep())
         .args(["check", "--agent", "/bin/true", "-i"])
         .arg(&inventory)
         .output()
@@ -436,7 +436,7 @@ fn bad_input_is_a_usage_error_naming_file_and_line() {
         "{stderr}"
     );
 
-    let output = Command::new(env!("CARGO_BIN_EXE_ironprep"))
+    let output = Command::new(ironprep_e2e::ironprep())
         .args(["check", "--agent", "/bin/true", "--hosts", "10.255.255.1"])
         .args(["--ssh-key", "/nonexistent/key"])
         .output()

@@ -127,7 +127,7 @@ fn answer(config: Arc<rustls::ServerConfig>, stream: TcpStream, path: &str, stat
 const VERSION_PATH: &str = "/kubernetes/global/version";
 
 fn ironprep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ironprep"))
+    Command::new(ironprep_e2e::ironprep())
         .arg("probe")
         .args(args)
         .output()
