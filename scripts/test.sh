@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of ironprep, as CI runs them: formatting, lints, the whole workspace's tests
 # (unit, fixture snapshots, the read-only proof, certificates against openssl, the simulated
-# SSH fleet) and the portable agent's glibc and size gate. Needs root for the test fleet.
+# SSH fleet), the portable agent's glibc and size gate, and a short fuzz run of the manifest
+# loader (when a nightly toolchain is installed). Needs root for the test fleet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +14,4 @@ cargo build --workspace --all-targets --locked
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 scripts/build-agent.sh
+scripts/fuzz-lint.sh 30

@@ -82,6 +82,9 @@ pub struct Context {
     pub dr: bool,
     pub provider: Provider,
     pub vip: Option<Known>,
+    /// DR: the primary's and the standby's control-plane VIPs, as far as given (`--primary-vip`,
+    /// `--standby-vip`); no manifest of one side carries the other side's VIP.
+    pub dr_vips: Vec<Known>,
     pub platform_host: Option<Known>,
     pub host_ip: Option<Known>,
     pub catalog: Option<Catalog>,
@@ -94,6 +97,8 @@ pub struct Given {
     pub dr: bool,
     pub provider: Option<Provider>,
     pub vip: Option<String>,
+    pub primary_vip: Option<String>,
+    pub standby_vip: Option<String>,
     pub platform_host: Option<String>,
     pub host_ip: Option<String>,
     pub catalog: Option<Catalog>,
@@ -108,6 +113,13 @@ impl Context {
             })
         };
         let vip = flag(given.vip, "vip").or_else(|| infer_vip(set));
+        let dr_vips: Vec<Known> = [
+            flag(given.primary_vip, "primary-vip"),
+            flag(given.standby_vip, "standby-vip"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let platform_host = flag(given.platform_host, "platform-host").or_else(|| {
             from_objects(set, INSTALLER_REQUEST, &["console", "globalHost"])
                 .or_else(|| app_release_value(set, "host"))
@@ -121,9 +133,11 @@ impl Context {
         });
         Context {
             phase: given.phase.unwrap_or(Phase::Bootstrap),
-            dr: given.dr,
+            // Naming a DR side's VIP says the installation is DR.
+            dr: given.dr || !dr_vips.is_empty(),
             provider: given.provider.unwrap_or_else(|| infer_provider(set)),
             vip,
+            dr_vips,
             platform_host,
             host_ip,
             catalog,

@@ -39,6 +39,7 @@ Examples:
   ironprep lint new-global.yaml installer-config-baremetal.json
   kubectl -n cpaas-system get cm dcs-import-extra-resources -o yaml | ironprep lint -
   ironprep lint --phase installed --vip 192.168.10.100 expansion.yaml
+  ironprep lint --dr --primary-vip 192.168.10.100 --standby-vip 192.168.20.100 primary/
   ironprep lint --format sarif manifests/ > lint.sarif
   ironprep lint --explain naming.global-prefix
 
@@ -64,6 +65,14 @@ pub struct LintArgs {
     /// The control-plane VIP [default: BaremetalCluster host, installer request, AppRelease].
     #[arg(long, value_name = "IP")]
     pub vip: Option<IpAddr>,
+
+    /// DR: the primary global cluster's control-plane VIP (etcd SANs need both sides' VIPs).
+    #[arg(long, value_name = "IP")]
+    pub primary_vip: Option<IpAddr>,
+
+    /// DR: the standby global cluster's control-plane VIP (etcd SANs need both sides' VIPs).
+    #[arg(long, value_name = "IP")]
+    pub standby_vip: Option<IpAddr>,
 
     /// The platform access domain or address [default: installer request globalHost, AppRelease].
     #[arg(long, value_name = "HOST")]
@@ -139,6 +148,8 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         dr: args.dr,
         provider: args.provider,
         vip: args.vip.map(|ip| ip.to_string()),
+        primary_vip: args.primary_vip.map(|ip| ip.to_string()),
+        standby_vip: args.standby_vip.map(|ip| ip.to_string()),
         platform_host: args.platform_host.clone(),
         host_ip: args.host_ip.map(|ip| ip.to_string()),
         catalog,

@@ -268,7 +268,7 @@ pub fn sarif(outcome: &Outcome<'_>) -> String {
             let mut result = json!({
                 "ruleId": finding.rule,
                 "level": level(finding.severity),
-                "message": {"text": format!("{} Fix: {}", finding.message, finding.fix)},
+                "message": {"text": format!("{}.\nFix: {}", finding.message, finding.fix)},
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {"uri": finding.file},

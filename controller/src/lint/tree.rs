@@ -313,6 +313,9 @@ impl<'input> Builder<'input> {
             }
             Event::MappingStart(_, anchor, _tag) => {
                 let mut entries: Vec<Entry> = Vec::new();
+                // Key → index into `entries`, so that duplicate detection stays linear in a
+                // mapping of many keys (a scan per key took minutes on 100,000 keys).
+                let mut seen: HashMap<String, usize> = HashMap::new();
                 let mut size = 1;
                 loop {
                     let (event, key_span) = self.next()?;
@@ -332,16 +335,17 @@ impl<'input> Builder<'input> {
                             });
                         }
                     };
-                    if let Some(first) = entries.iter().find(|entry| entry.key == key) {
+                    if let Some(&first) = seen.get(&key) {
                         return Err(SyntaxError {
                             pos: key_pos,
                             message: format!(
                                 "duplicate key `{key}` (first at line {}); kubectl rejects it and \
                                  other tools silently keep one of the two",
-                                first.key_pos.line
+                                entries[first].key_pos.line
                             ),
                         });
                     }
+                    seen.insert(key.clone(), entries.len());
                     let (event, span) = self.next()?;
                     let (value, value_size) = self.node(event, span)?;
                     size += key_size + value_size;

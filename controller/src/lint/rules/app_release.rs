@@ -197,11 +197,8 @@ impl Rule for BootstrapEndpoint {
                 let host = url_host(url).unwrap_or("");
                 let wrong = match host_ip {
                     Some(ip) => url.trim_end_matches('/') != wanted(&ip.value),
-                    None => {
-                        !is_ip(host)
-                            || !url.starts_with("https://")
-                            || port.is_some_and(|port| !url.ends_with(&format!(":{port}")))
-                    }
+                    // Unknown IP: the exact form, with the URL's own host.
+                    None => !is_ip(host) || url.trim_end_matches('/') != wanted(host),
                 };
                 if wrong {
                     let target =
@@ -216,8 +213,64 @@ impl Rule for BootstrapEndpoint {
                 }
             }
             if host_ip.is_none() {
-                sink.missing_context(object, "spec", "the installer host's IP (--host-ip or the installer request's hostIP); checked the form only");
+                same_host(object, &platform, &server, context, sink);
+                sink.missing_context(
+                    object,
+                    "spec",
+                    "the installer host's IP (--host-ip or the installer request's hostIP)",
+                );
             }
+        }
+    }
+}
+
+/// Without the host IP: both URLs name the same bootstrap host, and it is not the VIP (which
+/// does not exist before the handoff).
+fn same_host(
+    object: &Object,
+    platform: &Value<'_>,
+    server: &Value<'_>,
+    context: &Context,
+    sink: &mut Sink,
+) {
+    fn host<'a>(found: &Value<'a>) -> Option<&'a str> {
+        found
+            .node
+            .and_then(Node::str)
+            .filter(|url| !url.contains(['<', '$']))
+            .and_then(url_host)
+            .filter(|host| is_ip(host))
+    }
+    let (Some(platform_host), Some(server_host)) = (host(platform), host(server)) else {
+        return;
+    };
+    if platform_host != server_host {
+        sink.at(
+            object,
+            server.pos,
+            server.field.clone(),
+            format!(
+                "elemental.server.url names {server_host} but platformUrl names {platform_host}; \
+                 both are the bootstrap KIND host"
+            ),
+            "use the KIND host's IP in both (https://<HOST_IP> and https://<HOST_IP>:12443)",
+        );
+    }
+    let vips = [
+        context.vip.as_ref().map(|vip| vip.value.as_str()),
+        value(object, &["handoffHook", "controlPlaneVIP"])
+            .node
+            .and_then(Node::str),
+    ];
+    for (found, host) in [(platform, platform_host), (server, server_host)] {
+        if vips.contains(&Some(host)) {
+            sink.at(
+                object,
+                found.pos,
+                found.field.clone(),
+                format!("{host} is the control-plane VIP, which does not exist before the handoff"),
+                "use the bootstrap KIND host's IP until the handoff",
+            );
         }
     }
 }

@@ -178,9 +178,13 @@ impl Rule for ReservedGlobal {
     describe!(
         "naming.reserved-global",
         "a workload cluster is not named `global`",
-        why: "`global` is reserved for the platform cluster. Reusing it for a workload cluster \
-              makes its resources collide with the global cluster's own in cpaas-system (seed \
-              001, Workload Cluster Naming).",
+        why: "Seed 001, Workload Cluster Naming: \"The workload cluster-name must not be \
+              global. That name is reserved for the global cluster, and reusing it causes the \
+              workload cluster's resources to collide with global cluster resources in \
+              cpaas-system.\" Checked with --phase installed: workload clusters are created on \
+              the running global cluster (seed 001, Prerequisites), whereas before the handoff \
+              the input installs the global cluster itself, whose Cluster must be named \
+              `global` (seed 000, Naming Convention).",
         example: "kind: Cluster\nmetadata:\n  name: prod-a",
     );
 

@@ -1,7 +1,7 @@
 //! `pool.*`: MachineInventoryPools — which cluster they serve, their members, and whether they
 //! hold enough hosts for the replicas that draw from them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::describe;
 use crate::lint::context::Context;
@@ -164,12 +164,10 @@ impl Rule for Members {
                     );
                 }
             }
-            let members = members(pool);
-            for (index, member) in members.iter().enumerate() {
-                if members[..index]
-                    .iter()
-                    .any(|earlier| earlier.name == member.name)
-                {
+            // A set, not a scan of the earlier members: pools of thousands stay linear.
+            let mut listed = HashSet::new();
+            for (index, member) in members(pool).iter().enumerate() {
+                if !listed.insert(member.name) {
                     sink.at(
                         pool,
                         member.pos,
@@ -264,7 +262,10 @@ impl Rule for Capacity {
             if drawing.is_empty() {
                 continue;
             }
-            let needed: i64 = drawing.iter().map(|(_, replicas, ..)| replicas).sum();
+            // Saturating: replicas come from the input, and two huge ones must not overflow.
+            let needed = drawing.iter().fold(0_i64, |sum, (_, replicas, ..)| {
+                sum.saturating_add(*replicas)
+            });
             let size = i64::try_from(members(pool).len()).unwrap_or(i64::MAX);
             if size < needed {
                 let who: Vec<String> = drawing
@@ -280,7 +281,7 @@ impl Rule for Capacity {
                     ),
                     format!(
                         "add {} more registered inventories to the pool, or lower the replicas",
-                        needed - size
+                        needed.saturating_sub(size)
                     ),
                 );
             }

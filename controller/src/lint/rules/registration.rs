@@ -209,6 +209,15 @@ impl AgentUrl {
                 format!("write `https://{host}`"),
             );
         }
+        if has_api_server_port(url) {
+            sink.field(
+                object,
+                &path,
+                "the system-agent endpoint is a platform ingress path, not the kube-apiserver \
+                 on :6443 (seed 002, Endpoint Rules)",
+                format!("write `https://{host}`"),
+            );
+        }
         match &context.vip {
             Some(vip) if vip.value != host => sink.field(
                 object,
@@ -229,13 +238,46 @@ impl AgentUrl {
 
     fn workload_url(&self, object: &Object, url: &str, context: &Context, sink: &mut Sink) {
         let path = ["metadata", "annotations", AGENT_URL];
-        let Some(host) = url_host(url) else { return };
         if url.contains(['<', '$']) {
             return;
         }
+        let Some(host) = url_host(url).filter(|_| url.starts_with("https://")) else {
+            sink.field(
+                object,
+                &path,
+                format!("`{url}` is not an https URL"),
+                "write `https://<platform domain>`",
+            );
+            return;
+        };
+        if url.trim_end_matches('/').ends_with("/kubernetes/global") {
+            sink.field(
+                object,
+                &path,
+                "the URL already ends in /kubernetes/global; the operator appends it again",
+                format!("write `https://{host}`"),
+            );
+        }
+        if has_api_server_port(url) {
+            sink.field(
+                object,
+                &path,
+                "the system-agent endpoint is a platform ingress path, not the kube-apiserver \
+                 on :6443 (seed 002, Endpoint Rules)",
+                format!("write `https://{host}`"),
+            );
+        }
         let wrong = match &context.platform_host {
             Some(platform) => platform.value != host,
-            None => context.vip.as_ref().is_some_and(|vip| vip.value == host),
+            None if context.vip.as_ref().is_some_and(|vip| vip.value == host) => true,
+            None => {
+                sink.missing_context(
+                    object,
+                    "metadata.annotations",
+                    "the platform domain (--platform-host)",
+                );
+                false
+            }
         };
         if wrong {
             sink.field(
@@ -249,4 +291,15 @@ impl AgentUrl {
             );
         }
     }
+}
+
+/// `https://host:6443…`: the API server port, which the seed rules out for the system-agent.
+fn has_api_server_port(url: &str) -> bool {
+    let authority = url
+        .strip_prefix("https://")
+        .unwrap_or(url)
+        .split('/')
+        .next()
+        .unwrap_or("");
+    authority.ends_with(":6443")
 }
