@@ -167,7 +167,8 @@ pub fn render_check_list(checks: &[ListedCheck]) -> String {
     format!("{table}\n")
 }
 
-fn new_table(options: &TableOptions) -> Table {
+/// A table in the house style, sized and coloured as `options` say; every renderer starts here.
+pub fn new_table(options: &TableOptions) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::UTF8_BORDERS_ONLY);
     match options.width {

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
-use ironprep_report::{Palette, TableOptions, Width};
+use comfy_table::{Cell, Color};
+use ironprep_report::{Palette, TableOptions, new_table};
 use ironprep_schema::{FleetReport, HostOutcome, Status};
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 
@@ -216,33 +216,6 @@ fn status_cell(status: Status, options: &TableOptions) -> Cell {
         Status::Skip => Color::DarkGrey,
     };
     paint(&status.as_str().to_uppercase(), color, options)
-}
-
-fn new_table(options: &TableOptions) -> Table {
-    let mut table = Table::new();
-    table.load_preset(presets::UTF8_BORDERS_ONLY);
-    match options.width {
-        Width::Terminal => {
-            table.set_content_arrangement(ContentArrangement::Dynamic);
-        }
-        Width::Fixed(width) => {
-            table.set_content_arrangement(ContentArrangement::Dynamic);
-            table.set_width(width);
-            table.force_no_tty();
-        }
-        Width::Unlimited => {
-            table.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
-    match options.palette {
-        Palette::Ansi => {
-            table.enforce_styling();
-        }
-        Palette::Plain => {
-            table.force_no_tty();
-        }
-    }
-    table
 }
 
 /// JUnit XML: one suite per host (a host that was not reached is one errored case, so CI

@@ -2,24 +2,63 @@
 //! mistakes first (placeholders, names, references), then each kind in the order the seed's
 //! procedure creates it, then the bootstrap and DR material.
 //!
-//! Rules are unit types grouped by area, one file per area (`kcp.rs` holds every `kcp.*`
-//! rule); adding a rule is one type and one line here.
+//! A rule is one unit type in a file of its own, named after its ID (`kcp_replicas.rs` holds
+//! `kcp.replicas`), with its unit tests at the bottom; helpers shared by the rules of an area
+//! live in `<area>_common.rs`. Adding a rule is one file and one line here.
 
 use super::rule::Rule;
 
-mod app_release;
-mod baremetal_cluster;
-mod cluster;
-mod dr;
-mod import;
-mod installer;
-mod kcp;
-mod naming;
-mod placeholder;
-mod pool;
-mod reference;
-mod registration;
-mod seed_image;
+mod apprelease_agent_tls;
+mod apprelease_bootstrap_endpoint;
+mod apprelease_chart_repo;
+mod apprelease_cluster_type;
+mod apprelease_common;
+mod apprelease_handoff;
+mod baremetalcluster_common;
+mod baremetalcluster_encryption_secret;
+mod baremetalcluster_lb_type;
+mod baremetalcluster_port;
+mod baremetalcluster_vip;
+mod baremetalcluster_vrid;
+mod cluster_baremetal_metadata;
+mod cluster_cidrs;
+mod dr_rbac_secrets;
+mod import_common;
+mod import_forbidden;
+mod import_present;
+mod import_required;
+mod import_resources;
+mod installer_common;
+mod installer_console;
+mod installer_dr_certificate;
+mod installer_ha;
+mod installer_registry;
+mod kcp_common;
+mod kcp_encryption_file;
+mod kcp_etcd_sans;
+mod kcp_format;
+mod kcp_max_surge;
+mod kcp_replicas;
+mod kcp_skip_kube_proxy;
+mod kcp_version_in_catalog;
+mod namespace_cpaas_system;
+mod naming_cluster_prefix;
+mod naming_global_name;
+mod naming_global_prefix;
+mod naming_reserved_global;
+mod placeholder_unreplaced;
+mod pool_capacity;
+mod pool_cluster_name;
+mod pool_common;
+mod pool_inventory_unique;
+mod pool_members;
+mod reference_resolves;
+mod registration_agent_url;
+mod registration_common;
+mod registration_emulated_tpm;
+mod registration_machine_name;
+mod seedimage_base_image;
+mod seedimage_bootstrap_reuse;
 
 /// Writes the descriptive half of a [`Rule`] impl.
 macro_rules! describe {
@@ -42,50 +81,50 @@ pub(crate) use describe;
 
 /// Every rule, in report order. Adding a rule is one line here.
 pub static ALL: &[&dyn Rule] = &[
-    &placeholder::Unreplaced,
-    &naming::Namespace,
-    &naming::GlobalName,
-    &naming::GlobalPrefix,
-    &naming::ClusterPrefix,
-    &naming::ReservedGlobal,
-    &reference::Resolves,
-    &cluster::BaremetalMetadata,
-    &cluster::Cidrs,
-    &kcp::Replicas,
-    &kcp::MaxSurge,
-    &kcp::Format,
-    &kcp::SkipKubeProxy,
-    &kcp::EtcdSans,
-    &kcp::VersionInCatalog,
-    &kcp::EncryptionFile,
-    &baremetal_cluster::Vip,
-    &baremetal_cluster::Port,
-    &baremetal_cluster::Vrid,
-    &baremetal_cluster::LoadBalancerType,
-    &baremetal_cluster::EncryptionSecret,
-    &pool::ClusterName,
-    &pool::Members,
-    &pool::InventoryUnique,
-    &pool::Capacity,
-    &registration::MachineName,
-    &registration::EmulatedTpm,
-    &registration::AgentUrl,
-    &seed_image::BaseImage,
-    &seed_image::BootstrapReuse,
-    &import::Present,
-    &import::Resources,
-    &import::Required,
-    &import::Forbidden,
-    &app_release::ClusterType,
-    &app_release::BootstrapEndpoint,
-    &app_release::AgentTls,
-    &app_release::Handoff,
-    &app_release::ChartRepo,
-    &installer::Console,
-    &installer::HighAvailability,
-    &installer::Registry,
-    &installer::DrCertificate,
-    &dr::RbacSecrets,
+    &placeholder_unreplaced::Unreplaced,
+    &namespace_cpaas_system::Namespace,
+    &naming_global_name::GlobalName,
+    &naming_global_prefix::GlobalPrefix,
+    &naming_cluster_prefix::ClusterPrefix,
+    &naming_reserved_global::ReservedGlobal,
+    &reference_resolves::Resolves,
+    &cluster_baremetal_metadata::BaremetalMetadata,
+    &cluster_cidrs::Cidrs,
+    &kcp_replicas::Replicas,
+    &kcp_max_surge::MaxSurge,
+    &kcp_format::Format,
+    &kcp_skip_kube_proxy::SkipKubeProxy,
+    &kcp_etcd_sans::EtcdSans,
+    &kcp_version_in_catalog::VersionInCatalog,
+    &kcp_encryption_file::EncryptionFile,
+    &baremetalcluster_vip::Vip,
+    &baremetalcluster_port::Port,
+    &baremetalcluster_vrid::Vrid,
+    &baremetalcluster_lb_type::LoadBalancerType,
+    &baremetalcluster_encryption_secret::EncryptionSecret,
+    &pool_cluster_name::ClusterName,
+    &pool_members::Members,
+    &pool_inventory_unique::InventoryUnique,
+    &pool_capacity::Capacity,
+    &registration_machine_name::MachineName,
+    &registration_emulated_tpm::EmulatedTpm,
+    &registration_agent_url::AgentUrl,
+    &seedimage_base_image::BaseImage,
+    &seedimage_bootstrap_reuse::BootstrapReuse,
+    &import_present::Present,
+    &import_resources::Resources,
+    &import_required::Required,
+    &import_forbidden::Forbidden,
+    &apprelease_cluster_type::ClusterType,
+    &apprelease_bootstrap_endpoint::BootstrapEndpoint,
+    &apprelease_agent_tls::AgentTls,
+    &apprelease_handoff::Handoff,
+    &apprelease_chart_repo::ChartRepo,
+    &installer_console::Console,
+    &installer_ha::HighAvailability,
+    &installer_registry::Registry,
+    &installer_dr_certificate::DrCertificate,
+    &dr_rbac_secrets::RbacSecrets,
 ];
 
 pub fn find(id: &str) -> Option<&'static dyn Rule> {

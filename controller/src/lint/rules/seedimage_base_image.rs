@@ -1,46 +1,13 @@
-//! `seedimage.*`: the SeedImage that builds the registration ISO.
+//! `seedimage.base-image`: SeedImage.spec.baseImage is derived from the elemental-image-catalog
+//! entry of the target Kubernetes version: the catalog repository plus `-iso`, with the same
+//! tag or digest (seed 001). Another image boots an OS that does not match what reprovision
+//! installs, or is not an ISO at all and the build fails.
 
 use super::describe;
-use super::registration::AGENT_URL;
-use crate::lint::context::{Context, Phase};
+use crate::lint::context::Context;
 use crate::lint::object::Object;
 use crate::lint::rule::{Rule, Sink};
 use crate::lint::set::{self, Manifests};
-
-/// `registry/path/repo:tag` or `…@sha256:…` split into the repository without its registry
-/// host, and the tag or digest with its separator.
-fn split_image(image: &str) -> (&str, &str) {
-    let (name, reference) = match image.find('@') {
-        Some(at) => image.split_at(at),
-        None => match image.rfind(':') {
-            Some(colon) if !image[colon..].contains('/') => image.split_at(colon),
-            _ => (image, ""),
-        },
-    };
-    let repository = match name.split_once('/') {
-        Some((host, rest)) if host.contains(['.', ':']) || host == "localhost" => rest,
-        _ => name,
-    };
-    (repository, reference)
-}
-
-/// The Kubernetes version the SeedImage's cluster targets.
-fn target_version<'a>(set: &'a Manifests, seed: &Object) -> Option<&'a str> {
-    let mut kcps = set.of_kind(set::KCP);
-    let owned = seed.cluster.as_ref().and_then(|cluster| {
-        set.of_kind(set::KCP)
-            .find(|kcp| kcp.cluster.as_ref() == Some(cluster))
-    });
-    owned
-        .or_else(|| {
-            if set.count(set::KCP) == 1 {
-                kcps.next()
-            } else {
-                None
-            }
-        })
-        .and_then(|kcp| kcp.str(&["spec", "version"]))
-}
 
 pub struct BaseImage;
 
@@ -111,46 +78,39 @@ impl Rule for BaseImage {
     }
 }
 
-pub struct BootstrapReuse;
+/// `registry/path/repo:tag` or `…@sha256:…` split into the repository without its registry
+/// host, and the tag or digest with its separator.
+fn split_image(image: &str) -> (&str, &str) {
+    let (name, reference) = match image.find('@') {
+        Some(at) => image.split_at(at),
+        None => match image.rfind(':') {
+            Some(colon) if !image[colon..].contains('/') => image.split_at(colon),
+            _ => (image, ""),
+        },
+    };
+    let repository = match name.split_once('/') {
+        Some((host, rest)) if host.contains(['.', ':']) || host == "localhost" => rest,
+        _ => name,
+    };
+    (repository, reference)
+}
 
-impl Rule for BootstrapReuse {
-    describe!(
-        "seedimage.bootstrap-reuse",
-        "after handoff, global hosts boot a new SeedImage, not the bootstrap one",
-        why: "A SeedImage built in the bootstrap KIND environment points at the bootstrap \
-              registration endpoint, which is gone after handoff (seeds 000, 002: \"Do Not \
-              Reuse the Bootstrap ISO After Handoff\"). New global hosts need a new registration \
-              carrying the system-agent URL of the current VIP and a SeedImage built from it on \
-              the active global cluster.",
-        example: "kind: SeedImage\nspec:\n  registrationRef:\n    name: global-expansion   # annotated with the VIP's system-agent URL",
-    );
-
-    fn check(&self, set: &Manifests, context: &Context, sink: &mut Sink) {
-        if context.phase != Phase::Installed {
-            return;
-        }
-        for object in set
-            .of_kind(set::SEED_IMAGE)
-            .filter(|object| set.is_global(object))
-        {
-            let Some(registration) =
-                set.follow(object, &["spec", "registrationRef"], set::REGISTRATION)
-            else {
-                continue;
-            };
-            if registration.annotation(AGENT_URL).is_none() {
-                sink.field(
-                    object,
-                    &["spec", "registrationRef"],
-                    format!(
-                        "{} has no system-agent URL: this is the bootstrap ISO, which registers through the gone bootstrap host",
-                        registration.label()
-                    ),
-                    "create a new MachineRegistration with the VIP's system-agent URL and a SeedImage for it",
-                );
+/// The Kubernetes version the SeedImage's cluster targets.
+fn target_version<'a>(set: &'a Manifests, seed: &Object) -> Option<&'a str> {
+    let mut kcps = set.of_kind(set::KCP);
+    let owned = seed.cluster.as_ref().and_then(|cluster| {
+        set.of_kind(set::KCP)
+            .find(|kcp| kcp.cluster.as_ref() == Some(cluster))
+    });
+    owned
+        .or_else(|| {
+            if set.count(set::KCP) == 1 {
+                kcps.next()
+            } else {
+                None
             }
-        }
-    }
+        })
+        .and_then(|kcp| kcp.str(&["spec", "version"]))
 }
 
 #[cfg(test)]

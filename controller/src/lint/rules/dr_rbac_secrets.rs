@@ -1,4 +1,8 @@
-//! `dr.*`: what Bare Metal disaster recovery needs of the shared system-agent auth bundle.
+//! `dr.rbac-secrets`: Every host's system-agent holds this Role's token, and the token is
+//! synchronised to the standby for failover. Namespace-wide Secret access, or registry,
+//! bootstrap, kubeconfig and platform credential Secrets in resourceNames, hand those
+//! credentials to every host (seeds 000, 002: "resourceNames must contain only plan Secret
+//! names").
 
 use super::describe;
 use crate::lint::context::Context;

@@ -1,4 +1,9 @@
-//! `placeholder.unreplaced`: `<cluster-name>` or `${CONTROL_PLANE_VIP}` left in a manifest.
+//! `placeholder.unreplaced`: The seeds write every environment-specific value as
+//! `<placeholder>` or as a shell variable expanded by a `cat <<EOF` heredoc. A value left as
+//! written is applied literally: the installer fails much later on a name, address or version
+//! that does not exist. Only elemental's own templates such as `${System Information/UUID}` in
+//! a MachineRegistration's machineName, labels and annotations are expanded, by
+//! elemental-register from the host's SMBIOS data.
 
 use granit_parser::ScalarStyle;
 
@@ -8,6 +13,17 @@ use crate::lint::object::{INSTALLER_REQUEST, Object};
 use crate::lint::rule::{Rule, Sink};
 use crate::lint::set::{self, Manifests};
 use crate::lint::tree::{self, PathPart, Pos};
+
+/// Keys under which text is a script or file content: `${VAR}` there is shell syntax, and
+/// `<x>` is only a placeholder when it looks like one (`<cluster-name>`, `<HOST_IP>`).
+const SCRIPT_KEYS: &[&str] = &[
+    "preKubeadmCommands",
+    "postKubeadmCommands",
+    "content",
+    "runcmd",
+    "bootcmd",
+    "cloud-config",
+];
 
 pub struct Unreplaced;
 
@@ -63,17 +79,6 @@ impl Rule for Unreplaced {
     }
 }
 
-/// Keys under which text is a script or file content: `${VAR}` there is shell syntax, and
-/// `<x>` is only a placeholder when it looks like one (`<cluster-name>`, `<HOST_IP>`).
-const SCRIPT_KEYS: &[&str] = &[
-    "preKubeadmCommands",
-    "postKubeadmCommands",
-    "content",
-    "runcmd",
-    "bootcmd",
-    "cloud-config",
-];
-
 fn is_linted(object: &Object) -> bool {
     set::PLATFORM_KINDS.contains(&object.kind.as_str())
         || matches!(
@@ -90,7 +95,7 @@ fn is_linted(object: &Object) -> bool {
 }
 
 /// Byte ranges of `${…}` and `<name>` placeholders in `text`.
-pub fn placeholders(text: &str) -> Vec<std::ops::Range<usize>> {
+fn placeholders(text: &str) -> Vec<std::ops::Range<usize>> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut index = 0;

@@ -1,144 +1,16 @@
-//! `registration.*`: MachineRegistrations — the inventory names they produce, TPM emulation,
-//! and the system-agent endpoint by phase.
+//! `registration.agent-url`: During bootstrap global hosts register through the KIND host and
+//! the handoff job later moves them to the VIP, so the annotation must not be set (seed 000).
+//! New global hosts after handoff do not pass through that job: the annotation is what points
+//! their system-agent at https://<current VIP>/kubernetes/global (the operator appends the
+//! path). Workload hosts use the platform domain, which follows a DR failover (seed 002,
+//! Endpoint Rules).
 
 use super::describe;
+use super::registration_common::AGENT_URL;
 use crate::lint::context::{Context, Phase, is_ip, url_host};
-use crate::lint::finding::Severity;
 use crate::lint::object::Object;
 use crate::lint::rule::{Rule, Sink};
 use crate::lint::set::{self, Manifests};
-
-pub const AGENT_URL: &str = "baremetal.cluster.io/system-agent-server-url";
-
-pub struct MachineName;
-
-impl Rule for MachineName {
-    describe!(
-        "registration.machine-name",
-        "machineName is built from `${System Information/UUID}` and carries the cluster prefix",
-        why: "Every host registering through the ISO gets the MachineInventory named by this \
-              template. A fixed name makes all hosts but the first loop on `websocket: close \
-              1006`; serial numbers are unreliable (duplicated on cloned VMs and cheap boards), \
-              so the seed builds names from the SMBIOS UUID. Inventories belong to the cluster \
-              and follow its prefix, which DR relies on for the global cluster.",
-        example: "spec:\n  machineName: \"global-${System Information/UUID}\"",
-    );
-
-    fn check(&self, set: &Manifests, _: &Context, sink: &mut Sink) {
-        for object in set.of_kind(set::REGISTRATION) {
-            let path = ["spec", "machineName"];
-            let Some(name) = object.str(&path) else {
-                sink.with(
-                    Severity::Warning,
-                    object,
-                    object.nearest(&path),
-                    "spec.machineName",
-                    "no machineName: inventories get random `m-<uuid>` names without the cluster prefix",
-                    "set `machineName: \"<cluster>-${System Information/UUID}\"`",
-                );
-                continue;
-            };
-            if !name.contains("${") {
-                sink.field(
-                    object,
-                    &path,
-                    format!(
-                        "machineName `{name}` is the same for every host; only the first registers"
-                    ),
-                    "set `machineName: \"<cluster>-${System Information/UUID}\"`",
-                );
-                continue;
-            }
-            if !name.contains("${System Information/UUID}") {
-                sink.with(
-                    Severity::Warning,
-                    object,
-                    object.field(&path).map_or(object.pos, |field| field.pos),
-                    "spec.machineName",
-                    format!("machineName `{name}` is not built from the SMBIOS UUID; serial numbers and hostnames repeat"),
-                    "use `${System Information/UUID}` in machineName",
-                );
-            }
-            if let Some(cluster) = object.cluster.as_deref()
-                && !name.contains(['<'])
-                && !name.starts_with(&format!("{cluster}-"))
-            {
-                let severity = if cluster == set::GLOBAL {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                };
-                sink.with(
-                    severity,
-                    object,
-                    object.field(&path).map_or(object.pos, |field| field.pos),
-                    "spec.machineName",
-                    format!(
-                        "inventory names `{name}` lack the `{cluster}-` prefix of their cluster"
-                    ),
-                    format!("start machineName with `{cluster}-`"),
-                );
-            }
-        }
-    }
-}
-
-pub struct EmulatedTpm;
-
-impl Rule for EmulatedTpm {
-    describe!(
-        "registration.emulated-tpm",
-        "TPM emulation is for PoC only, and then uses `emulated-tpm-seed: -1`",
-        why: "Production hosts keep a real TPM (seed 001, TPM Decision). With emulation, a fixed \
-              seed (the client default is 1) gives every host the same emulated EK, hence the \
-              same tpmHash: hosts overwrite each other's inventory. `-1` derives the seed from \
-              the SMBIOS UUID.",
-        example: "spec:\n  config:\n    elemental:\n      registration:\n        emulate-tpm: true      # PoC and VMs only\n        emulated-tpm-seed: -1",
-    );
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn check(&self, set: &Manifests, _: &Context, sink: &mut Sink) {
-        let base = ["spec", "config", "elemental", "registration"];
-        for object in set.of_kind(set::REGISTRATION) {
-            let emulate = [&base[..], &["emulate-tpm"]].concat();
-            if object.field(&emulate).and_then(|field| field.node.bool()) != Some(true) {
-                continue;
-            }
-            sink.field(
-                object,
-                &emulate,
-                "emulate-tpm is on: registration is not bound to the host's TPM (PoC only)",
-                "remove emulate-tpm for production hardware with a TPM",
-            );
-            let seed_path = [&base[..], &["emulated-tpm-seed"]].concat();
-            let seed = object.field(&seed_path).and_then(|field| field.node.int());
-            if seed != Some(-1) {
-                let pos = object
-                    .field(&seed_path)
-                    .map_or_else(|| object.nearest(&seed_path), |field| field.pos);
-                sink.with(
-                    Severity::Error,
-                    object,
-                    pos,
-                    "spec.config.elemental.registration.emulated-tpm-seed",
-                    match seed {
-                        Some(seed) => format!(
-                            "emulated-tpm-seed {seed} gives every host the same TPM identity"
-                        ),
-                        None => {
-                            "emulated-tpm-seed is not set: every host gets the same TPM identity"
-                                .to_owned()
-                        }
-                    },
-                    "set `emulated-tpm-seed: -1`",
-                );
-            }
-        }
-    }
-}
 
 pub struct AgentUrl;
 

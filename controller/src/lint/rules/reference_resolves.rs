@@ -1,4 +1,8 @@
-//! `reference.resolves`: every reference between the manifests names an object of the input.
+//! `reference.resolves`: Cluster API waits silently for an object that does not exist: a
+//! Cluster whose controlPlaneRef misses its KubeadmControlPlane never provisions, and seed 000
+//! insists that `Cluster.spec.controlPlaneRef.name and any other cross-references must match
+//! the prefixed names exactly`. Secrets are often created with `kubectl create secret`, so a
+//! Secret missing from the input is a warning.
 
 use super::describe;
 use crate::lint::context::Context;
@@ -6,8 +10,6 @@ use crate::lint::finding::Severity;
 use crate::lint::object::{self, Object};
 use crate::lint::rule::{Rule, Sink};
 use crate::lint::set::{self, Manifests, PLATFORM_KINDS};
-
-pub struct Resolves;
 
 /// `(kind that refers, path of the reference, kind referred to when the reference has no kind)`.
 const REFERENCES: &[(&str, &[&str], &str)] = &[
@@ -48,6 +50,8 @@ const REFERENCES: &[(&str, &[&str], &str)] = &[
         set::SECRET,
     ),
 ];
+
+pub struct Resolves;
 
 impl Rule for Resolves {
     describe!(
