@@ -28,6 +28,13 @@
 #   garbage          every command prints garbage (ForceCommand)    outcome invalid-report
 #   sudo             log in as user 'fleet' with passwordless sudo
 #   sudo-password    log in as user 'fleet' whose sudo wants a password  outcome agent-failed
+#   requiretty       log in as 'fleet' with passwordless sudo under `Defaults:fleet requiretty`
+#                    (sudo -n without a terminal fails: "you must have a tty")
+#   legacy           sshd restricted to what OpenSSH 7.4 (RHEL 7) offers: an RSA host key only
+#                    (HostKeyAlgorithms ssh-rsa,rsa-sha2-256,rsa-sha2-512), its default kex
+#                    (curve25519-sha256@libssh.org, ecdh-sha2-nistp256, diffie-hellman-group14-sha1)
+#                    and user keys signed with ssh-rsa (SHA-1) only; authorizes DIR/client_rsa_key
+#                    (RSA, made on first use) instead of client_key
 #   drop-in=P:N      the host's firewall drops packets to its port N (P: tcp or udp)  fleet.connectivity
 #   drop-out=P:N     the host's firewall drops packets it sends to port N    reach.*, fleet.connectivity
 #   vrrp=VRID        the host advertises VRRPv2 for VRID every second (a router)  fleet.vrid
@@ -155,7 +162,7 @@ for spec in "$@"; do
   faults=
   [ "$spec" != "$name" ] && faults=${spec#*:}
   hostname=$name tz=Etc/UTC resolv=yes ports= noexec= down= hang= rekey= ecdsa_only= refuse= garbage= user=root sudo=
-  drops= vrrp=
+  drops= vrrp= requiretty= legacy=
   IFS=, read -r -a list <<<"$faults"
   for fault in "${list[@]}"; do
     case "$fault" in
@@ -172,6 +179,8 @@ for spec in "$@"; do
       garbage) garbage=1 ;;
       sudo) user=fleet sudo=nopasswd ;;
       sudo-password) user=fleet sudo=password ;;
+      requiretty) user=fleet sudo=nopasswd requiretty=1 ;;
+      legacy) legacy=1 ;;
       drop-in=tcp:[0-9]* | drop-in=udp:[0-9]*) drops="$drops input:${fault#drop-in=}" ;;
       drop-out=tcp:[0-9]* | drop-out=udp:[0-9]*) drops="$drops output:${fault#drop-out=}" ;;
       vrrp=[0-9]*) vrrp=${fault#vrrp=} ;;
@@ -227,6 +236,7 @@ add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
   fi
   {
     echo 'Defaults env_reset'
+    [ -n "$requiretty" ] && echo 'Defaults:fleet requiretty'
     echo 'root ALL=(ALL:ALL) ALL'
     case "$sudo" in
       nopasswd) echo 'fleet ALL=(ALL:ALL) NOPASSWD: ALL' ;;
@@ -236,15 +246,33 @@ add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
   chmod 0440 "$h/etc/sudoers"
 
   # sshd: its own host keys and config; LogLevel ERROR keeps the logs small at 300 hosts.
-  ssh-keygen -q -t ed25519 -N '' -f "$h/ssh_host_ed25519_key"
-  ssh-keygen -q -t ecdsa -b 256 -N '' -f "$h/ssh_host_ecdsa_key"
-  if [ -n "$refuse" ]; then : >"$h/authorized_keys"; else cp "$dir/client_key.pub" "$h/authorized_keys"; fi
+  if [ -n "$legacy" ]; then
+    ssh-keygen -q -t rsa -b 2048 -N '' -f "$h/ssh_host_rsa_key"
+    [ -f "$dir/client_rsa_key" ] || ssh-keygen -q -t rsa -b 3072 -N '' -C ironprep-fleet-rsa -f "$dir/client_rsa_key"
+  else
+    ssh-keygen -q -t ed25519 -N '' -f "$h/ssh_host_ed25519_key"
+    ssh-keygen -q -t ecdsa -b 256 -N '' -f "$h/ssh_host_ecdsa_key"
+  fi
+  if [ -n "$refuse" ]; then
+    : >"$h/authorized_keys"
+  elif [ -n "$legacy" ]; then
+    cp "$dir/client_rsa_key.pub" "$h/authorized_keys"
+  else
+    cp "$dir/client_key.pub" "$h/authorized_keys"
+  fi
   chmod 0644 "$h/authorized_keys"
   {
     echo "ListenAddress $address"
     echo "Port 22"
-    echo "HostKey $h/ssh_host_ed25519_key"
-    echo "HostKey $h/ssh_host_ecdsa_key"
+    if [ -n "$legacy" ]; then
+      echo "HostKey $h/ssh_host_rsa_key"
+      echo "HostKeyAlgorithms ssh-rsa,rsa-sha2-256,rsa-sha2-512"
+      echo "KexAlgorithms curve25519-sha256@libssh.org,ecdh-sha2-nistp256,diffie-hellman-group14-sha1"
+      echo "PubkeyAcceptedAlgorithms ssh-rsa"
+    else
+      echo "HostKey $h/ssh_host_ed25519_key"
+      echo "HostKey $h/ssh_host_ecdsa_key"
+    fi
     echo "AuthorizedKeysFile $h/authorized_keys"
     echo "PermitRootLogin prohibit-password"
     echo "PasswordAuthentication no"
@@ -262,6 +290,8 @@ add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
   if [ -n "$rekey" ]; then
     ssh-keygen -q -t ed25519 -N '' -f "$h/other_host_key"
     echo "$address $(cut -d' ' -f1,2 "$h/other_host_key.pub")" >>"$dir/known_hosts"
+  elif [ -n "$legacy" ]; then
+    echo "$address $(cut -d' ' -f1,2 "$h/ssh_host_rsa_key.pub")" >>"$dir/known_hosts"
   elif [ -n "$ecdsa_only" ]; then
     echo "$address $(cut -d' ' -f1,2 "$h/ssh_host_ecdsa_key.pub")" >>"$dir/known_hosts"
   else

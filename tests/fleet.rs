@@ -448,3 +448,62 @@ fn bad_input_is_a_usage_error_naming_file_and_line() {
         "{stderr}"
     );
 }
+
+/// Hosts the happy path does not reach: sudo under `Defaults requiretty` (the agent runs on a
+/// PTY, uploaded on a channel without one), and an sshd restricted like OpenSSH 7.4 on RHEL 7
+/// (RSA host key, its default kex, user keys accepted with ssh-rsa SHA-1 signatures only, so
+/// the RSA key gets in after rsa-sha2-512 and -256 are refused). Both report; nothing stays.
+#[test]
+fn requiretty_and_openssh_7_4_hosts_report() {
+    if !can_run("requiretty_and_legacy") {
+        return;
+    }
+    let fleet = Fleet::up("legacy", &["tty:requiretty", "old:legacy"]);
+    let output = fleet.ironprep(&[
+        "--inventory",
+        "inventory.yaml",
+        // client_key (ed25519) first: the legacy host refuses it, then the RSA key.
+        "--ssh-key",
+        "client_rsa_key",
+        "--only",
+        PASSABLE,
+        "--timeout",
+        "20",
+        "--format",
+        "json",
+        "--output",
+        "report.json",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    let report = read_report(&fleet, "report.json");
+    for host in ["tty", "old"] {
+        let entry = report
+            .hosts
+            .iter()
+            .find(|entry| entry.host == host)
+            .unwrap();
+        assert_eq!(entry.outcome, HostOutcome::Reported, "{host}: {entry:?}");
+        assert!(failed_checks(&report, host).is_empty(), "{host}");
+        assert!(
+            fleet.leftovers(host).is_empty(),
+            "{host}: {:?}",
+            fleet.leftovers(host)
+        );
+    }
+    // The requiretty host logged in as 'fleet' and got root through sudo on the PTY.
+    let tty = report
+        .hosts
+        .iter()
+        .find(|entry| entry.host == "tty")
+        .unwrap();
+    let access = tty
+        .report
+        .as_ref()
+        .unwrap()
+        .checks
+        .iter()
+        .find(|check| check.id == "access.root-or-sudo")
+        .unwrap();
+    assert_eq!(access.status, Status::Pass);
+}

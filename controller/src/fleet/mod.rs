@@ -587,7 +587,8 @@ async fn attempt(
     // The host bounds the agent too (a controller that vanishes leaves nothing running for
     // long), a little later than the controller gives up so the controller cleans up first.
     let host_limit = shared.timeout + Duration::from_secs(10);
-    let command = remote::command(&shared.upload, &(shared.arguments)(roles), host_limit);
+    let arguments = (shared.arguments)(roles);
+    let command = remote::command(&shared.upload, &arguments, host_limit);
     let mut seen = Vec::new();
     let announce = |bytes: &[u8]| {
         seen.extend_from_slice(bytes);
@@ -597,7 +598,10 @@ async fn attempt(
             state.directory = Some(directory);
         }
     };
-    let output = ssh::run(&handle, &command, Some(shared.stream.clone()), announce).await;
+    let mut output = ssh::run(&handle, &command, Some(shared.stream.clone()), announce).await;
+    if matches!(&output, Ok(first) if remote::needs_tty(first)) {
+        output = staged_run(&handle, shared, &arguments, host_limit, &state).await;
+    }
     let received = SystemTime::now();
     let _ = handle
         .disconnect(russh::Disconnect::ByApplication, "", "en")
@@ -629,6 +633,49 @@ async fn attempt(
         ),
         offset,
     )
+}
+
+/// A `requiretty` host: the agent is uploaded and verified on a channel without PTY (binary
+/// stdin must pass untouched), run under sudo on a PTY channel with its output into the private
+/// directory, and read back (and the directory removed) on a third channel. The directory is
+/// announced to `state` as soon as it exists, so a timeout or Ctrl-C still removes it.
+async fn staged_run(
+    handle: &Handle<Client>,
+    shared: &Shared,
+    arguments: &[String],
+    host_limit: Duration,
+    state: &Mutex<InFlight>,
+) -> Result<ssh::CommandOutput, String> {
+    let prepare = remote::prepare_command(&shared.upload, arguments, host_limit);
+    let mut seen = Vec::new();
+    let announce = |bytes: &[u8]| {
+        seen.extend_from_slice(bytes);
+        if let Some(directory) = remote::announced_directory(&seen)
+            && let Ok(mut state) = state.lock()
+        {
+            state.directory = Some(directory);
+        }
+    };
+    let prepared = ssh::run(handle, &prepare, Some(shared.stream.clone()), announce).await?;
+    if prepared.exit != ssh::Exit::Status(0) {
+        // The script's own failures (no exec directory, corrupted upload) classify as usual.
+        return Ok(prepared);
+    }
+    let directory = remote::announced_directory(&prepared.stderr)
+        .ok_or_else(|| "the host did not announce its private directory".to_owned())?;
+    let run = remote::tty_run_command(&shared.upload, arguments, host_limit, &directory)
+        .ok_or_else(|| format!("the host announced an unexpected directory {directory}"))?;
+    let collect = remote::collect_command(&directory)
+        .ok_or_else(|| format!("the host announced an unexpected directory {directory}"))?;
+    let ran = ssh::run_on_pty(handle, &run).await;
+    // Whatever the PTY run did, read back and remove the directory.
+    let collected = ssh::run(handle, &collect, None, |_| {}).await;
+    if matches!(&collected, Ok(output) if output.exit == ssh::Exit::Status(0))
+        && let Ok(mut state) = state.lock()
+    {
+        state.directory = None;
+    }
+    Ok(remote::combine_staged(ran?, collected?))
 }
 
 fn home_dir() -> Option<PathBuf> {

@@ -97,6 +97,10 @@ pub enum Mode {
     /// `net-session`: stdin stays open after the upload and becomes the session's input, so
     /// the agent is read exactly by length and the CA is not passed.
     Session,
+    /// The first stage on a `requiretty` host: receives and verifies the agent like `Report`
+    /// but does not run it and keeps the directory; [`tty_run_command`] runs it on a PTY and
+    /// [`collect_command`] reads its output back and removes the directory.
+    Prepare,
 }
 
 /// The command line for one host: `sh -c '<script>'` so the login shell does not matter.
@@ -124,14 +128,14 @@ fn script(upload: &AgentUpload, agent_arguments: &[String], limit: Duration, mod
     // A session's stdin goes on after the agent: `head -c` stops at the agent's last byte
     // (the controller sends nothing more before the agent speaks, so no reader can take more).
     let receive_agent = match mode {
-        Mode::Report => "gzip -dc".to_owned(),
+        Mode::Report | Mode::Prepare => "gzip -dc".to_owned(),
         Mode::Session => format!("head -c {} | gzip -dc", upload.gzip.len()),
     };
     // The CA comes first on stdin; `dd bs=1` reads exactly its length and not a byte of the
     // agent behind it (a buffered reader could), and is in every base system.
     let (receive_ca, verify_ca) = match &upload.ca {
         Some(ca) => {
-            if mode == Mode::Report {
+            if mode != Mode::Session {
                 arguments.extend(["--ca".to_owned(), format!("\"$d/{CA_NAME}\"")]);
             }
             (
@@ -154,21 +158,24 @@ fi
         }
         None => (String::new(), String::new()),
     };
+    // The first stage does not need sudo (it already said it wants a terminal); on success it
+    // leaves the directory for the later stages, on failure it removes it as always.
+    let (privileges, run_agent) = match mode {
+        Mode::Prepare => (String::new(), "trap - EXIT HUP INT TERM\nexit 0".to_owned()),
+        Mode::Report | Mode::Session => (
+            sudo_check(),
+            format!(
+                r#"limit=""
+command -v timeout >/dev/null 2>&1 && limit="timeout -k 5 {seconds}"
+$run $limit "$d/agent" {arguments}"#,
+                seconds = limit.as_secs().max(1),
+                arguments = arguments.join(" "),
+            ),
+        ),
+    };
     format!(
         r#"set -u
-if [ "$(id -u)" != 0 ]; then
-  if ! err=$(sudo -n true 2>&1 </dev/null); then
-    case $err in
-      *"password is required"*) echo "$err" >&2; exit {SUDO_PASSWORD} ;;
-      *tty*) echo "$err" >&2; exit {SUDO_TTY} ;;
-      *) echo "$err" >&2; exit {SUDO_OTHER} ;;
-    esac
-  fi
-  run="sudo -n"
-else
-  run=""
-fi
-umask 077
+{privileges}umask 077
 d=""
 for base in /var/tmp /tmp /dev/shm "${{HOME:-}}"; do
   [ -n "$base" ] && [ -d "$base" ] && [ -w "$base" ] || continue
@@ -194,28 +201,125 @@ if [ "$sum" != "{sha}" ]; then
   exit {CHECKSUM}
 fi
 {verify_ca}chmod 700 "$d/agent"
-limit=""
-command -v timeout >/dev/null 2>&1 && limit="timeout -k 5 {seconds}"
-$run $limit "$d/agent" {arguments}
+{run_agent}
 "#,
         sha = upload.sha256,
-        seconds = limit.as_secs().max(1),
-        arguments = arguments.join(" "),
     )
 }
 
+/// Root, or `sudo -n` that works without a password and without a terminal; `$run` is the
+/// prefix that runs the agent.
+fn sudo_check() -> String {
+    format!(
+        r#"if [ "$(id -u)" != 0 ]; then
+  if ! err=$(sudo -n true 2>&1 </dev/null); then
+    case $err in
+      *"password is required"*) echo "$err" >&2; exit {SUDO_PASSWORD} ;;
+      *tty*) echo "$err" >&2; exit {SUDO_TTY} ;;
+      *) echo "$err" >&2; exit {SUDO_OTHER} ;;
+    esac
+  fi
+  run="sudo -n"
+else
+  run=""
+fi
+"#
+    )
+}
+
+/// sudo refused to run without a terminal (`Defaults requiretty`): the run is retried in
+/// stages, the agent on a PTY.
+pub fn needs_tty(output: &CommandOutput) -> bool {
+    output.exit == Exit::Status(SUDO_TTY)
+}
+
+/// Stage 1 on a `requiretty` host: receive and verify the agent, keep the directory.
+pub fn prepare_command(
+    upload: &AgentUpload,
+    agent_arguments: &[String],
+    limit: Duration,
+) -> String {
+    format!(
+        "/bin/sh -c {}",
+        quote(&script(upload, agent_arguments, limit, Mode::Prepare))
+    )
+}
+
+/// Stage 2: the agent under `sudo -n` on a PTY, its stdout and stderr into files in the
+/// private directory (the PTY would merge them and turn LF into CRLF). The exit status is the
+/// agent's (or sudo's, or `timeout`'s).
+pub fn tty_run_command(
+    upload: &AgentUpload,
+    agent_arguments: &[String],
+    limit: Duration,
+    directory: &str,
+) -> Option<String> {
+    if !safe_directory(directory) {
+        return None;
+    }
+    let mut arguments: Vec<String> = agent_arguments.iter().map(|arg| quote(arg)).collect();
+    if upload.ca.is_some() {
+        arguments.extend(["--ca".to_owned(), format!("\"$d/{CA_NAME}\"")]);
+    }
+    Some(format!(
+        "/bin/sh -c {}",
+        quote(&format!(
+            r#"d={d}
+limit=""
+command -v timeout >/dev/null 2>&1 && limit="timeout -k 5 {seconds}"
+sudo -n $limit "$d/agent" {arguments} >"$d/{REPORT_NAME}" 2>"$d/{STDERR_NAME}"
+"#,
+            d = quote(directory),
+            seconds = limit.as_secs().max(1),
+            arguments = arguments.join(" "),
+        ))
+    ))
+}
+
+/// Stage 3, over a channel without PTY: the agent's output back, then the directory removed
+/// (it belongs to the login user, so no sudo is needed).
+pub fn collect_command(directory: &str) -> Option<String> {
+    safe_directory(directory).then(|| {
+        format!(
+            "/bin/sh -c {}",
+            quote(&format!(
+                r#"d={d}; cat "$d/{REPORT_NAME}" 2>/dev/null; cat "$d/{STDERR_NAME}" >&2 2>/dev/null; rm -rf "$d""#,
+                d = quote(directory)
+            ))
+        )
+    })
+}
+
+/// The staged run as if it had been one: the agent's output read back by the collection, the
+/// exit and timing of the PTY run, and what the PTY showed (sudo's own messages) as stderr.
+pub fn combine_staged(ran: CommandOutput, collected: CommandOutput) -> CommandOutput {
+    let mut stderr = collected.stderr;
+    let shown: Vec<u8> = ran
+        .stdout
+        .into_iter()
+        .filter(|byte| *byte != b'\r')
+        .collect();
+    if !shown.iter().all(u8::is_ascii_whitespace) {
+        if !stderr.is_empty() && !stderr.ends_with(b"\n") {
+            stderr.push(b'\n');
+        }
+        stderr.extend_from_slice(&shown);
+    }
+    CommandOutput {
+        stdout: collected.stdout,
+        stderr,
+        exit: ran.exit,
+        stdin_done: ran.stdin_done,
+    }
+}
+
+/// Where the staged run keeps the agent's output.
+const REPORT_NAME: &str = "report.json";
+const STDERR_NAME: &str = "stderr.txt";
+
 /// Removes a directory the script announced, when the controller gave up on the host.
 pub fn cleanup_command(directory: &str) -> Option<String> {
-    let name = directory.rsplit('/').next()?;
-    // Only what the script itself creates: never a path a host could trick us into.
-    let valid = name.starts_with(".ironprep.")
-        && name.len() == ".ironprep.".len() + 8
-        && directory.starts_with('/')
-        && !directory.contains("..")
-        && directory
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
-    valid.then(|| {
+    safe_directory(directory).then(|| {
         format!(
             "/bin/sh -c {}",
             quote(&format!(
@@ -224,6 +328,18 @@ pub fn cleanup_command(directory: &str) -> Option<String> {
             ))
         )
     })
+}
+
+/// Only what the script itself creates: never a path a host could trick us into.
+fn safe_directory(directory: &str) -> bool {
+    let name = directory.rsplit('/').next().unwrap_or_default();
+    name.starts_with(".ironprep.")
+        && name.len() == ".ironprep.".len() + 8
+        && directory.starts_with('/')
+        && !directory.contains("..")
+        && directory
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c))
 }
 
 /// The directory announced on stderr so far, if any.
@@ -502,6 +618,39 @@ mod tests {
     fn nix_uid() -> Option<u32> {
         let output = std::process::Command::new("id").arg("-u").output().ok()?;
         String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+    }
+
+    #[test]
+    fn the_staged_run_keeps_its_output_apart() {
+        let upload = AgentUpload::new(b"abc").with_ca(b"pem".to_vec());
+        let limit = Duration::from_secs(9);
+        let prepare = script(&upload, &["--x".into()], limit, Mode::Prepare);
+        assert!(!prepare.contains("sudo"));
+        assert!(prepare.contains("trap - EXIT"));
+        let directory = "/var/tmp/.ironprep.AbC123xy";
+        let run = tty_run_command(&upload, &["--x".into()], limit, directory).unwrap();
+        assert!(run.contains("sudo -n") && run.contains("--ca"));
+        assert!(tty_run_command(&upload, &[], limit, "/etc").is_none());
+        assert!(collect_command("/var/tmp/.ironprep.Ab;rm -rf x").is_none());
+        for command in [run, collect_command(directory).unwrap()] {
+            let inner = command.strip_prefix("/bin/sh -c ").unwrap();
+            let status = std::process::Command::new("sh")
+                .args(["-c", &format!("sh -n -c {inner}")])
+                .status()
+                .unwrap();
+            assert!(status.success(), "{command}");
+        }
+        let ran = CommandOutput {
+            stdout: b"sudo: something\r\n".to_vec(),
+            stderr: Vec::new(),
+            exit: Exit::Status(1),
+            stdin_done: None,
+        };
+        let collected = output("{}", "agent says", Exit::Status(0));
+        let combined = combine_staged(ran, collected);
+        assert_eq!(combined.stdout, b"{}");
+        assert_eq!(combined.stderr, b"agent says\nsudo: something\n");
+        assert_eq!(combined.exit, Exit::Status(1));
     }
 
     #[test]

@@ -336,18 +336,48 @@ pub async fn run(
     handle: &Handle<Client>,
     command: &str,
     stdin: Option<Arc<Vec<u8>>>,
+    on_stderr: impl FnMut(&[u8]),
+) -> Result<CommandOutput, String> {
+    run_channel(handle, command, stdin, false, on_stderr).await
+}
+
+/// Runs `command` on a pseudo-terminal (for `sudo` under `Defaults requiretty`). Nothing is
+/// sent on stdin and the channel's stdin is left open (a PTY would mangle binary input, and
+/// EOF on a PTY is a ^D the command may read); stdout and stderr both arrive as stdout, with
+/// CRLF line ends. `stdin_done` is when the command was started.
+pub async fn run_on_pty(handle: &Handle<Client>, command: &str) -> Result<CommandOutput, String> {
+    run_channel(handle, command, None, true, |_| {}).await
+}
+
+async fn run_channel(
+    handle: &Handle<Client>,
+    command: &str,
+    stdin: Option<Arc<Vec<u8>>>,
+    pty: bool,
     mut on_stderr: impl FnMut(&[u8]),
 ) -> Result<CommandOutput, String> {
     let mut channel = handle
         .channel_open_session()
         .await
         .map_err(|error| format!("cannot open a session channel: {error}"))?;
+    if pty {
+        // No reply asked: a refused PTY shows as sudo's own "must have a tty" again.
+        channel
+            .request_pty(false, "dumb", 200, 24, 0, 0, &[])
+            .await
+            .map_err(|error| format!("cannot request a terminal: {error}"))?;
+    }
     channel
         .exec(true, command)
         .await
         .map_err(|error| format!("cannot start the command: {error}"))?;
     let stdin_done = Arc::new(Mutex::new(None));
-    let uploader = {
+    if pty && let Ok(mut slot) = stdin_done.lock() {
+        *slot = Some(Instant::now());
+    }
+    let uploader = if pty {
+        tokio::spawn(async {})
+    } else {
         let mut writer = channel.make_writer();
         let stdin_done = stdin_done.clone();
         tokio::spawn(async move {
