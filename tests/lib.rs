@@ -8,6 +8,10 @@
 //! builds them.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A binary of the workspace, from the target directory this test was built in.
 pub fn binary(name: &str) -> PathBuf {
@@ -29,4 +33,22 @@ pub fn binary(name: &str) -> PathBuf {
 /// The `ironprep` controller.
 pub fn ironprep() -> PathBuf {
     binary("ironprep")
+}
+
+/// A rustls server configuration serving the PEM chain and key (as the certs crate writes them),
+/// for the HTTPS servers the tests start on loopback.
+pub fn tls_server_config(chain_pem: &str, key_pem: &str) -> Arc<rustls::ServerConfig> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("a PEM certificate chain");
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("a PEM private key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("the provider's default protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("a usable certificate and key");
+    Arc::new(config)
 }

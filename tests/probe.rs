@@ -13,8 +13,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ironprep_certs::generate::{Authority, DexTlsBundle, DexTlsRequest, KeyType};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
 
 /// The test PKI: the bootstrap CA and its serving chain for 127.0.0.1, a chain from the same CA
@@ -71,20 +69,8 @@ fn serve(
     path: &'static str,
     status: &'static str,
 ) -> SocketAddr {
-    let chain: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_slice_iter(bundle.leaf.certificate_pem.as_bytes())
-            .collect::<Result<_, _>>()
-            .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(bundle.leaf.key_pem.as_bytes()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .unwrap();
-    let config = Arc::new(config);
+    let config =
+        ironprep_e2e::tls_server_config(&bundle.leaf.certificate_pem, &bundle.leaf.key_pem);
     let listener = TcpListener::bind((ip, port)).unwrap();
     let address = listener.local_addr().unwrap();
     thread::spawn(move || {

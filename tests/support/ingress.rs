@@ -9,8 +9,6 @@ use std::sync::Arc;
 use std::thread;
 
 use ironprep_certs::generate::{DexTlsRequest, KeyType};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A running ingress and the CA that signed its chain, written to `ca_file`.
 pub struct Ingress {
@@ -32,20 +30,8 @@ pub fn serve(ip: IpAddr, ports: &[u16], directory: &Path) -> Ingress {
     .expect("dex-tls generation");
     let ca_file = directory.join("ca.crt");
     std::fs::write(&ca_file, &bundle.ca_pem).unwrap();
-    let chain: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_slice_iter(bundle.leaf.certificate_pem.as_bytes())
-            .collect::<Result<_, _>>()
-            .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(bundle.leaf.key_pem.as_bytes()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .unwrap();
-    let config = Arc::new(config);
+    let config =
+        ironprep_e2e::tls_server_config(&bundle.leaf.certificate_pem, &bundle.leaf.key_pem);
     let mut first = None;
     for port in ports {
         let listener = TcpListener::bind((ip, *port))

@@ -61,35 +61,9 @@ impl Rule for AgentUrl {
 impl AgentUrl {
     fn global_url(&self, object: &Object, url: &str, context: &Context, sink: &mut Sink) {
         let path = ["metadata", "annotations", AGENT_URL];
-        if url.contains(['<', '$']) {
-            return;
-        }
-        let Some(host) = url_host(url).filter(|_| url.starts_with("https://")) else {
-            sink.field(
-                object,
-                &path,
-                format!("`{url}` is not an https URL"),
-                "write `https://<VIP>`",
-            );
+        let Some(host) = url_form(object, url, "VIP", sink) else {
             return;
         };
-        if url.trim_end_matches('/').ends_with("/kubernetes/global") {
-            sink.field(
-                object,
-                &path,
-                "the URL already ends in /kubernetes/global; the operator appends it again",
-                format!("write `https://{host}`"),
-            );
-        }
-        if has_api_server_port(url) {
-            sink.field(
-                object,
-                &path,
-                "the system-agent endpoint is a platform ingress path, not the kube-apiserver \
-                 on :6443 (seed 002, Endpoint Rules)",
-                format!("write `https://{host}`"),
-            );
-        }
         match &context.vip {
             Some(vip) if vip.value != host => sink.field(
                 object,
@@ -110,35 +84,9 @@ impl AgentUrl {
 
     fn workload_url(&self, object: &Object, url: &str, context: &Context, sink: &mut Sink) {
         let path = ["metadata", "annotations", AGENT_URL];
-        if url.contains(['<', '$']) {
-            return;
-        }
-        let Some(host) = url_host(url).filter(|_| url.starts_with("https://")) else {
-            sink.field(
-                object,
-                &path,
-                format!("`{url}` is not an https URL"),
-                "write `https://<platform domain>`",
-            );
+        let Some(host) = url_form(object, url, "platform domain", sink) else {
             return;
         };
-        if url.trim_end_matches('/').ends_with("/kubernetes/global") {
-            sink.field(
-                object,
-                &path,
-                "the URL already ends in /kubernetes/global; the operator appends it again",
-                format!("write `https://{host}`"),
-            );
-        }
-        if has_api_server_port(url) {
-            sink.field(
-                object,
-                &path,
-                "the system-agent endpoint is a platform ingress path, not the kube-apiserver \
-                 on :6443 (seed 002, Endpoint Rules)",
-                format!("write `https://{host}`"),
-            );
-        }
         let wrong = match &context.platform_host {
             Some(platform) => platform.value != host,
             None if context.vip.as_ref().is_some_and(|vip| vip.value == host) => true,
@@ -174,4 +122,40 @@ fn has_api_server_port(url: &str) -> bool {
         .next()
         .unwrap_or("");
     authority.ends_with(":6443")
+}
+
+/// The checks of the URL's form that hold for global and workload hosts alike; returns the host
+/// when the rest of the rule can go on (not a template, and an https URL).
+fn url_form<'u>(object: &Object, url: &'u str, example: &str, sink: &mut Sink) -> Option<&'u str> {
+    let path = ["metadata", "annotations", AGENT_URL];
+    if url.contains(['<', '$']) {
+        return None;
+    }
+    let Some(host) = url_host(url).filter(|_| url.starts_with("https://")) else {
+        sink.field(
+            object,
+            &path,
+            format!("`{url}` is not an https URL"),
+            format!("write `https://<{example}>`"),
+        );
+        return None;
+    };
+    if url.trim_end_matches('/').ends_with("/kubernetes/global") {
+        sink.field(
+            object,
+            &path,
+            "the URL already ends in /kubernetes/global; the operator appends it again",
+            format!("write `https://{host}`"),
+        );
+    }
+    if has_api_server_port(url) {
+        sink.field(
+            object,
+            &path,
+            "the system-agent endpoint is a platform ingress path, not the kube-apiserver \
+             on :6443 (seed 002, Endpoint Rules)",
+            format!("write `https://{host}`"),
+        );
+    }
+    Some(host)
 }
