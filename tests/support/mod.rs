@@ -54,20 +54,27 @@ impl Fleet {
             .join(format!("fleet-{name}-{}", std::process::id()));
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/fleet-sim.sh");
         let fleet = Fleet { dir, script };
-        fleet.down();
-        let _ = std::fs::remove_dir_all(&fleet.dir);
-        let output = Command::new(&fleet.script)
-            .arg("up")
-            .arg(&fleet.dir)
-            .args(specs)
-            .output()
-            .expect("run scripts/fleet-sim.sh");
-        assert!(
-            output.status.success(),
-            "fleet-sim.sh up failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        fleet
+        // The kernel removes a torn-down fleet's namespaces and links asynchronously; a fleet
+        // brought up in that window can collide with them (seen once locally, right after
+        // another suite). One retry after a clean teardown; the first error is still printed.
+        for attempt in 1..=2 {
+            fleet.down();
+            let _ = std::fs::remove_dir_all(&fleet.dir);
+            let output = Command::new(&fleet.script)
+                .arg("up")
+                .arg(&fleet.dir)
+                .args(specs)
+                .output()
+                .expect("run scripts/fleet-sim.sh");
+            if output.status.success() {
+                return fleet;
+            }
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(attempt < 2, "fleet-sim.sh up failed twice: {stderr}");
+            eprintln!("fleet-sim.sh up failed, retrying once: {stderr}");
+            std::thread::sleep(std::time::Duration::from_secs(2));
+        }
+        unreachable!("the loop returns or panics")
     }
 
     fn down(&self) {
