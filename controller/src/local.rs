@@ -379,19 +379,30 @@ fn run_fleet(
         }
         arguments
     };
-    let (report, code) = match fleet::run(
+    let plan = match fleet::resolve(
         &args.fleet,
-        agent,
-        args.reach.ca.as_deref(),
-        default_roles,
-        cni,
-        Box::new(arguments),
+        fleet::CheckInputs {
+            agent,
+            ca: args.reach.ca.as_deref(),
+            default_roles,
+            cni,
+            arguments: Box::new(arguments),
+        },
     ) {
-        Ok(result) => result,
-        Err(message) => {
-            eprintln!("ironprep: {message}");
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("ironprep: {error}");
             return Ok(ExitCode::Usage);
         }
+    };
+    let progress = fleet::progress::Progress::new();
+    let finished = fleet::execute(plan, &progress).context("cannot start the async runtime")?;
+    progress.done();
+    let report = finished.report;
+    let code = if finished.interrupted {
+        ExitCode::Interrupted
+    } else {
+        report.exit_code()
     };
     let text = match args.format {
         OutputFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),

@@ -3,6 +3,8 @@
 //!
 //! Human output may change between versions; machines read the JSON of `ironprep-schema`.
 
+pub mod event;
+
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use ironprep_schema::{AgentReport, CheckResult, Status};
 

@@ -14,7 +14,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,10 +22,10 @@ use ironprep_schema::{Cni, Role};
 use russh::ChannelMsg;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
-use super::network_checks::required_ports;
+use super::measurement::{Measurement, Session, required_ports};
 use super::remote::{self, DIR_MARKER};
+use super::runner::{Shared, describe};
 use super::ssh::{self, Target};
-use super::{Shared, describe};
 
 /// Most milliseconds one connect may take before it counts as dropped: long enough for the
 /// kernel's first two SYN retransmissions (after 1 s and 3 s), so a lost packet or a busy
@@ -40,56 +39,6 @@ const LATENCY_SAMPLES: u32 = 5;
 /// How long control-plane agents listen for VRRP advertisements (keepalived sends one a
 /// second by default).
 pub const VRRP_SECONDS: u32 = 3;
-
-/// An IP network, `10.0.0.0/24`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Cidr {
-    pub network: IpAddr,
-    pub prefix_len: u8,
-}
-
-impl Cidr {
-    pub fn contains(&self, address: IpAddr) -> bool {
-        match (self.network, address) {
-            (IpAddr::V4(network), IpAddr::V4(address)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix_len.min(32)))
-                    .unwrap_or(0);
-                u32::from(network) & mask == u32::from(address) & mask
-            }
-            (IpAddr::V6(network), IpAddr::V6(address)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix_len.min(128)))
-                    .unwrap_or(0);
-                u128::from(network) & mask == u128::from(address) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-impl FromStr for Cidr {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Cidr, String> {
-        let (network, prefix) = text
-            .split_once('/')
-            .ok_or_else(|| format!("'{text}' is not a CIDR such as 10.0.0.0/24"))?;
-        let network: IpAddr = network
-            .parse()
-            .map_err(|_| format!("'{network}' in '{text}' is not an IP address"))?;
-        let limit = if network.is_ipv4() { 32 } else { 128 };
-        let prefix_len = prefix
-            .parse::<u8>()
-            .ok()
-            .filter(|length| *length <= limit)
-            .ok_or_else(|| format!("'{prefix}' in '{text}' is not a prefix length (0–{limit})"))?;
-        Ok(Cidr {
-            network,
-            prefix_len,
-        })
-    }
-}
 
 /// What to measure.
 #[derive(Clone, Debug)]
@@ -107,24 +56,6 @@ pub struct NetHost {
     pub target: Target,
     pub roles: Vec<Role>,
     pub address: IpAddr,
-}
-
-/// One host's session, as far as it got.
-#[derive(Clone, Debug, Default)]
-pub struct Session {
-    pub ready: NetReady,
-    pub probes: Option<NetProbes>,
-    pub closed: Option<NetClosed>,
-}
-
-/// Everything the sessions measured, by host name.
-#[derive(Clone, Debug, Default)]
-pub struct Measurement {
-    pub sessions: BTreeMap<String, Session>,
-    /// Hosts without a session, and why.
-    pub failed: BTreeMap<String, String>,
-    /// Whether ports were probed (`--network`), not only VRRP heard.
-    pub ports_probed: bool,
 }
 
 /// The figures of a run, for the note on stderr.
@@ -345,7 +276,7 @@ impl HostTask {
         plan: oneshot::Receiver<Option<NetPlan>>,
         mut close: watch::Receiver<bool>,
     ) -> Result<Option<NetClosed>, String> {
-        let timeout = self.shared.timeout;
+        let timeout = self.shared.timeouts.host;
         let permit = self.semaphore.clone().acquire_owned().await.ok();
         let connected = tokio::time::timeout(timeout, ssh::connect(&self.shared.ssh, &self.target))
             .await
@@ -374,7 +305,7 @@ impl HostTask {
         plan: oneshot::Receiver<Option<NetPlan>>,
         close: &mut watch::Receiver<bool>,
     ) -> Result<Option<NetClosed>, String> {
-        let timeout = self.shared.timeout;
+        let timeout = self.shared.timeouts.host;
         // The agent ends by itself well after the controller would have given up.
         let max_seconds = timeout.as_secs() * 3 + u64::from(self.vrrp_seconds) + 30;
         let mut arguments = vec!["net-session".to_owned(), "--max-seconds".to_owned()];
@@ -545,20 +476,6 @@ impl Lines {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cidrs_parse_and_contain() {
-        let cidr: Cidr = "10.1.0.0/16".parse().unwrap();
-        assert!(cidr.contains("10.1.200.3".parse().unwrap()));
-        assert!(!cidr.contains("10.2.0.1".parse().unwrap()));
-        assert!(!cidr.contains("fd00::1".parse().unwrap()));
-        let all: Cidr = "0.0.0.0/0".parse().unwrap();
-        assert!(all.contains("192.0.2.1".parse().unwrap()));
-        let v6: Cidr = "fd00::/64".parse().unwrap();
-        assert!(v6.contains("fd00::5".parse().unwrap()));
-        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
-        assert!("10.0.0.0".parse::<Cidr>().is_err());
-    }
 
     #[test]
     fn latency_prefers_the_sessions_own_listener() {

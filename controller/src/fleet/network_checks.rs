@@ -6,11 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use ironprep_schema::net::{FailingPair, Port, ProbeResult, Protocol};
+use ironprep_schema::net::{FailingPair, ProbeResult, Protocol};
 use ironprep_schema::{Cni, FleetCheck, HostEntry, Role, Status};
 
 use super::cross_host::{check, skipped};
-use super::network::{Cidr, Measurement};
+use super::measurement::{Cidr, Measurement};
 
 /// Round trip inside one network (SPEC: latency ≤ 2 ms in one network).
 pub const SAME_NETWORK_MAX_US: u64 = 2_000;
@@ -35,34 +35,6 @@ pub struct NetworkInputs {
 pub struct Node {
     pub address: Option<IpAddr>,
     pub roles: Vec<Role>,
-}
-
-/// The ports a host with `target` roles must accept from a host with `source` roles (seed
-/// 004's port list, read as who talks to whom).
-pub fn required_ports(target: &[Role], source: &[Role], cni: Cni) -> Vec<Port> {
-    let tcp = |port| Port {
-        protocol: Protocol::Tcp,
-        port,
-    };
-    let mut ports = vec![tcp(22), tcp(10250)];
-    if target.contains(&Role::ControlPlane) {
-        ports.push(tcp(6443));
-        if source.contains(&Role::ControlPlane) {
-            ports.extend([tcp(2379), tcp(2380)]);
-        }
-        if cni == Cni::KubeOvn {
-            ports.extend([tcp(6641), tcp(6642)]);
-        }
-    }
-    match cni {
-        Cni::KubeOvn => ports.push(Port {
-            protocol: Protocol::Udp,
-            port: 6081,
-        }),
-        Cni::Calico => ports.push(tcp(179)),
-    }
-    ports.sort();
-    ports
 }
 
 pub fn run(
@@ -609,11 +581,12 @@ pub fn mtu(hosts: &[HostEntry], nodes: &BTreeMap<String, Node>) -> FleetCheck {
 #[cfg(test)]
 mod tests {
     use ironprep_schema::net::{
-        Latency, NetClosed, NetProbes, NetReady, PortProbe, UdpReceived, VrrpAdvert, VrrpListen,
+        Latency, NetClosed, NetProbes, NetReady, Port, PortProbe, UdpReceived, VrrpAdvert,
+        VrrpListen,
     };
     use ironprep_schema::{AgentReport, HostFacts, HostOutcome, InterfaceAddress};
 
-    use super::super::network::Session;
+    use super::super::measurement::{Session, required_ports};
     use super::*;
 
     fn tcp(port: u16) -> Port {

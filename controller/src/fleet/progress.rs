@@ -5,43 +5,82 @@ use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ironprep_report::event::{Event, NoteLevel, Observer};
 use ironprep_schema::{HostEntry, HostOutcome, Status};
 
 use super::render::outcome_word;
 
 pub struct Progress {
-    bar: Option<ProgressBar>,
+    bar: std::sync::OnceLock<Option<ProgressBar>>,
     running: AtomicUsize,
     failed: AtomicUsize,
 }
 
-impl Progress {
-    pub fn new(total: usize) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar =
-                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-            // The template is a constant known to be valid; fall back to the default if not.
-            if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} hosts · {msg}",
-            ) {
-                bar.set_style(style);
+impl Default for Progress {
+    fn default() -> Self {
+        Progress::new()
+    }
+}
+
+impl Observer for Progress {
+    fn event(&self, event: &Event<'_>) {
+        match event {
+            Event::Started { subjects } => {
+                let _ = self.bar.set(bar(*subjects));
             }
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            bar
-        });
+            Event::SubjectStarted { .. } => self.started(),
+            Event::HostFinished { entry } => self.finished(entry),
+            Event::Note { level, text } => {
+                let prefix = match level {
+                    NoteLevel::Info => "",
+                    NoteLevel::Warning => "warning: ",
+                };
+                self.println(&format!("ironprep: {prefix}{text}"));
+            }
+        }
+    }
+}
+
+fn bar(total: usize) -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+        // The template is a constant known to be valid; fall back to the default if not.
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} hosts · {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    })
+}
+
+impl Progress {
+    pub fn new() -> Progress {
         Progress {
-            bar,
+            bar: std::sync::OnceLock::new(),
             running: AtomicUsize::new(0),
             failed: AtomicUsize::new(0),
         }
     }
 
-    pub fn started(&self) {
+    fn bar(&self) -> Option<&ProgressBar> {
+        self.bar.get().and_then(Option::as_ref)
+    }
+
+    fn println(&self, line: &str) {
+        match self.bar() {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn started(&self) {
         self.running.fetch_add(1, Ordering::SeqCst);
         self.update();
     }
 
-    pub fn finished(&self, host: &HostEntry) {
+    fn finished(&self, host: &HostEntry) {
         // Hosts that never started (the jump host failed) leave the count at zero.
         let _ = self
             .running
@@ -54,7 +93,7 @@ impl Progress {
         if failed {
             self.failed.fetch_add(1, Ordering::SeqCst);
         }
-        match &self.bar {
+        match self.bar() {
             Some(bar) => {
                 bar.inc(1);
                 self.update();
@@ -64,7 +103,7 @@ impl Progress {
     }
 
     fn update(&self) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.bar() {
             bar.set_message(format!(
                 "{} failed · {} running",
                 self.failed.load(Ordering::SeqCst),
@@ -74,7 +113,7 @@ impl Progress {
     }
 
     pub fn done(&self) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.bar() {
             bar.finish_and_clear();
         }
     }

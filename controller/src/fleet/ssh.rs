@@ -375,7 +375,9 @@ async fn run_channel(
     if pty && let Ok(mut slot) = stdin_done.lock() {
         *slot = Some(Instant::now());
     }
-    let uploader = if pty {
+    // Aborted when this future is dropped too (a timeout or Ctrl-C gave up on the host):
+    // otherwise the upload would go on, and the cleanup's channel would queue behind it.
+    let uploader = AbortOnDrop(if pty {
         tokio::spawn(async {})
     } else {
         let mut writer = channel.make_writer();
@@ -393,7 +395,7 @@ async fn run_channel(
                 *slot = Some(Instant::now());
             }
         })
-    };
+    });
     let mut output = CommandOutput {
         stdout: Vec::new(),
         stderr: Vec::new(),
@@ -422,15 +424,24 @@ async fn run_channel(
                     Exit::Signal(format!("{signal_name:?} {error_message}").trim().to_owned())
             }
             ChannelMsg::Failure => {
-                uploader.abort();
+                uploader.0.abort();
                 return Err("the server refused to run the command".to_owned());
             }
             _ => {}
         }
     }
-    uploader.abort();
+    uploader.0.abort();
     output.stdin_done = stdin_done.lock().ok().and_then(|slot| *slot);
     Ok(output)
+}
+
+/// A spawned task that ends with its owner.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Loads a private key, asking for its passphrase on the terminal once when it is encrypted.

@@ -1,0 +1,44 @@
+//! Numbers on the command line are range-checked before anything runs: an out-of-range
+//! `--timeout` once overflowed the deadline arithmetic, crashed every host task and the run
+//! "passed" with no host in the report.
+
+use std::process::{Command, Output};
+
+fn ironprep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ironprep"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn assert_usage_error(args: &[&str], flag: &str) {
+    let output = ironprep(args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(flag), "{args:?} must name {flag}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing is reported: {args:?}");
+}
+
+#[test]
+fn out_of_range_numbers_are_usage_errors_naming_the_flag() {
+    // 192.0.2.1 (TEST-NET-1) is never contacted: the command line is refused first.
+    let hosts = ["check", "--hosts", "192.0.2.1", "--agent", "/bin/true"];
+    for (flag, value) in [
+        ("--timeout", "18446744073709551606"),
+        ("--timeout", "0"),
+        ("--timeout", "86401"),
+        ("--concurrency", "18446744073709551615"),
+        ("--concurrency", "0"),
+    ] {
+        let mut args = hosts.to_vec();
+        args.extend([flag, value]);
+        assert_usage_error(&args, flag);
+    }
+    for value in ["18446744073709551615", "0"] {
+        assert_usage_error(
+            &["probe", "--vip", "192.0.2.1", "--timeout", value],
+            "--timeout",
+        );
+    }
+}
