@@ -13,7 +13,7 @@ import sys
 root = pathlib.Path(__file__).resolve().parent.parent
 agent = sys.argv[1] if len(sys.argv) > 1 else str(root / "target/debug/ironprep-agent")
 checks = json.loads(subprocess.run([agent, "--list", "--format", "json"], check=True,
-                                   capture_output=True, text=True).stdout)
+                                   capture_output=True, text=True).stdout)["checks"]
 
 
 def cell(text):

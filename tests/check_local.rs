@@ -49,7 +49,7 @@ fn json_is_a_fleet_report_of_this_machine() {
 
 #[test]
 fn the_table_shows_each_check_and_a_summary() {
-    let output = ironprep(&["check", "--only", "cpu.isa-level", "--color", "never"]);
+    let output = ironprep(&["check", "--only", "cpu.isa-level", "--color", "never", "-v"]);
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
         text.contains("cpu.isa-level") && text.contains("x86-64-v"),

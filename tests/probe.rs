@@ -206,7 +206,7 @@ fn an_answer_other_than_200_or_401_fails_with_what_came_back() {
         ),
         "{text}"
     );
-    assert!(text.contains("fix: "), "{text}");
+    assert!(text.contains("\n      fix       "), "{text}");
 }
 
 #[test]

@@ -5,8 +5,11 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Parser, Subcommand, ValueEnum};
-use ironprep_report::{Palette, TableOptions, Width};
+use ironprep_report::sinks::{self, Document};
+use ironprep_report::{ColorChoice, Format, RenderOptions, Verbosity, View, options};
+use ironprep_schema::listing::{CheckList, ListedCheck};
 use ironprep_schema::net::{Port, Protocol};
 use ironprep_schema::{AgentReport, Cni, ExitCode, Profile, Role, SCHEMA_VERSION};
 
@@ -44,8 +47,10 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Output for people (table) or for machines (json).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output for people (table) or for machines (json: the agent report of the contract).
+    #[arg(long, value_name = "FORMAT", default_value = "table",
+          value_parser = PossibleValuesParser::new(["table", "json"])
+              .map(|text| text.parse::<Format>().unwrap_or_default()))]
     pub format: Format,
 
     /// `traditional`: ACP on the installed OS. `immutable`: the host will be re-imaged from the
@@ -117,9 +122,16 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
 
-    /// Colour the table: auto (terminal and no NO_COLOR), always or never.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    /// Colour the table: auto (when writing to a terminal and NO_COLOR is unset or empty),
+    /// always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto",
+          value_parser = PossibleValuesParser::new(["auto", "always", "never"])
+              .map(|text| text.parse::<ColorChoice>().unwrap_or_default()))]
     pub color: ColorChoice,
+
+    /// Show every check in the table, passes and skips included.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,34 +175,9 @@ fn parse_port(text: &str) -> Result<Port, String> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum StorageArg {
     Topolvm,
     Rook,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
-impl ColorChoice {
-    pub fn enabled(self, is_terminal: bool) -> bool {
-        match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-            }
-        }
-    }
 }
 
 fn parse_value<T: std::str::FromStr<Err = ironprep_schema::UnknownValue>>(
@@ -294,25 +281,25 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             ca: args.ca.clone(),
         },
     };
-    let color = args.color.enabled(io::stdout().is_terminal());
+    let to_terminal = io::stdout().is_terminal();
+    let options = RenderOptions {
+        color: args.color.resolve_here(to_terminal),
+        width: options::width_here(to_terminal),
+        verbosity: if args.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        },
+    };
     if args.list {
-        let rows: Vec<ironprep_report::ListedCheck> = checks::ALL
-            .iter()
-            .map(|check| ironprep_report::ListedCheck {
-                id: check.id(),
-                title: check.title(),
-                when: check.scope().describe(),
-                advisory: check.severity() == crate::check::Severity::Advisory,
-                hint: check.hint(),
-            })
-            .collect();
-        match args.format {
-            Format::Table => write!(out, "{}", ironprep_report::render_check_list(&rows))?,
-            Format::Json => {
-                serde_json::to_writer_pretty(&mut *out, &rows)?;
-                writeln!(out)?;
-            }
-        }
+        let list = check_list();
+        write_document(
+            args.format,
+            options,
+            &list,
+            &View::of_check_list(&list),
+            out,
+        )?;
         return Ok(ExitCode::Success);
     }
     let host = match &args.root {
@@ -343,27 +330,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         peak_rss_kib: peak_rss_kib(),
         checks,
     };
-    match args.format {
-        Format::Table => {
-            let options = TableOptions {
-                palette: if color { Palette::Ansi } else { Palette::Plain },
-                width: if io::stdout().is_terminal() {
-                    Width::Terminal
-                } else {
-                    Width::Unlimited
-                },
-            };
-            write!(
-                out,
-                "{}",
-                ironprep_report::render_agent_report(&report, &options)
-            )?;
-        }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &report)?;
-            writeln!(out)?;
-        }
-    }
+    write_document(args.format, options, &report, &View::of_agent(&report), out)?;
     out.flush()?;
     Ok(report.exit_code())
 }
@@ -404,4 +371,41 @@ fn dedup(roles: &[Role]) -> Vec<Role> {
         }
     }
     unique
+}
+
+/// `--list`: every check of the registry, in order.
+pub fn check_list() -> CheckList {
+    CheckList {
+        schema_version: SCHEMA_VERSION,
+        checks: checks::ALL
+            .iter()
+            .map(|check| ListedCheck {
+                id: check.id().to_owned(),
+                title: check.title().to_owned(),
+                when: check.scope().describe(),
+                advisory: check.severity() == crate::check::Severity::Advisory,
+                hint: check.hint().to_owned(),
+            })
+            .collect(),
+    }
+}
+
+/// The agent's end of the output pipeline: the table or the JSON document on stdout.
+fn write_document<T: serde::Serialize>(
+    format: Format,
+    options: RenderOptions,
+    document: &T,
+    view: &View,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(document)?;
+    let sink = sinks::for_format(
+        format,
+        sinks::Context {
+            options,
+            working_directory: None,
+        },
+    )?;
+    sink.write(&Document { view, json: &json }, out)?;
+    Ok(())
 }

@@ -143,7 +143,7 @@ fn snapshot_json(snapshot: &str, run: &Run) {
 }
 
 fn snapshot_table(snapshot: &str, name: &str, arguments: &[&str]) {
-    let mut all = vec!["--format", "table", "--color", "never"];
+    let mut all = vec!["--format", "table", "--color", "never", "--verbose"];
     all.extend_from_slice(arguments);
     let (code, table) = agent(name, &all);
     let (json_code, _) = agent(name, &[&["--format", "json"], arguments].concat());

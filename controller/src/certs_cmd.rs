@@ -20,8 +20,14 @@ use ironprep_certs::manifest::{
 use ironprep_certs::output::{self, OutputFile, PUBLIC_MODE, SECRET_MODE};
 use ironprep_certs::probe::{self, ProbeRequest};
 use ironprep_certs::{NAMESPACE, dr, material, verify};
+use ironprep_report::View;
+use ironprep_schema::certs::{
+    CertificateReport, ComparedFile, Comparison, ComparisonReport, ServedCertificate, WrittenFile,
+    WrittenFiles,
+};
 use ironprep_schema::{CheckResult, ExitCode, SCHEMA_VERSION, Status};
-use serde::Serialize;
+
+use crate::output::{Output, OutputArgs};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CertsCommand {
@@ -107,12 +113,6 @@ Examples:
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum KeyTypeArg {
     Rsa2048,
     Rsa3072,
@@ -158,6 +158,8 @@ pub struct DexTlsArgs {
     /// Replace files that already exist in --out.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -180,8 +182,8 @@ pub struct VerifyArgs {
     /// The Secret manifest (YAML or JSON) to check and take missing files from.
     #[arg(long, value_name = "FILE")]
     pub secret: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -198,11 +200,12 @@ pub struct ProbeArgs {
     /// The certificate the endpoint should serve (tls.crt); reports an older one.
     #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
-    /// Seconds to wait for the connection and each read.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    /// Seconds to wait for the connection and each read (1–3600).
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -222,8 +225,8 @@ pub struct DrCheckArgs {
     /// A platform ingress name the certificate must cover; repeat for several.
     #[arg(long = "dns", value_name = "NAME")]
     pub dns: Vec<String>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +237,8 @@ pub struct SaKeyArgs {
     /// Replace files that already exist in --out.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -247,6 +252,8 @@ pub struct EncryptionConfigArgs {
     /// Replace files that already exist in --out.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -257,6 +264,8 @@ pub struct CompareArgs {
     /// The second file or directory.
     #[arg(value_name = "B")]
     pub second: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub fn run(command: &CertsCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
@@ -272,6 +281,7 @@ pub fn run(command: &CertsCommand, out: &mut dyn Write) -> anyhow::Result<ExitCo
 }
 
 fn dex_tls(args: &DexTlsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let output = Output::open(&args.output)?;
     let request = DexTlsRequest {
         host_ip: args.host_ip,
         extra_ips: args.ips.clone(),
@@ -345,29 +355,27 @@ fn dex_tls(args: &DexTlsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         },
     ]);
     let written = output::write_all(&args.out, &files, args.force)?;
-    report_written(out, &written, &files)?;
+    let mut notes = Vec::new();
     if bundle.ca_key_pem.is_none() {
-        writeln!(
-            out,
+        notes.push(format!(
             "The CA key was reused and not copied into {}.",
             args.out.display()
-        )?;
+        ));
     }
-    for note in &bundle.notes {
-        writeln!(out, "Note: {note}.")?;
-    }
+    notes.extend(bundle.notes.iter().map(|note| format!("{note}.")));
     let dir = args.out.display();
-    writeln!(out, "Next:")?;
-    writeln!(
-        out,
-        "  ironprep certs verify --ca {dir}/ca.crt --cert {dir}/tls.crt --key {dir}/tls.key --host-ip {}",
-        args.host_ip
-    )?;
-    writeln!(out, "  kubectl apply -f {dir}/{secret_file}")?;
-    Ok(ExitCode::Success)
+    let next = vec![
+        format!(
+            "ironprep certs verify --ca {dir}/ca.crt --cert {dir}/tls.crt --key {dir}/tls.key --host-ip {}",
+            args.host_ip
+        ),
+        format!("kubectl apply -f {dir}/{secret_file}"),
+    ];
+    finish_written(output, &written, &files, notes, next, out)
 }
 
 fn sa_key(args: &SaKeyArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let output = Output::open(&args.output)?;
     let key = ServiceAccountKey::generate()?;
     let secret_file = format!("{SA_KEY_SECRET}-secret.yaml");
     let secret = SecretManifest::opaque(
@@ -406,16 +414,16 @@ fn sa_key(args: &SaKeyArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         },
     ];
     let written = output::write_all(&args.out, &files, args.force)?;
-    report_written(out, &written, &files)?;
-    writeln!(
-        out,
+    let notes = vec![
         "Use the same files on the primary and the standby side; check with \
          `ironprep certs compare A B`."
-    )?;
-    Ok(ExitCode::Success)
+            .to_owned(),
+    ];
+    finish_written(output, &written, &files, notes, Vec::new(), out)
 }
 
 fn encryption_config(args: &EncryptionConfigArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let output = Output::open(&args.output)?;
     let config = EncryptionConfig::generate()?;
     let secret_file = format!("{}-secret.yaml", args.secret_name);
     let secret = SecretManifest::opaque(
@@ -442,13 +450,12 @@ fn encryption_config(args: &EncryptionConfigArgs, out: &mut dyn Write) -> anyhow
         },
     ];
     let written = output::write_all(&args.out, &files, args.force)?;
-    report_written(out, &written, &files)?;
-    writeln!(
-        out,
+    let notes = vec![
         "Use the same file on the primary and the standby side, and reference the Secret from \
          BaremetalCluster.spec.encryptionProviderConfigRef."
-    )?;
-    Ok(ExitCode::Success)
+            .to_owned(),
+    ];
+    finish_written(output, &written, &files, notes, Vec::new(), out)
 }
 
 /// The certificate or chain of a verify run, from files or from the Secret.
@@ -458,6 +465,7 @@ struct Loaded {
 }
 
 fn verify_command(args: &VerifyArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let output = Output::open(&args.output)?;
     let secret = match &args.secret {
         Some(path) => {
             let text = String::from_utf8(material::read(path)?)
@@ -539,18 +547,16 @@ fn verify_command(args: &VerifyArgs, out: &mut dyn Write) -> anyhow::Result<Exit
         format_time(leaf.not_after),
         leaf.fingerprint
     );
-    render_checks(
-        out,
-        args.format,
+    finish_checks(
+        output,
         &header,
-        &CheckReport::new(&chain.name, None, &checks),
-    )?;
-    Ok(ExitCode::from_statuses(
-        checks.iter().map(|check| check.status),
-    ))
+        certificate_report(&chain.name, None, checks),
+        out,
+    )
 }
 
 fn probe_command(args: &ProbeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let output = Output::open(&args.output)?;
     let ca = material::certificate_file(&args.ca)?;
     let expected = match &args.cert {
         Some(path) => Some(material::certificate_file(path)?.remove(0)),
@@ -560,7 +566,7 @@ fn probe_command(args: &ProbeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
         target: args.target.clone(),
         ca,
         server_name: args.server_name.clone(),
-        timeout: Duration::from_secs(args.timeout.max(1)),
+        timeout: Duration::from_secs(args.timeout),
     };
     const ID: &str = "cert.probe";
     const TITLE: &str = "The endpoint serves a chain that verifies against the CA";
@@ -586,17 +592,11 @@ fn probe_command(args: &ProbeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
                     "check that the endpoint is up and reachable from here (firewall, port, address)",
                 )
             };
-            let checks = vec![check];
-            render_checks(
-                out,
-                args.format,
-                &args.target,
-                &CheckReport::new(&args.target, None, &checks),
-            )?;
-            return Ok(ExitCode::from_statuses([Status::Error]));
+            let report = certificate_report(&args.target, None, vec![check]);
+            return finish_checks(output, &args.target, report, out);
         }
     };
-    let served = outcome.served.first().map(Served::from);
+    let served = outcome.served.first().map(served_certificate);
     let hint = "serve a certificate signed by this CA with the IP or name in its SAN; \
                 if the ALB keeps an older one: kubectl -n cpaas-system rollout restart deploy/global-alb2";
     let mut checks = vec![match &outcome.verdict {
@@ -664,14 +664,16 @@ fn probe_command(args: &ProbeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
             args.target, outcome.address
         ),
     };
-    let report = CheckReport::new(&args.target, served, &checks);
-    render_checks(out, args.format, &header, &report)?;
-    Ok(ExitCode::from_statuses(
-        checks.iter().map(|check| check.status),
-    ))
+    finish_checks(
+        output,
+        &header,
+        certificate_report(&args.target, served, checks),
+        out,
+    )
 }
 
 fn dr_check(args: &DrCheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let output = Output::open(&args.output)?;
     let chain = material::certificate_file(&args.cert)?;
     let ca = match &args.ca {
         Some(path) => Some(material::certificate_file(path)?),
@@ -699,53 +701,44 @@ fn dr_check(args: &DrCheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
         leaf.subject,
         leaf.san_summary()
     );
-    render_checks(
-        out,
-        args.format,
+    finish_checks(
+        output,
         &header,
-        &CheckReport::new(&chain_name, None, &checks),
-    )?;
-    Ok(ExitCode::from_statuses(
-        checks.iter().map(|check| check.status),
-    ))
+        certificate_report(&chain_name, None, checks),
+        out,
+    )
 }
 
 fn compare_command(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let output = Output::open(&args.output)?;
     let comparisons = compare::compare(&args.first, &args.second)?;
-    let width = comparisons.iter().map(|c| c.name.len()).max().unwrap_or(0);
-    let mut differ = false;
-    writeln!(
-        out,
-        "A = {}\nB = {}",
-        args.first.display(),
-        args.second.display()
-    )?;
-    for comparison in &comparisons {
-        let verdict = match comparison.verdict {
-            Verdict::Same => "same",
-            Verdict::SameKeyDifferentEncoding => "same key, different encoding",
-            Verdict::Different => "DIFFERENT",
-            Verdict::OnlyInFirst => "ONLY IN A",
-            Verdict::OnlyInSecond => "ONLY IN B",
-        };
-        differ |= !matches!(
-            comparison.verdict,
-            Verdict::Same | Verdict::SameKeyDifferentEncoding
-        );
-        writeln!(out, "{:<width$}  {verdict}", comparison.name)?;
-        writeln!(
-            out,
-            "{:<width$}    A sha256 {}",
-            "",
-            comparison.first.as_deref().unwrap_or("-")
-        )?;
-        writeln!(
-            out,
-            "{:<width$}    B sha256 {}",
-            "",
-            comparison.second.as_deref().unwrap_or("-")
-        )?;
-    }
+    let report = ComparisonReport {
+        schema_version: SCHEMA_VERSION,
+        first: args.first.display().to_string(),
+        second: args.second.display().to_string(),
+        files: comparisons
+            .iter()
+            .map(|comparison| ComparedFile {
+                name: comparison.name.clone(),
+                result: match comparison.verdict {
+                    Verdict::Same => Comparison::Same,
+                    Verdict::SameKeyDifferentEncoding => Comparison::SameKeyDifferentEncoding,
+                    Verdict::Different => Comparison::Different,
+                    Verdict::OnlyInFirst => Comparison::OnlyInFirst,
+                    Verdict::OnlyInSecond => Comparison::OnlyInSecond,
+                },
+                first_sha256: comparison.first.clone(),
+                second_sha256: comparison.second.clone(),
+            })
+            .collect(),
+    };
+    let differ = report.files.iter().any(|file| {
+        !matches!(
+            file.result,
+            Comparison::Same | Comparison::SameKeyDifferentEncoding
+        )
+    });
+    output.finish(&report, &View::of_comparison(&report), out)?;
     Ok(if differ {
         ExitCode::Failed
     } else {
@@ -753,110 +746,65 @@ fn compare_command(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<Ex
     })
 }
 
-/// What a probe saw, for people and for JSON.
-#[derive(Clone, Debug, Serialize)]
-struct Served {
-    subject: String,
-    san: String,
-    not_after: String,
-    fingerprint: String,
-}
-
-impl From<&CertificateFacts> for Served {
-    fn from(leaf: &CertificateFacts) -> Self {
-        Served {
-            subject: leaf.subject.clone(),
-            san: leaf.san_summary(),
-            not_after: format_time(leaf.not_after),
-            fingerprint: leaf.fingerprint.clone(),
-        }
+fn served_certificate(leaf: &CertificateFacts) -> ServedCertificate {
+    ServedCertificate {
+        subject: leaf.subject.clone(),
+        san: leaf.san_summary(),
+        not_after: format_time(leaf.not_after),
+        fingerprint: leaf.fingerprint.clone(),
     }
 }
 
 /// `--format json` of verify, probe and dr-check.
-#[derive(Debug, Serialize)]
-struct CheckReport<'a> {
-    schema_version: u32,
-    subject: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    served: Option<Served>,
-    checks: &'a [CheckResult],
-}
-
-impl<'a> CheckReport<'a> {
-    fn new(subject: &'a str, served: Option<Served>, checks: &'a [CheckResult]) -> Self {
-        CheckReport {
-            schema_version: SCHEMA_VERSION,
-            subject,
-            served,
-            checks,
-        }
+fn certificate_report(
+    subject: &str,
+    served: Option<ServedCertificate>,
+    checks: Vec<CheckResult>,
+) -> CertificateReport {
+    CertificateReport {
+        schema_version: SCHEMA_VERSION,
+        subject: subject.to_owned(),
+        served,
+        checks,
     }
 }
 
-fn render_checks(
-    out: &mut dyn Write,
-    format: Format,
+fn finish_checks(
+    output: Output,
     header: &str,
-    report: &CheckReport<'_>,
-) -> anyhow::Result<()> {
-    if format == Format::Json {
-        serde_json::to_writer_pretty(&mut *out, report)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    writeln!(out, "{header}")?;
-    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
-    for check in report.checks {
-        let text = match check.status {
-            Status::Skip | Status::Error => check.reason.clone().unwrap_or_default(),
-            _ => check.observed.clone(),
-        };
-        writeln!(
-            out,
-            "{:<5} {:<width$}  {text}",
-            check.status.as_str().to_uppercase(),
-            check.id
-        )?;
-        if matches!(check.status, Status::Fail | Status::Warn | Status::Error) {
-            writeln!(
-                out,
-                "{:<5} {:<width$}  expected: {}",
-                "", "", check.expected
-            )?;
-            if !check.hint.is_empty() {
-                writeln!(out, "{:<5} {:<width$}  fix: {}", "", "", check.hint)?;
-            }
-        }
-    }
-    writeln!(out, "{}", ironprep_report::summary_line(report.checks))?;
-    Ok(())
+    report: CertificateReport,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let code = ExitCode::from_statuses(report.checks.iter().map(|check| check.status));
+    output.finish(&report, &View::of_certificate(&report, header), out)?;
+    Ok(code)
 }
 
-fn report_written(
-    out: &mut dyn Write,
+fn finish_written(
+    output: Output,
     written: &output::Written,
     files: &[OutputFile],
-) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "Wrote {} ({}):",
-        written.directory.display(),
-        if written.created {
-            "new directory"
-        } else {
-            "existing directory"
-        }
-    )?;
-    let width = files.iter().map(|file| file.name.len()).max().unwrap_or(0);
-    for file in files {
-        writeln!(
-            out,
-            "  {:<width$}  {:04o}  {}",
-            file.name, file.mode, file.description
-        )?;
-    }
-    Ok(())
+    notes: Vec<String>,
+    next: Vec<String>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let report = WrittenFiles {
+        schema_version: SCHEMA_VERSION,
+        directory: written.directory.display().to_string(),
+        created: written.created,
+        files: files
+            .iter()
+            .map(|file| WrittenFile {
+                name: file.name.clone(),
+                mode: file.mode,
+                description: file.description.clone(),
+            })
+            .collect(),
+        notes,
+        next,
+    };
+    output.finish(&report, &View::of_written(&report), out)?;
+    Ok(ExitCode::Success)
 }
 
 fn describe_certificate(what: &str, facts: &CertificateFacts) -> String {

@@ -6,4 +6,5 @@ pub mod cli;
 pub mod fleet;
 pub mod lint;
 pub mod local;
+pub mod output;
 pub mod probe;

@@ -3,19 +3,20 @@
 //! agent's JSON contract) and one table. With `--inventory` or `--hosts` the same options go
 //! to every host of a fleet over SSH (`crate::fleet`).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::Context as _;
-use clap::{Args, ValueEnum};
-use ironprep_report::{Palette, TableOptions, Width};
+use clap::Args;
+use ironprep_report::View;
+use ironprep_report::event::{Event, NoteLevel};
 use ironprep_schema::{
     AgentReport, Cni, ExitCode, FleetReport, HostEntry, HostOutcome, Profile, Role,
 };
 
 use crate::fleet;
+use crate::output::{Output, OutputArgs};
 
 const AGENT_NAME: &str = "ironprep-agent";
 
@@ -29,14 +30,8 @@ Examples:
   ironprep check -i inventory.ini --ssh-key ~/.ssh/id_ed25519   every host of an Ansible inventory
   ironprep check --hosts root@10.0.0.5,10.0.0.6 --format junit --output preflight.xml")]
 pub struct CheckArgs {
-    /// Output for people (table), for machines (json: the fleet report of the contract) or
-    /// for CI (junit: a suite per host, a case per check).
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
-
-    /// Write the report to this file instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// traditional (ACP on the installed OS) or immutable (re-imaged from the elemental ISO).
     #[arg(long, default_value = "traditional")]
@@ -81,10 +76,6 @@ pub struct CheckArgs {
     /// The agent binary to run [default: ironprep-agent next to this program, then PATH].
     #[arg(long, value_name = "FILE", env = "IRONPREP_AGENT")]
     pub agent: Option<PathBuf>,
-
-    /// Colour: auto, always or never (NO_COLOR is honoured).
-    #[arg(long, default_value = "auto")]
-    pub color: String,
 
     #[command(flatten)]
     pub reach: ReachArgs,
@@ -169,13 +160,6 @@ impl ReachArgs {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Table,
-    Json,
-    Junit,
-}
-
 impl CheckArgs {
     /// The agent's command line for these options on this machine (the agent validates the
     /// values).
@@ -228,27 +212,16 @@ impl CheckArgs {
 }
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let palette = match args.color.as_str() {
-        "always" => Palette::Ansi,
-        "never" => Palette::Plain,
-        "auto"
-            if std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) =>
-        {
-            Palette::Ansi
-        }
-        "auto" => Palette::Plain,
-        other => {
-            eprintln!("ironprep: invalid --color '{other}' (valid: auto, always, never)");
-            return Ok(ExitCode::Usage);
-        }
-    };
+    let output = Output::open(&args.output)?;
     if let Some(problem) = args.reach.problem() {
         eprintln!("ironprep check: {problem}");
         return Ok(ExitCode::Usage);
     }
     if let Some(warning) = args.reach.warning() {
-        eprintln!("ironprep: warning: {warning}");
+        output.observer().event(&Event::Note {
+            level: NoteLevel::Warning,
+            text: warning,
+        });
     }
     let agent = match &args.agent {
         Some(path) => path.clone(),
@@ -258,19 +231,19 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         )?,
     };
     if args.fleet.is_fleet() {
-        return run_fleet(args, &agent, palette, out);
+        return run_fleet(args, &agent, output, out);
     }
-    let output = Command::new(&agent)
+    let started = std::process::Command::new(&agent)
         .args(args.agent_arguments())
         .output()
         .with_context(|| format!("cannot run the agent {}", agent.display()))?;
-    if output.status.code() == Some(ExitCode::Usage.code().into()) {
+    if started.status.code() == Some(ExitCode::Usage.code().into()) {
         // A usage error of the agent is a usage error of ours: show its words, not ours.
-        let message = String::from_utf8_lossy(&output.stderr);
+        let message = String::from_utf8_lossy(&started.stderr);
         eprint!("{}", message.replace("ironprep-agent:", "ironprep check:"));
         return Ok(ExitCode::Usage);
     }
-    let entry = match serde_json::from_slice::<AgentReport>(&output.stdout) {
+    let entry = match serde_json::from_slice::<AgentReport>(&started.stdout) {
         Ok(report) => HostEntry {
             host: "localhost".to_owned(),
             address: "local".to_owned(),
@@ -281,7 +254,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Err(error) => HostEntry {
             host: "localhost".to_owned(),
             address: "local".to_owned(),
-            outcome: if output.status.success() || output.status.code() == Some(1) {
+            outcome: if started.status.success() || started.status.code() == Some(1) {
                 HostOutcome::InvalidReport
             } else {
                 HostOutcome::AgentFailed
@@ -289,58 +262,15 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             error: Some(format!(
                 "the agent ({}, {}) did not print a report: {error}; stderr: {}",
                 agent.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
+                started.status,
+                String::from_utf8_lossy(&started.stderr).trim()
             )),
             report: None,
         },
     };
-    let fleet = FleetReport::new(vec![entry], Vec::new());
-    if args.format == OutputFormat::Junit || args.output.is_some() {
-        let text = match args.format {
-            OutputFormat::Junit => fleet::render::junit(&fleet),
-            OutputFormat::Json => format!("{}\n", serde_json::to_string_pretty(&fleet)?),
-            OutputFormat::Table => match &fleet.hosts[0].report {
-                Some(report) => {
-                    ironprep_report::render_agent_report(report, &TableOptions::default())
-                }
-                None => fleet::render::table(&fleet, &TableOptions::default()),
-            },
-        };
-        write_output(args, &text, out)?;
-        return Ok(fleet.exit_code());
-    }
-    match args.format {
-        OutputFormat::Json | OutputFormat::Junit => {
-            serde_json::to_writer_pretty(&mut *out, &fleet)?;
-            writeln!(out)?;
-        }
-        OutputFormat::Table => {
-            let host = &fleet.hosts[0];
-            match &host.report {
-                Some(report) => {
-                    let width = if std::io::stdout().is_terminal() {
-                        Width::Terminal
-                    } else {
-                        Width::Unlimited
-                    };
-                    let options = TableOptions { palette, width };
-                    write!(
-                        out,
-                        "{}",
-                        ironprep_report::render_agent_report(report, &options)
-                    )?;
-                }
-                None => writeln!(
-                    out,
-                    "{}: {}",
-                    host.host,
-                    host.error.as_deref().unwrap_or("no report")
-                )?,
-            }
-        }
-    }
-    Ok(fleet.exit_code())
+    let report = FleetReport::new(vec![entry], Vec::new());
+    output.finish(&report, &View::of_fleet(&report), out)?;
+    Ok(report.exit_code())
 }
 
 /// `--inventory` / `--hosts`: validates the check options here (a typo must not fail on 300
@@ -348,7 +278,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 fn run_fleet(
     args: &CheckArgs,
     agent: &Path,
-    palette: Palette,
+    output: Output,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let valid = args
@@ -395,45 +325,16 @@ fn run_fleet(
             return Ok(ExitCode::Usage);
         }
     };
-    let progress = fleet::progress::Progress::new();
-    let finished = fleet::execute(plan, &progress).context("cannot start the async runtime")?;
-    progress.done();
+    let finished =
+        fleet::execute(plan, output.observer()).context("cannot start the async runtime")?;
     let report = finished.report;
     let code = if finished.interrupted {
         ExitCode::Interrupted
     } else {
         report.exit_code()
     };
-    let text = match args.format {
-        OutputFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
-        OutputFormat::Junit => fleet::render::junit(&report),
-        OutputFormat::Table => {
-            let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-            let options = TableOptions {
-                palette: if args.output.is_some() {
-                    Palette::Plain
-                } else {
-                    palette
-                },
-                width: if to_terminal {
-                    Width::Terminal
-                } else {
-                    Width::Unlimited
-                },
-            };
-            fleet::render::table(&report, &options)
-        }
-    };
-    write_output(args, &text, out)?;
+    output.finish(&report, &View::of_fleet(&report), out)?;
     Ok(code)
-}
-
-fn write_output(args: &CheckArgs, text: &str, out: &mut dyn Write) -> anyhow::Result<()> {
-    match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write the report to {}", path.display())),
-        None => Ok(out.write_all(text.as_bytes())?),
-    }
 }
 
 /// `ironprep-agent` beside the running `ironprep` (how releases and `cargo build` lay them

@@ -13,12 +13,15 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use ironprep_certs::endpoint::{self, EndpointOutcome, EndpointRequest, Target, Trust};
 use ironprep_certs::material;
+use ironprep_report::View;
 use ironprep_schema::{
     CheckResult, ExitCode, ProbeEndpoint, ProbeReport, ProbeStep, SCHEMA_VERSION, Status,
 };
+
+use crate::output::{Output, OutputArgs};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -83,14 +86,8 @@ pub struct ProbeArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// What the arguments resolve to: the probes to run and the DNS expectation.
@@ -429,79 +426,11 @@ fn dns_result(
 }
 
 pub fn run(args: &ProbeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let output = Output::open(&args.output)?;
     let plan = plan(args)?;
     let report = execute(&plan);
-    match args.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &report)?;
-            writeln!(out)?;
-        }
-        Format::Table => write!(out, "{}", render(&report))?,
-    }
-    out.flush()?;
+    output.finish(&report, &View::of_probe(&report), out)?;
     Ok(report.exit_code())
-}
-
-/// Two to five lines per endpoint: status, ID and URL; what was seen; on failure what was
-/// expected and the fix; the step timings.
-pub fn render(report: &ProbeReport) -> String {
-    let width = report
-        .endpoints
-        .iter()
-        .map(|endpoint| endpoint.result.id.len())
-        .max()
-        .unwrap_or(0);
-    let mut text = String::new();
-    let indent = " ".repeat(6);
-    for endpoint in &report.endpoints {
-        let result = &endpoint.result;
-        let subject = endpoint.url.clone().unwrap_or_default();
-        let line = format!(
-            "{:<5} {:<width$}  {subject}",
-            result.status.as_str().to_uppercase(),
-            result.id
-        );
-        text.push_str(line.trim_end());
-        text.push('\n');
-        let seen = match result.status {
-            Status::Skip | Status::Error => result.reason.clone().unwrap_or_default(),
-            _ => result.observed.clone(),
-        };
-        text.push_str(&format!("{indent}{seen}\n"));
-        if matches!(result.status, Status::Fail | Status::Warn | Status::Error) {
-            text.push_str(&format!("{indent}expected: {}\n", result.expected));
-            if !result.hint.is_empty() {
-                text.push_str(&format!("{indent}fix: {}\n", result.hint));
-            }
-        }
-        if !endpoint.steps.is_empty() {
-            let steps = endpoint
-                .steps
-                .iter()
-                .map(|step| {
-                    format!(
-                        "{} {} ms{}",
-                        step.step,
-                        step.ms,
-                        if step.ok { "" } else { " ✗" }
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" · ");
-            text.push_str(&format!("{indent}{steps}\n"));
-        }
-    }
-    let results: Vec<CheckResult> = report
-        .endpoints
-        .iter()
-        .map(|endpoint| endpoint.result.clone())
-        .collect();
-    text.push_str(&format!(
-        "{} (in {} ms)\n",
-        ironprep_report::summary_line(&results),
-        report.duration_ms
-    ));
-    text
 }
 
 #[cfg(test)]

@@ -183,8 +183,12 @@ fn junit_and_sarif_are_well_formed() {
     let run = lint(&["--format", "sarif", bad.to_str().unwrap()], None);
     let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    let result = &sarif["runs"][0]["results"][0];
-    assert_eq!(result["ruleId"], "kcp.replicas");
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|result| result["ruleId"] == "kcp.replicas")
+        .unwrap();
     assert_eq!(
         result["locations"][0]["physicalLocation"]["region"]["startLine"],
         8

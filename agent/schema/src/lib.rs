@@ -9,16 +9,26 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub mod certs;
+pub mod lint;
+pub mod listing;
 pub mod net;
+
+#[cfg(feature = "json-schema")]
+pub mod json_schema;
 
 /// Bumped on any incompatible change of the JSON shapes below. Additive fields do not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The outcome of one check. Ordered from best to worst so that `max()` gives the worst.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// The check did not apply (role, CNI, profile, OS) or lacked an input; `reason` says why.
+    #[default]
     Skip,
     Pass,
     /// Advisory: the install can go on, but a person should look.
@@ -55,6 +65,7 @@ impl fmt::Display for Status {
 }
 
 /// One evaluated check, as it travels in every report (host checks, fleet checks, probes).
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckResult {
     /// Stable ID such as `net.ports-free`; people skip and waive checks by it.
@@ -74,6 +85,7 @@ pub struct CheckResult {
 
 /// Macro-level facts about a host, gathered once by the agent and used by the controller's
 /// cross-host checks (unique hostnames and UUIDs, time zone, clock skew, addresses).
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostFacts {
     pub hostname: String,
@@ -109,6 +121,7 @@ pub struct HostFacts {
     pub addresses: Vec<InterfaceAddress>,
 }
 
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InterfaceAddress {
     pub interface: String,
@@ -121,6 +134,7 @@ pub struct InterfaceAddress {
 }
 
 /// What the agent prints with `--format json`.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentReport {
     pub schema_version: u32,
@@ -152,6 +166,7 @@ impl AgentReport {
 
 /// How collecting one host's report ended. Values, never strings: the controller decides on
 /// them and machines read them.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HostOutcome {
@@ -165,6 +180,7 @@ pub enum HostOutcome {
 }
 
 /// One host of a fleet report.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostEntry {
     /// The name the user gave (inventory name, or `localhost`).
@@ -180,6 +196,7 @@ pub struct HostEntry {
 }
 
 /// A check across hosts (`fleet.*`); `hosts` names the hosts involved.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FleetCheck {
     #[serde(flatten)]
@@ -191,6 +208,7 @@ pub struct FleetCheck {
     pub pairs: Vec<net::FailingPair>,
 }
 
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub hosts: usize,
@@ -206,6 +224,7 @@ pub struct Summary {
 }
 
 /// What `ironprep check --format json` prints, for one host or a fleet.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FleetReport {
     pub schema_version: u32,
@@ -275,6 +294,7 @@ impl FleetReport {
 }
 
 /// One timed step of an endpoint probe (`dns`, `tcp`, `tls`, `http`).
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeStep {
     pub step: String,
@@ -286,6 +306,7 @@ pub struct ProbeStep {
 
 /// One endpoint of `ironprep probe`: the shared result shape, the URL and the steps taken
 /// (empty for a check that connects nowhere, such as `endpoint.dns`).
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeEndpoint {
     #[serde(flatten)]
@@ -298,6 +319,7 @@ pub struct ProbeEndpoint {
 }
 
 /// What `ironprep probe --format json` prints.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeReport {
     pub schema_version: u32,
@@ -318,6 +340,7 @@ macro_rules! value_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
@@ -23,6 +24,7 @@ impl Protocol {
 }
 
 /// A port on a host, such as `tcp/6443`.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Port {
     pub protocol: Protocol,
@@ -36,6 +38,7 @@ impl std::fmt::Display for Port {
 }
 
 /// The agent's first line: what it listens on now.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetReady {
     /// Free ports the agent opened for the session.
@@ -47,6 +50,7 @@ pub struct NetReady {
     pub unavailable: Vec<PortProblem>,
 }
 
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortProblem {
     #[serde(flatten)]
@@ -55,6 +59,7 @@ pub struct PortProblem {
 }
 
 /// The controller's line: which peers to connect to, on which ports.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetPlan {
     /// This host's name; UDP datagrams carry it so the receiver can say whom it heard.
@@ -68,6 +73,7 @@ pub struct NetPlan {
     pub latency_samples: u32,
 }
 
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetTarget {
     /// The peer's inventory name.
@@ -81,6 +87,7 @@ pub struct NetTarget {
 }
 
 /// The agent's second line: what every connect did.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetProbes {
     pub probes: Vec<PortProbe>,
@@ -89,6 +96,7 @@ pub struct NetProbes {
 }
 
 /// How one connect from this host to a peer's port went.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortProbe {
     pub host: String,
@@ -102,6 +110,7 @@ pub struct PortProbe {
     pub error: Option<String>,
 }
 
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProbeResult {
@@ -119,6 +128,7 @@ pub enum ProbeResult {
 }
 
 /// TCP connect times from this host to one peer.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Latency {
     pub host: String,
@@ -135,6 +145,7 @@ impl Latency {
 }
 
 /// The agent's last line, after its listeners closed.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetClosed {
     /// Per UDP port the agent listened on: the peers whose datagrams arrived.
@@ -144,6 +155,7 @@ pub struct NetClosed {
     pub vrrp: Option<VrrpListen>,
 }
 
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UdpReceived {
     pub port: u16,
@@ -151,6 +163,7 @@ pub struct UdpReceived {
 }
 
 /// What a control-plane host heard of VRRP (IP protocol 112) in its broadcast domain.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VrrpListen {
     pub seconds: u32,
@@ -161,6 +174,7 @@ pub struct VrrpListen {
 }
 
 /// One router, as its advertisements describe it.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VrrpAdvert {
     /// The sender's address.
@@ -176,6 +190,7 @@ pub struct VrrpAdvert {
 }
 
 /// A connection between two hosts that the cluster needs and that failed.
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FailingPair {
     /// The host that connected.

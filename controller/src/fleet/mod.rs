@@ -10,9 +10,7 @@ pub mod measurement;
 pub mod network;
 pub mod network_checks;
 pub mod plan;
-pub mod progress;
 pub mod remote;
-pub mod render;
 pub mod runner;
 pub mod ssh;
 

@@ -5,7 +5,7 @@
 //! The pipeline: [`load`] reads inputs into objects with positions ([`tree`]), [`set`] indexes
 //! them and works out each object's cluster, [`context`] resolves the VIP, platform host and
 //! catalog, every rule of the [`rules`] registry reports into a [`rule::Sink`], and [`render`]
-//! writes the findings for people or machines.
+//! turns the findings into the output pipeline's document and view.
 
 mod context;
 mod finding;
@@ -14,14 +14,16 @@ mod object;
 mod render;
 mod rule;
 mod rules;
+mod secret;
 mod set;
 mod tree;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
+use ironprep_report::View;
 use ironprep_schema::ExitCode;
 
 pub use context::{Phase, Provider};
@@ -31,6 +33,8 @@ pub use load::{LoadError, Loaded, MAX_INPUT_BYTES, load_bytes};
 use context::{Catalog, Context, Given};
 use rule::{Rule, Sink};
 use set::Manifests;
+
+use crate::output::{Output, OutputArgs};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -49,10 +53,6 @@ pub struct LintArgs {
     /// Files, directories (recursively: *.yaml, *.yml, *.json) or `-` for standard input.
     #[arg(value_name = "PATH", required_unless_present_any = ["list_rules", "explain"])]
     pub paths: Vec<PathBuf>,
-
-    /// human (compiler-like), json (the versioned contract), junit or sarif.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
 
     /// bootstrap (before handoff, the default) or installed (after handoff).
     #[arg(long, value_enum, default_value_t = Phase::Bootstrap)]
@@ -107,29 +107,15 @@ pub struct LintArgs {
     #[arg(long, value_name = "RULE")]
     pub explain: Option<String>,
 
-    /// Colour: auto, always or never (NO_COLOR is honoured).
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-    Junit,
-    Sarif,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Color {
-    Auto,
-    Always,
-    Never,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub fn run(args: &LintArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let output = Output::open(&args.output)?;
     if args.list_rules {
-        out.write_all(render::rule_list(rules::ALL).as_bytes())?;
+        let list = render::rule_list(rules::ALL);
+        output.finish(&list, &View::of_rule_list(&list), out)?;
         return Ok(ExitCode::Success);
     }
     if let Some(id) = &args.explain {
@@ -164,22 +150,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         files: result.files,
         rules: &result.rules,
     };
-    let text = match args.format {
-        Format::Human => {
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
-                }
-            };
-            render::human(&outcome, render::Style { color })
-        }
-        Format::Json => render::json(&outcome),
-        Format::Junit => render::junit(&outcome),
-        Format::Sarif => render::sarif(&outcome),
-    };
-    out.write_all(text.as_bytes())?;
+    output.finish(&render::document(&outcome), &render::view(&outcome), out)?;
     Ok(result.exit_code(args.strict))
 }
 
