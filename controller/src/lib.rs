@@ -4,6 +4,7 @@
 pub mod certs_cmd;
 pub mod cli;
 pub mod fleet;
+pub mod iso;
 pub mod lint;
 pub mod local;
 pub mod probe;

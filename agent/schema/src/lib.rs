@@ -9,7 +9,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub mod iso;
 pub mod net;
+pub mod registration;
 
 /// Bumped on any incompatible change of the JSON shapes below. Additive fields do not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
