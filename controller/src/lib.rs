@@ -8,3 +8,4 @@ pub mod iso;
 pub mod lint;
 pub mod local;
 pub mod probe;
+pub mod registration;

@@ -27,6 +27,7 @@ use ironprep_schema::ExitCode;
 pub use context::{Phase, Provider};
 pub use finding::{Finding, SCHEMA_VERSION, Severity};
 pub use load::{LoadError, Loaded, MAX_INPUT_BYTES, load_bytes};
+pub(crate) use object::Object as ManifestObject;
 
 use context::{Catalog, Context, Given};
 use rule::{Rule, Sink};
