@@ -444,3 +444,173 @@ fn generated_pools_lint_clean_and_refuse_untrusted_names() {
     ]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("registration-fixtures")
+        .join(name)
+}
+
+/// `kubectl get … -o yaml | ironprep lint --phase installed -`, on Lists recorded in the
+/// shape of the CRDs' status (elemental-operator's `config/crd/bases` at commit 57608bff; the
+/// pool's counters as seed 001 describes them).
+fn lint_stdin(list: &Path, extra: &[&str]) -> (Value, i32) {
+    use std::io::Write as _;
+    let mut child = Command::new(ironprep_e2e::ironprep())
+        .args([
+            "lint",
+            "--format",
+            "json",
+            "--phase",
+            "installed",
+            "--vip",
+            "192.168.10.100",
+        ])
+        .args(extra)
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&fs::read(list).unwrap())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        serde_json::from_slice(&output.stdout).unwrap(),
+        output.status.code().unwrap(),
+    )
+}
+
+#[test]
+fn live_status_lists_lint_clean_when_registration_is_confirmed() {
+    let (report, code) = lint_stdin(&fixture("installed-global.yaml"), &["--strict"]);
+    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn live_status_rules_report_what_is_not_confirmed() {
+    let (report, code) = lint_stdin(&fixture("installed-global-broken.yaml"), &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let mut found: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| {
+            (
+                finding["rule"].as_str().unwrap().to_owned(),
+                finding["severity"].as_str().unwrap().to_owned(),
+                finding["object"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    let inventory = |uuid: &str| format!("MachineInventory/cpaas-system/global-{uuid}");
+    assert_eq!(
+        found,
+        [
+            (
+                "inventory.plan-secret".to_owned(),
+                "error".to_owned(),
+                inventory("4c4c4544-0042-3510-8052-b4c04f333732")
+            ),
+            (
+                "inventory.pool".to_owned(),
+                "warning".to_owned(),
+                inventory("4c4c4544-0042-3510-8052-b4c04f333733")
+            ),
+            (
+                "inventory.ready".to_owned(),
+                "error".to_owned(),
+                inventory("4c4c4544-0042-3510-8052-b4c04f333732")
+            ),
+            (
+                "registration.status-url".to_owned(),
+                "error".to_owned(),
+                "MachineRegistration/cpaas-system/global-registration".to_owned()
+            ),
+            (
+                "seedimage.completed".to_owned(),
+                "error".to_owned(),
+                "SeedImage/cpaas-system/global-registration-iso".to_owned()
+            ),
+        ]
+    );
+    // The registration token in the URL is never echoed.
+    assert!(
+        !report.to_string().contains("jf8s9c2lq7x4m1n6"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn lint_report_cross_checks_pools_against_the_fleet() {
+    let directory = tempfile::tempdir().unwrap();
+    let report = fleet(
+        directory.path(),
+        vec![entry(&CP1), entry(&CP2), entry(&CP3)],
+    );
+    let reg = registration(
+        directory.path(),
+        "global",
+        "global-${System Information/UUID}",
+    );
+    let output = ironprep(&[
+        "registration",
+        "pools",
+        "--registration",
+        reg.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--cluster",
+        "global",
+    ]);
+    let yaml = String::from_utf8(output.stdout).unwrap();
+    let pools = directory.path().join("pools.yaml");
+    fs::write(&pools, &yaml).unwrap();
+    let lint = |pools: &Path| {
+        let output = ironprep(&[
+            "lint",
+            "--format",
+            "json",
+            "--report",
+            report.to_str().unwrap(),
+            reg.to_str().unwrap(),
+            pools.to_str().unwrap(),
+        ]);
+        let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+        (value, output.status.code().unwrap())
+    };
+    let (clean, code) = lint(&pools);
+    assert_eq!(clean["findings"], serde_json::json!([]), "{clean:#}");
+    assert_eq!(code, 0);
+    // A member typed by hand with a wrong digit, and a hostname swapped with another host's.
+    let typo = yaml
+        .replace("b4c04f333733\"", "b4c04f333783\"")
+        .replace("hostname: \"cp-1\"", "hostname: \"cp-2\"");
+    fs::write(&pools, &typo).unwrap();
+    let (findings, code) = lint(&pools);
+    assert_eq!(code, 1, "{findings:#}");
+    let messages: Vec<&str> = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["rule"] == "pool.fleet-members")
+        .map(|finding| finding["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 2, "{findings:#}");
+    assert!(
+        messages[0].contains("cp-1, whose hostname is cp-1, not cp-2"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].starts_with(
+            "no host of the fleet report registers as global-4c4c4544-0042-3510-8052-b4c04f333783"
+        ),
+        "{messages:?}"
+    );
+}
