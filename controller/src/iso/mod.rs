@@ -25,7 +25,6 @@ use ironprep_certs::endpoint::{self, EndpointRequest, FailureKind, Target, Trust
 use ironprep_certs::material;
 use ironprep_schema::iso::{EmbeddedCertificate, IsoImage, IsoReport, RegistrationConfig};
 use ironprep_schema::{CheckResult, ExitCode, SCHEMA_VERSION, Status};
-use sha2::{Digest, Sha256};
 
 use crate::lint::Phase;
 use config::{ConfigError, Registration, RegistrationUrl};
@@ -912,12 +911,15 @@ fn checksum(
         parse_checksum(&String::from_utf8_lossy(&text)).with_context(|| {
             format!("--checksum {name}: no SHA-256 (64 hex digits, as sha256sum writes it)")
         })?;
-    let mut hasher = Sha256::new();
+    // aws-lc-rs (the certs crate's provider): assembly SHA-256, so the hash keeps up with the
+    // disk even in a debug build.
+    let mut hasher = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     source
         .stream_all(&mut |bytes| hasher.update(bytes))
         .with_context(|| format!("{image}: reading the whole image for --checksum"))?;
     let actual: String = hasher
-        .finalize()
+        .finish()
+        .as_ref()
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect();
