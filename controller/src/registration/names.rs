@@ -238,16 +238,21 @@ pub fn sanitize_hostname(text: &str) -> String {
 /// A Kubernetes object name (DNS-1123 subdomain): what the API server accepts for the
 /// MachineInventory elemental creates. elemental's cut to 58 bytes can end a name in `-` or
 /// `.`, and `-.` can survive sanitising: such a host never registers.
+/// The same rule is what Kubernetes applies to node names (RFC 1123), so it also judges the
+/// hostnames of pool members.
 pub fn valid_object_name(name: &str) -> bool {
-    name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
+    name.len() <= 253 && name.split('.').all(valid_label)
+}
+
+/// One DNS label: 1–63 lowercase letters, digits and `-`, not starting or ending with `-`.
+pub fn valid_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && label
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use anyhow::bail;
 use ironprep_schema::registration::{Pool, PoolMember, PoolsReport};
 use ironprep_schema::{CheckResult, FleetReport, Role, SCHEMA_VERSION, Status};
 
+use super::names::{valid_label, valid_object_name as valid_hostname};
 use super::{Registration, predict, render_checks};
 
 pub const NAMESPACE: &str = "cpaas-system";
@@ -101,21 +102,6 @@ pub fn build(
         unpooled,
         checks,
     })
-}
-
-fn valid_label(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
-
-/// RFC 1123 as Kubernetes applies it to node names (the rule of `pool.members`).
-fn valid_hostname(name: &str) -> bool {
-    name.len() <= 253 && name.split('.').all(valid_label)
 }
 
 /// The pools as YAML to `kubectl apply -f`, the notes as comments; when names cannot be
