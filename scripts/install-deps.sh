@@ -7,10 +7,11 @@
 #   openssl                 certificate interoperability tests
 #   strace                  the agent's read-only proof
 #   binutils                objdump, for the portable agent's glibc gate
+#   xorriso                 real SeedImage ISOs in elemental-operator's layout (tests/iso.rs)
 #   cargo-zigbuild, ziglang the portable agent build (PyPI)
 set -euo pipefail
 
-packages=(openssh-server openssh-client iproute2 nftables openssl strace binutils procps kmod sudo)
+packages=(openssh-server openssh-client iproute2 nftables openssl strace binutils procps kmod sudo xorriso)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

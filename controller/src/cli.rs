@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use clap::{Parser, Subcommand};
 use ironprep_schema::ExitCode;
 
-use crate::{certs_cmd, lint, local, probe};
+use crate::{certs_cmd, iso, lint, local, probe, registration};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 nothing failed, 1 something failed, 2 usage or input error,
@@ -40,6 +40,12 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// Probe the handoff endpoints (bootstrap, VIP, platform domain, registry) over verified TLS.
     Probe(probe::ProbeArgs),
+    /// Check a SeedImage ISO before booting hosts from it.
+    #[command(subcommand)]
+    Iso(iso::IsoCommand),
+    /// Predict the hosts' MachineInventory names and write their pools.
+    #[command(subcommand)]
+    Registration(registration::RegistrationCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -60,6 +66,8 @@ pub fn main() -> ExitCode {
         Command::Certs(command) => certs_cmd::run(command, &mut stdout),
         Command::Lint(args) => lint::run(args, &mut stdout),
         Command::Probe(args) => probe::run(args, &mut stdout),
+        Command::Iso(command) => iso::run(command, &mut stdout),
+        Command::Registration(command) => registration::run(command, &mut stdout),
     };
     let _ = stdout.flush();
     match result {

@@ -4,7 +4,9 @@
 pub mod certs_cmd;
 pub mod cli;
 pub mod fleet;
+pub mod iso;
 pub mod lint;
 pub mod local;
 pub mod output;
 pub mod probe;
+pub mod registration;

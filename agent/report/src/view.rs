@@ -31,6 +31,8 @@ pub enum ViewKind {
     Catalog,
     /// Any other document of checks (an ISO, a registration).
     Checks,
+    /// A file to apply (generated manifests): the table sink prints it as it is.
+    Manifest,
 }
 
 /// Everything a sink may show of one run.
@@ -504,6 +506,16 @@ impl View {
             })
             .collect();
         view.summary = format!("{} rules", list.rules.len());
+        view
+    }
+
+    /// Generated text to apply (`registration pools` YAML): printed as it is, nothing added.
+    pub fn manifest(text: String) -> View {
+        let mut view = View::new(ViewKind::Manifest);
+        view.sections.push(Section {
+            heading: String::new(),
+            lines: text.lines().map(str::to_owned).collect(),
+        });
         view
     }
 

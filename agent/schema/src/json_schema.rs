@@ -5,7 +5,7 @@
 
 use schemars::{JsonSchema, Schema, generate::SchemaSettings};
 
-use crate::{AgentReport, FleetReport, ProbeReport, certs, lint, listing};
+use crate::{AgentReport, FleetReport, ProbeReport, certs, iso, lint, listing, registration};
 
 /// One published document: the command that prints it and its schema.
 pub struct Published {
@@ -69,6 +69,21 @@ pub fn documents() -> Vec<Published> {
             name: "comparison-report",
             printed_by: "ironprep certs compare",
             schema: schema_of::<certs::ComparisonReport>(),
+        },
+        Published {
+            name: "iso-report",
+            printed_by: "ironprep iso check",
+            schema: schema_of::<iso::IsoReport>(),
+        },
+        Published {
+            name: "names-report",
+            printed_by: "ironprep registration names",
+            schema: schema_of::<registration::NamesReport>(),
+        },
+        Published {
+            name: "pools-report",
+            printed_by: "ironprep registration pools",
+            schema: schema_of::<registration::PoolsReport>(),
         },
     ]
 }

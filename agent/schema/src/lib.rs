@@ -10,9 +10,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub mod certs;
+pub mod iso;
 pub mod lint;
 pub mod listing;
 pub mod net;
+pub mod registration;
 
 #[cfg(feature = "json-schema")]
 pub mod json_schema;

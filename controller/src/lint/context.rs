@@ -4,6 +4,9 @@
 //! a finding can say "the VIP (from BaremetalCluster/cpaas-system/global)".
 
 use std::net::IpAddr;
+use std::sync::Arc;
+
+use ironprep_schema::FleetReport;
 
 use super::object::{INSTALLER_REQUEST, Object};
 use super::set::{self, APP_RELEASE, BAREMETAL_CLUSTER, CATALOG_CONFIG_MAP, CONFIG_MAP, Manifests};
@@ -88,6 +91,8 @@ pub struct Context {
     pub platform_host: Option<Known>,
     pub host_ip: Option<Known>,
     pub catalog: Option<Catalog>,
+    /// An ironprep fleet report (`--report`): the hosts the pools and inventories must match.
+    pub fleet: Option<Arc<FleetReport>>,
 }
 
 /// What the user gave on the command line.
@@ -102,6 +107,7 @@ pub struct Given {
     pub platform_host: Option<String>,
     pub host_ip: Option<String>,
     pub catalog: Option<Catalog>,
+    pub fleet: Option<Arc<FleetReport>>,
 }
 
 impl Context {
@@ -141,6 +147,7 @@ impl Context {
             platform_host,
             host_ip,
             catalog,
+            fleet: given.fleet,
         }
     }
 }

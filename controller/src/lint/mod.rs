@@ -29,6 +29,7 @@ use ironprep_schema::ExitCode;
 pub use context::{Phase, Provider};
 pub use finding::{Finding, SCHEMA_VERSION, Severity};
 pub use load::{LoadError, Loaded, MAX_INPUT_BYTES, load_bytes};
+pub(crate) use object::Object as ManifestObject;
 
 use context::{Catalog, Context, Given};
 use rule::{Rule, Sink};
@@ -46,6 +47,9 @@ Examples:
   ironprep lint --dr --primary-vip 192.168.10.100 --standby-vip 192.168.20.100 primary/
   ironprep lint --format sarif manifests/ > lint.sarif
   ironprep lint --explain naming.global-prefix
+  kubectl get machineinventories,machineinventorypools,seedimages,machineregistrations \\
+      -n cpaas-system -o yaml | ironprep lint --phase installed --vip 192.168.10.100 -
+  ironprep lint --report fleet.json 01-machineregistration-seedimage.yaml 02-pools.yaml
 
 Silence a rule for one document with a comment in it: `# ironprep: ignore RULE[, RULE]`.
 Exit codes: 0 no error (warnings allowed unless --strict), 1 errors, 2 unreadable input or usage.")]
@@ -90,6 +94,11 @@ pub struct LintArgs {
     /// The infrastructure provider [default: inferred from the manifests, else baremetal].
     #[arg(long, value_enum)]
     pub provider: Option<Provider>,
+
+    /// An ironprep fleet report (`ironprep check --format json`): pools and inventories are
+    /// checked against the hosts it names.
+    #[arg(long, value_name = "FLEET.json")]
+    pub report: Option<PathBuf>,
 
     /// Do not run these rules (comma-separated or repeated).
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
@@ -139,6 +148,12 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         platform_host: args.platform_host.clone(),
         host_ip: args.host_ip.map(|ip| ip.to_string()),
         catalog,
+        fleet: args
+            .report
+            .as_deref()
+            .map(crate::registration::read_fleet)
+            .transpose()?
+            .map(std::sync::Arc::new),
     };
     let loaded = load::load_paths(&args.paths, &mut std::io::stdin().lock());
     let result = lint(loaded, given, &args.disable);

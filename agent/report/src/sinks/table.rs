@@ -35,6 +35,13 @@ impl Table {
     /// The text of a view, for callers that need it as a string.
     pub fn render(&self, view: &View) -> String {
         let mut out = String::new();
+        if view.kind == ViewKind::Manifest {
+            // The text is the product (YAML to apply): escaped, never wrapped or annotated.
+            for line in view.sections.iter().flat_map(|section| &section.lines) {
+                let _ = writeln!(out, "{}", escape(line));
+            }
+            return out;
+        }
         match view.kind {
             ViewKind::Fleet => self.fleet(view, &mut out),
             ViewKind::Lint => self.lint(view, &mut out),

@@ -60,6 +60,17 @@ mod registration_machine_name;
 mod seedimage_base_image;
 mod seedimage_bootstrap_reuse;
 
+// The registration chain after the manifests: live objects with `status` (`kubectl get -o
+// yaml`) and the hosts of a fleet report (`--report`).
+mod inventory_common;
+mod inventory_observed_network;
+mod inventory_plan_secret;
+mod inventory_pool;
+mod inventory_ready;
+mod pool_fleet_members;
+mod registration_status_url;
+mod seedimage_completed;
+
 /// Writes the descriptive half of a [`Rule`] impl.
 macro_rules! describe {
     ($id:literal, $title:literal, why: $why:literal, example: $example:literal $(,)?) => {
@@ -125,6 +136,13 @@ pub static ALL: &[&dyn Rule] = &[
     &installer_registry::Registry,
     &installer_dr_certificate::DrCertificate,
     &dr_rbac_secrets::RbacSecrets,
+    &pool_fleet_members::FleetMembers,
+    &registration_status_url::StatusUrl,
+    &seedimage_completed::Completed,
+    &inventory_ready::Ready,
+    &inventory_plan_secret::PlanSecret,
+    &inventory_observed_network::ObservedNetwork,
+    &inventory_pool::InPool,
 ];
 
 pub fn find(id: &str) -> Option<&'static dyn Rule> {
