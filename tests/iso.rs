@@ -233,6 +233,7 @@ fn json(args: &[&str]) -> (Value, i32) {
             String::from_utf8_lossy(&output.stderr)
         )
     });
+    ironprep_e2e::assert_schema("iso-report", &value);
     (value, output.status.code().unwrap())
 }
 

@@ -30,6 +30,33 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// The JSON Schema ironprep publishes for a document (`agent/schema/json/NAME.schema.json`).
+pub fn published_schema(name: &str) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../agent/schema/json")
+        .join(format!("{name}.schema.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// Fails the test unless `document` is valid against the published schema `name`: what
+/// machines are promised is what they get.
+pub fn assert_schema(name: &str, document: &serde_json::Value) {
+    let schema = published_schema(name);
+    let validator = jsonschema::validator_for(&schema)
+        .unwrap_or_else(|error| panic!("{name}.schema.json is not a valid schema: {error}"));
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the output does not match {name}.schema.json:\n{}\n{document:#}",
+        errors.join("\n")
+    );
+}
+
 /// The `ironprep` controller.
 pub fn ironprep() -> PathBuf {
     binary("ironprep")

@@ -146,6 +146,11 @@ fn json(args: &[&str]) -> (Value, i32) {
             String::from_utf8_lossy(&output.stderr)
         )
     });
+    match args.get(1).copied() {
+        Some("names") => ironprep_e2e::assert_schema("names-report", &value),
+        Some("pools") => ironprep_e2e::assert_schema("pools-report", &value),
+        _ => {}
+    }
     (value, output.status.code().unwrap())
 }
 

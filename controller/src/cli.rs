@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use clap::{Parser, Subcommand};
 use ironprep_schema::ExitCode;
 
-use crate::{certs_cmd, iso, lint, local, probe, registration};
+use crate::{certs_cmd, iso, lint, local, probe, registration, schema_cmd};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 nothing failed, 1 something failed, 2 usage or input error,
@@ -46,6 +46,8 @@ pub enum Command {
     /// Predict the hosts' MachineInventory names and write their pools.
     #[command(subcommand)]
     Registration(registration::RegistrationCommand),
+    /// Print the JSON Schema of a document ironprep writes with --format json.
+    Schema(schema_cmd::SchemaArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -68,6 +70,7 @@ pub fn main() -> ExitCode {
         Command::Probe(args) => probe::run(args, &mut stdout),
         Command::Iso(command) => iso::run(command, &mut stdout),
         Command::Registration(command) => registration::run(command, &mut stdout),
+        Command::Schema(args) => schema_cmd::run(args, &mut stdout),
     };
     let _ = stdout.flush();
     match result {

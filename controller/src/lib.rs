@@ -10,3 +10,4 @@ pub mod local;
 pub mod output;
 pub mod probe;
 pub mod registration;
+pub mod schema_cmd;

@@ -185,5 +185,8 @@ pub fn agent() -> PathBuf {
 /// The report a run wrote with `--format json --output report.json`.
 pub fn read_report(fleet: &Fleet, file: &str) -> ironprep_schema::FleetReport {
     let text = std::fs::read_to_string(fleet.path(file)).expect("the report file");
-    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}: {text}"))
+    let value: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}: {text}"));
+    ironprep_e2e::assert_schema("fleet-report", &value);
+    serde_json::from_value(value).unwrap_or_else(|error| panic!("{error}: {text}"))
 }
