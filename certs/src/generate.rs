@@ -349,7 +349,7 @@ impl DexTlsRequest {
         }
         if self.days == 0 || self.days > 36_500 {
             return Err(Error::Argument {
-                argument: "--days",
+                argument: "validity in days",
                 value: self.days.to_string(),
                 problem: "must be between 1 and 36500".to_owned(),
             });
@@ -383,14 +383,14 @@ impl DexTlsRequest {
         if not_after > ca_not_after {
             not_after = ca_not_after;
             notes.push(format!(
-                "the serving certificate ends with the CA, on {} (less than --days {})",
+                "the serving certificate ends with the CA, on {} (sooner than the {} days asked for)",
                 crate::certificate::format_time(authority.certificate.not_after),
                 self.days
             ));
         }
         if not_after <= now {
             return Err(Error::Argument {
-                argument: "--ca-cert",
+                argument: "CA certificate",
                 value: authority.certificate.subject.clone(),
                 problem: "the CA has expired; it cannot sign a valid certificate".to_owned(),
             });

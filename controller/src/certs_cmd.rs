@@ -140,8 +140,9 @@ pub struct DexTlsArgs {
     /// An extra IP SAN; repeat for several.
     #[arg(long = "ip", value_name = "IP")]
     pub ips: Vec<IpAddr>,
-    /// Validity in days of the CA and the serving certificate.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_DAYS)]
+    /// Validity in days of the CA and the serving certificate (1–36500).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub days: u32,
     /// Key algorithm (ECDSA leaves carry digitalSignature only: an EC key cannot encrypt).
     #[arg(long, value_enum, default_value_t = KeyTypeArg::Rsa2048)]
