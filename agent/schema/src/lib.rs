@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub mod bmc;
+pub mod identity;
 pub mod net;
 
 /// Bumped on any incompatible change of the JSON shapes below. Additive fields do not bump it.
@@ -107,6 +109,10 @@ pub struct HostFacts {
     /// Every global unicast address on an interface, not just the first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<InterfaceAddress>,
+    /// The hardware facts of a host checked through its BMC (`ironprep bmc check`), which
+    /// has no OS to run the agent on; absent in agent reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bmc: Option<Box<bmc::BmcFacts>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +168,9 @@ pub enum HostOutcome {
     AgentFailed,
     InvalidReport,
     Timeout,
+    /// A BMC's TLS certificate could not be trusted: not signed by `--bmc-ca`, or its key is
+    /// not (or no longer) the one pinned in `bmc_known_hosts`. Added with `ironprep bmc`.
+    TlsUntrusted,
 }
 
 /// One host of a fleet report.
