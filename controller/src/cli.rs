@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use clap::{Parser, Subcommand};
 use ironprep_schema::ExitCode;
 
-use crate::{certs_cmd, lint, local, probe};
+use crate::{bmc, certs_cmd, lint, local, probe};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 nothing failed, 1 something failed, 2 usage or input error,
@@ -40,6 +40,9 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// Probe the handoff endpoints (bootstrap, VIP, platform domain, registry) over verified TLS.
     Probe(probe::ProbeArgs),
+    /// Hosts without an OS, through their BMC (Redfish): check them, boot them from the ISO.
+    #[command(subcommand)]
+    Bmc(bmc::BmcCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Certs(command) => certs_cmd::run(command, &mut stdout),
         Command::Lint(args) => lint::run(args, &mut stdout),
         Command::Probe(args) => probe::run(args, &mut stdout),
+        Command::Bmc(command) => bmc::run(command, &mut stdout),
     };
     let _ = stdout.flush();
     match result {

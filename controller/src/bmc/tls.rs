@@ -1,0 +1,224 @@
+//! How a BMC's certificate is trusted: verified against `--bmc-ca` (the BMCs carry certificates
+//! from an organisation's CA), or pinned per BMC in `bmc_known_hosts` (the usual self-signed
+//! BMC certificate). The verifier records why it refused a certificate, so the host's outcome
+//! is `tls-untrusted` with the reason rather than a generic connection error.
+//!
+//! The opt-out (`--bmc-insecure`) is not here: it lives in [`super::danger`].
+
+use std::sync::{Arc, Mutex};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+use super::danger;
+use super::known_hosts::{KnownHosts, Verdict, spki_fingerprint};
+
+/// The trust chosen on the command line, shared by every host of a run.
+#[derive(Clone, Debug)]
+pub enum Trust {
+    /// `--bmc-ca`: the chain must verify against these anchors, for the URL's host.
+    Ca(Arc<RootCertStore>),
+    /// `bmc_known_hosts`: the certificate's key must be the one pinned for the BMC.
+    Pinned(Arc<KnownHosts>),
+    /// `--bmc-insecure`: see [`danger`].
+    Insecure,
+}
+
+/// What the verifier of one BMC decided, read after a failed request.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// Why the certificate was refused.
+    pub refused: Mutex<Option<String>>,
+    /// A pin learned for this BMC (accept-new), for the run's summary.
+    pub learned: Mutex<Option<String>>,
+}
+
+impl Observed {
+    pub fn refusal(&self) -> Option<String> {
+        self.refused
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn refuse(&self, reason: String) {
+        *self
+            .refused
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason);
+    }
+}
+
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// The rustls configuration for one BMC (`pin_name` is its `HOST:PORT` in bmc_known_hosts).
+pub fn client_config(
+    trust: &Trust,
+    pin_name: &str,
+    observed: Arc<Observed>,
+) -> Result<ClientConfig, rustls::Error> {
+    let provider = provider();
+    let algorithms = provider.signature_verification_algorithms;
+    let verifier: Arc<dyn ServerCertVerifier> = match trust {
+        Trust::Ca(roots) => {
+            let inner = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
+                .build()
+                .map_err(|error| rustls::Error::General(error.to_string()))?;
+            Arc::new(CaVerifier {
+                inner,
+                observed,
+            })
+        }
+        Trust::Pinned(known_hosts) => Arc::new(PinVerifier {
+            known_hosts: known_hosts.clone(),
+            pin_name: pin_name.to_owned(),
+            algorithms,
+            observed,
+        }),
+        Trust::Insecure => danger::verifier(algorithms),
+    };
+    Ok(ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth())
+}
+
+/// WebPKI verification against `--bmc-ca`, remembering why a chain was refused.
+#[derive(Debug)]
+struct CaVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    observed: Arc<Observed>,
+}
+
+impl ServerCertVerifier for CaVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verdict = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        if let Err(error) = &verdict {
+            let name = server_name.to_str();
+            self.observed.refuse(format!(
+                "the certificate is not trusted by --bmc-ca: {}",
+                ironprep_certs::probe::describe_rustls_error(error, &name)
+            ));
+        }
+        verdict
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// The certificate's key must be the one pinned for this BMC; names and dates are not judged
+/// (a self-signed BMC certificate names whatever its firmware chose), but the handshake
+/// signature still proves the BMC holds the pinned key.
+#[derive(Debug)]
+struct PinVerifier {
+    known_hosts: Arc<KnownHosts>,
+    pin_name: String,
+    algorithms: WebPkiSupportedAlgorithms,
+    observed: Arc<Observed>,
+}
+
+impl ServerCertVerifier for PinVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let fingerprint = spki_fingerprint(end_entity.as_ref()).map_err(|problem| {
+            self.observed
+                .refuse(format!("the BMC's certificate cannot be read: {problem}"));
+            rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+        })?;
+        let file = self.known_hosts.file().display();
+        let refuse = |reason: String| {
+            self.observed.refuse(reason);
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
+        };
+        match self.known_hosts.verify(&self.pin_name, &fingerprint) {
+            Verdict::Known => Ok(ServerCertVerified::assertion()),
+            Verdict::Learned => {
+                *self
+                    .observed
+                    .learned
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fingerprint);
+                Ok(ServerCertVerified::assertion())
+            }
+            Verdict::Unknown => refuse(format!(
+                "the BMC's key {fingerprint} is not in {file}: check it on the BMC's console, \
+                 then rerun with --bmc-host-key-policy accept-new (or give --bmc-ca)"
+            )),
+            Verdict::Changed { pinned } => refuse(format!(
+                "the BMC's key changed: {file} pins {pinned} for {}, the BMC presented \
+                 {fingerprint}; if the BMC's certificate was replaced on purpose, remove its \
+                 line from {file}",
+                self.pin_name
+            )),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
