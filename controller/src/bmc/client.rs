@@ -297,12 +297,21 @@ impl Client {
                 path: path.to_owned(),
             });
         }
+        let delimited = response.content_length().is_some()
+            || headers
+                .get(reqwest::header::TRANSFER_ENCODING)
+                .is_some();
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|error| self.transport_error(&error))?
-        {
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                // A body that ends with the connection (HTTP/1.0, no Content-Length), closed
+                // without TLS close_notify, as small web servers in BMCs do: what arrived is
+                // the answer, and the JSON parser finds it out if it was cut short.
+                Err(error) if !delimited && is_unexpected_eof(&error) => break,
+                Err(error) => return Err(self.transport_error(&error)),
+            };
             if body.len() + chunk.len() > MAX_BODY {
                 return Err(RedfishError::TooLarge {
                     path: path.to_owned(),
@@ -389,6 +398,20 @@ fn root_cause(error: &reqwest::Error) -> String {
         return error.to_string();
     }
     messages.join(": ")
+}
+
+fn is_unexpected_eof(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof)
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 fn rustls_error(error: &reqwest::Error) -> Option<String> {

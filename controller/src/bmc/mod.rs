@@ -422,6 +422,9 @@ impl Connection {
 pub struct CheckPlan {
     pub connection: Connection,
     pub profile: Profile,
+    /// `--role`: for hosts the inventory gives no role.
+    pub stated_roles: Vec<Role>,
+    /// What hosts without a stated role are checked as (control-plane by default).
     pub default_roles: Vec<Role>,
     pub emulated_tpm: bool,
     pub selection: Selection,
@@ -429,14 +432,16 @@ pub struct CheckPlan {
 
 pub fn plan_check(args: &BmcCheckArgs) -> anyhow::Result<CheckPlan> {
     let profile: Profile = args.profile.parse()?;
-    let mut default_roles = args
+    let stated_roles = args
         .roles
         .iter()
         .map(|role| role.parse::<Role>())
         .collect::<Result<Vec<_>, _>>()?;
-    if default_roles.is_empty() {
-        default_roles.push(Role::ControlPlane);
-    }
+    let default_roles = if stated_roles.is_empty() {
+        vec![Role::ControlPlane]
+    } else {
+        stated_roles.clone()
+    };
     let unknown: Vec<&String> = args
         .only
         .iter()
@@ -461,6 +466,7 @@ pub fn plan_check(args: &BmcCheckArgs) -> anyhow::Result<CheckPlan> {
     Ok(CheckPlan {
         connection: connection(&args.connect, args.timeout)?,
         profile,
+        stated_roles,
         default_roles,
         emulated_tpm: args.emulated_tpm,
         selection: Selection {
@@ -508,24 +514,23 @@ pub fn execute_check(plan: &CheckPlan) -> anyhow::Result<(FleetReport, ExitCode)
         },
     )?;
     plan.connection.save_pins()?;
+    // Only roles someone stated count for fleet.role-count, as for `ironprep check`.
+    let mut measured: BTreeMap<String, Measured> = BTreeMap::new();
+    for (target, entries) in plan.connection.targets.iter().zip(&per_bmc) {
+        let stated = if target.roles.is_empty() {
+            plan.stated_roles.clone()
+        } else {
+            target.roles.clone()
+        };
+        for entry in entries {
+            let known = Measured {
+                roles: stated.clone(),
+                clock_offset_ms: None,
+            };
+            measured.insert(entry.host.clone(), known);
+        }
+    }
     let hosts: Vec<HostEntry> = per_bmc.into_iter().flatten().collect();
-    let measured: BTreeMap<String, Measured> = hosts
-        .iter()
-        .map(|host| {
-            let roles = host
-                .report
-                .as_ref()
-                .map(|report| report.roles.clone())
-                .unwrap_or_default();
-            (
-                host.host.clone(),
-                Measured {
-                    roles,
-                    clock_offset_ms: None,
-                },
-            )
-        })
-        .collect();
     let fleet = vec![
         cross_host::uuid_unique(&hosts),
         cross_host::serial_unique(&hosts),

@@ -56,6 +56,10 @@ impl BmcCheck for HwSmbiosIdentity {
                     usable = false;
                     format!("{label} '{value}' (a vendor placeholder)")
                 }
+                Some(value) if label == "UUID" && value.starts_with("00000000-0000-0000-0000-") => {
+                    // Supermicro: zeros and the board's MAC; unique per board, so usable.
+                    format!("{label} {value} (zeros and the board's MAC: unique, not random)")
+                }
                 Some(value) => format!("{label} {value}"),
             };
             parts.push(text);

@@ -35,7 +35,12 @@ impl BmcCheck for NetNics {
             return missing(facts, "EthernetInterfaces", "NICs (EthernetInterfaces)");
         }
         let up = facts.nics.iter().filter(|nic| is_up(nic)).count();
-        let unknown = facts.nics.iter().filter(|nic| nic.link.is_none()).count();
+        // A disabled port reports no link, and cannot have one.
+        let unknown = facts
+            .nics
+            .iter()
+            .filter(|nic| nic.link.is_none() && nic.enabled != Some(false))
+            .count();
         let mut observed: Vec<String> = facts.nics.iter().take(SHOWN).map(describe).collect();
         if facts.nics.len() > SHOWN {
             observed.push(format!("and {} more", facts.nics.len() - SHOWN));
@@ -139,6 +144,14 @@ mod tests {
             ..down
         };
         assert_status(&run(&NetNics, &off), Status::Warn);
+    }
+
+    #[test]
+    fn a_disabled_port_without_link_status_does_not_make_it_unknown() {
+        let mut disabled = nic("NIC.Slot.5-1", None, None);
+        disabled.enabled = Some(false);
+        let result = run(&NetNics, &with(vec![nic("NIC.1", Some("LinkDown"), None), disabled]));
+        assert_status(&result, Status::Fail);
     }
 
     #[test]
