@@ -13,7 +13,11 @@ use redfish::{
 };
 use serde_json::{Value, json};
 
-fn boot(emulator_url: &str, pins: &tempfile::TempDir, extra: &[&str]) -> (std::process::Output, Value) {
+fn boot(
+    emulator_url: &str,
+    pins: &tempfile::TempDir,
+    extra: &[&str],
+) -> (std::process::Output, Value) {
     let known = pins.path().join("bmc_known_hosts").display().to_string();
     let mut args = vec![
         "bmc",
@@ -76,19 +80,36 @@ fn without_yes_nothing_is_sent() {
         ])
     );
     assert_eq!(emulator.writes(), Vec::new(), "a dry run sends no write");
-    let cd = emulator.get(&format!("/redfish/v1/Systems/{}/VirtualMedia/Cd", emulator.system));
+    let cd = emulator.get(&format!(
+        "/redfish/v1/Systems/{}/VirtualMedia/Cd",
+        emulator.system
+    ));
     assert_eq!(cd["Inserted"], false);
     assert_eq!(*iso.downloads.lock().unwrap(), 0);
 
     // The human plan says the same, and that nothing changed.
     let known = pins.path().join("bmc_known_hosts").display().to_string();
     let output = ironprep(&[
-        "bmc", "boot", "--bmc", &emulator.server.url(), "--bmc-user", USER, "--bmc-known-hosts",
-        &known, "--iso", &iso.url,
+        "bmc",
+        "boot",
+        "--bmc",
+        &emulator.server.url(),
+        "--bmc-user",
+        USER,
+        "--bmc-known-hosts",
+        &known,
+        "--iso",
+        &iso.url,
     ]);
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains(&format!("insert {} into /redfish/v1/Systems/", iso.url)), "{text}");
-    assert!(text.contains("dry run: nothing was changed on any BMC"), "{text}");
+    assert!(
+        text.contains(&format!("insert {} into /redfish/v1/Systems/", iso.url)),
+        "{text}"
+    );
+    assert!(
+        text.contains("dry run: nothing was changed on any BMC"),
+        "{text}"
+    );
     assert_eq!(emulator.writes(), Vec::new());
 }
 
@@ -106,7 +127,11 @@ fn with_yes_the_iso_is_inserted_booted_once_and_the_host_powered_on() {
     assert_eq!(report["hosts"][0]["result"], "done");
     assert_eq!(
         steps(&report),
-        pairs(&[("insert-media", "done"), ("boot-override", "done"), ("power-on", "done")])
+        pairs(&[
+            ("insert-media", "done"),
+            ("boot-override", "done"),
+            ("power-on", "done")
+        ])
     );
     let system = format!("/redfish/v1/Systems/{}", emulator.system);
     let cd = format!("{system}/VirtualMedia/Cd");
@@ -137,11 +162,18 @@ fn with_yes_the_iso_is_inserted_booted_once_and_the_host_powered_on() {
     let shown = emulator.get(&system);
     assert_eq!(shown["Boot"]["BootSourceOverrideTarget"], "Cd");
     assert_eq!(shown["Boot"]["BootSourceOverrideMode"], "UEFI");
-    assert_eq!(*iso.downloads.lock().unwrap(), 1, "the emulator fetched the ISO");
+    assert_eq!(
+        *iso.downloads.lock().unwrap(),
+        1,
+        "the emulator fetched the ISO"
+    );
 
     // Again: the ISO is already in, so it is not inserted twice.
     let (_, again) = boot(&emulator.server.url(), &pins, &["--iso", &iso.url]);
-    assert_eq!(again["hosts"][0]["steps"][0]["detail"], format!("{cd} already holds {}", iso.url));
+    assert_eq!(
+        again["hosts"][0]["steps"][0]["detail"],
+        format!("{cd} already holds {}", iso.url)
+    );
 
     // After registration: eject.
     let before = emulator.writes().len();
@@ -150,7 +182,10 @@ fn with_yes_the_iso_is_inserted_booted_once_and_the_host_powered_on() {
     assert_eq!(steps(&report), pairs(&[("eject-media", "done")]));
     let writes = emulator.writes();
     assert_eq!(writes.len(), before + 1);
-    assert_eq!(writes[before].1, format!("{cd}/Actions/VirtualMedia.EjectMedia"));
+    assert_eq!(
+        writes[before].1,
+        format!("{cd}/Actions/VirtualMedia.EjectMedia")
+    );
     assert_eq!(emulator.get(&cd)["Inserted"], false);
 }
 
@@ -159,14 +194,23 @@ fn a_busy_bmc_is_retried_and_its_tasks_followed() {
     if !sushy_available("a_busy_bmc_is_retried_and_its_tasks_followed") {
         return;
     }
-    let emulator = Emulator::start("On", Behaviour { busy_with_tasks: true });
+    let emulator = Emulator::start(
+        "On",
+        Behaviour {
+            busy_with_tasks: true,
+        },
+    );
     let iso = serve_iso(b"iso".to_vec());
     let pins = tempfile::tempdir().unwrap();
     let (output, report) = boot(&emulator.server.url(), &pins, &["--iso", &iso.url, "--yes"]);
     assert_eq!(output.status.code(), Some(0), "{report:#}");
     assert_eq!(
         steps(&report),
-        pairs(&[("insert-media", "done"), ("boot-override", "done"), ("reset", "done")])
+        pairs(&[
+            ("insert-media", "done"),
+            ("boot-override", "done"),
+            ("reset", "done")
+        ])
     );
     let writes: Vec<String> = emulator
         .writes()
@@ -186,7 +230,11 @@ fn a_busy_bmc_is_retried_and_its_tasks_followed() {
         ]
     );
     let last_reset = emulator.writes().pop().unwrap();
-    assert_eq!(last_reset.2, json!({"ResetType": "ForceRestart"}), "the host was on");
+    assert_eq!(
+        last_reset.2,
+        json!({"ResetType": "ForceRestart"}),
+        "the host was on"
+    );
     assert!(
         emulator
             .requests()
@@ -214,7 +262,11 @@ fn hosts_whose_state_cannot_be_read_are_refused_and_nothing_is_sent() {
         no_power_server.url(),
         healthy_server.url()
     );
-    let (output, report) = boot(&urls, &pins, &["--iso", "http://127.0.0.1:9/seed.iso", "--yes"]);
+    let (output, report) = boot(
+        &urls,
+        &pins,
+        &["--iso", "http://127.0.0.1:9/seed.iso", "--yes"],
+    );
     assert_eq!(output.status.code(), Some(1), "{report:#}");
     let hosts = report["hosts"].as_array().unwrap();
     assert_eq!(hosts[0]["result"], "refused");
@@ -240,9 +292,14 @@ fn hosts_whose_state_cannot_be_read_are_refused_and_nothing_is_sent() {
     for server in [&no_media_server, &no_power_server] {
         let log = server.log_text();
         assert!(log.contains("\"GET /redfish/v1/"), "{log}");
-        assert!(!log.contains("\"POST ") && !log.contains("\"PATCH "), "{log}");
+        assert!(
+            !log.contains("\"POST ") && !log.contains("\"PATCH "),
+            "{log}"
+        );
     }
     // The healthy one was done (the static server answers 204 to every write).
     assert_eq!(hosts[2]["result"], "done", "{:#}", hosts[2]);
-    assert!(healthy_server.log_text().contains("\"POST /redfish/v1/Managers/BMC/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia"));
+    assert!(healthy_server.log_text().contains(
+        "\"POST /redfish/v1/Managers/BMC/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia"
+    ));
 }

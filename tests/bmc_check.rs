@@ -35,7 +35,11 @@ fn assert_verdicts(report: &Value, name: &str, expected: &[(&str, &str)]) {
 fn known_hosts_args(directory: &tempfile::TempDir) -> Vec<String> {
     vec![
         "--bmc-known-hosts".to_owned(),
-        directory.path().join("bmc_known_hosts").display().to_string(),
+        directory
+            .path()
+            .join("bmc_known_hosts")
+            .display()
+            .to_string(),
         "--bmc-host-key-policy".to_owned(),
         "accept-new".to_owned(),
     ]
@@ -71,7 +75,10 @@ fn checks_have_the_agents_ids_titles_hints_and_scopes() {
             .find(|theirs| theirs["id"] == id)
             .unwrap_or_else(|| panic!("{id}: the agent has no such check"));
         for field in ["title", "hint", "when", "advisory"] {
-            assert_eq!(check[field], theirs[field], "{id}: {field} drifted from the agent's");
+            assert_eq!(
+                check[field], theirs[field],
+                "{id}: {field} drifted from the agent's"
+            );
         }
         shared += 1;
     }
@@ -100,14 +107,25 @@ fn captures_and_failure_mockups_get_their_verdicts() {
     for (name, overlay, group) in [
         ("lab", None, "kube_control_plane"),
         ("tpm12", Some("tpm12-legacy"), "kube_node"),
-        ("placeholder", Some("placeholder-serial"), "kube_control_plane"),
-        ("placeholder-clone", Some("placeholder-serial"), "kube_control_plane"),
+        (
+            "placeholder",
+            Some("placeholder-serial"),
+            "kube_control_plane",
+        ),
+        (
+            "placeholder-clone",
+            Some("placeholder-serial"),
+            "kube_control_plane",
+        ),
         ("dup", Some("duplicate-uuid"), "kube_control_plane"),
         ("nvm", Some("no-virtual-media"), "kube_control_plane"),
     ] {
         let mockup = compose(overlay);
         let server = serve_static(mockup.path());
-        lines.push((format!("{name} bmc={} bmc_user={USER}", server.url()), group));
+        lines.push((
+            format!("{name} bmc={} bmc_user={USER}", server.url()),
+            group,
+        ));
         servers.push(server);
         mockups.push(mockup);
     }
@@ -125,30 +143,58 @@ fn captures_and_failure_mockups_get_their_verdicts() {
     let pins = known_hosts_args(&directory);
     let inventory = inventory.display().to_string();
     let base = [
-        "bmc", "check", "-i", &inventory, "--bmc-user", "root", "--format", "json",
+        "bmc",
+        "check",
+        "-i",
+        &inventory,
+        "--bmc-user",
+        "root",
+        "--format",
+        "json",
     ];
     let output = ironprep(&args(&base, &pins));
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report = json(&output);
 
     if servers.len() > 6 {
         // Dell: all four enabled ports LinkDown while the host is on.
         assert_verdicts(&report, "dell", &[("net.nics", "fail")]);
         let dell = &host(&report, "dell")["report"]["host"];
-        assert_eq!(dell["system_serial"], "F54P1G3", "Dell's SMBIOS serial is the Service Tag");
+        assert_eq!(
+            dell["system_serial"], "F54P1G3",
+            "Dell's SMBIOS serial is the Service Tag"
+        );
         assert_eq!(dell["bmc"]["serial_number"], "CNIVC0014M0388");
-        assert_eq!(dell["bmc"]["boot"]["mode_source"], "BIOS attribute BootMode");
+        assert_eq!(
+            dell["bmc"]["boot"]["mode_source"],
+            "BIOS attribute BootMode"
+        );
         // HPE: no LinkStatus; only a turbo maximum; the SMBIOS family code 107 for an EPYC.
-        assert_verdicts(&report, "hpe", &[("net.nics", "warn"), ("cpu.frequency", "warn")]);
+        assert_verdicts(
+            &report,
+            "hpe",
+            &[("net.nics", "warn"), ("cpu.frequency", "warn")],
+        );
         let hpe = host(&report, "hpe");
         let isa = &hpe["report"]["checks"][2];
         assert_eq!(isa["id"], "cpu.isa-level");
         assert!(
-            isa["observed"].as_str().unwrap().contains("AMD family 0x19 model 0x01"),
+            isa["observed"]
+                .as_str()
+                .unwrap()
+                .contains("AMD family 0x19 model 0x01"),
             "{isa:#}"
         );
         // The lower-case BIOS link was retried in schema spelling, and is not in the capture.
-        assert_eq!(hpe["report"]["host"]["bmc"]["unread"][0]["resource"], "Bios");
+        assert_eq!(
+            hpe["report"]["host"]["bmc"]["unread"][0]["resource"],
+            "Bios"
+        );
         assert!(
             hpe["report"]["host"]["bmc"]["virtual_media"][0]["path"]
                 .as_str()
@@ -157,7 +203,11 @@ fn captures_and_failure_mockups_get_their_verdicts() {
             "HPE's virtual media is only under the manager"
         );
         // Supermicro: no TrustedModules, NVMe drives without MediaType, hex ProcessorId.
-        assert_verdicts(&report, "supermicro", &[("net.nics", "fail"), ("hw.tpm", "warn")]);
+        assert_verdicts(
+            &report,
+            "supermicro",
+            &[("net.nics", "fail"), ("hw.tpm", "warn")],
+        );
         let supermicro = &host(&report, "supermicro")["report"]["host"]["bmc"];
         assert!(
             supermicro["nics"]
@@ -200,13 +250,27 @@ fn captures_and_failure_mockups_get_their_verdicts() {
     assert_eq!(involved, ["dup", "lab", "placeholder", "placeholder-clone"]);
     let serial = fleet["fleet.serial-unique"];
     assert_eq!(serial["status"], "fail");
-    assert_eq!(serial["hosts"], serde_json::json!(["placeholder", "placeholder-clone"]));
-    assert_eq!(fleet["fleet.role-count"]["status"], "warn", "an even control plane");
+    assert_eq!(
+        serial["hosts"],
+        serde_json::json!(["placeholder", "placeholder-clone"])
+    );
+    assert_eq!(
+        fleet["fleet.role-count"]["status"], "warn",
+        "an even control plane"
+    );
 
     // The same run for people: the table names the failing checks and hosts.
-    let table = ironprep(&args(&["bmc", "check", "-i", &inventory, "--bmc-user", "root"], &pins));
+    let table = ironprep(&args(
+        &["bmc", "check", "-i", &inventory, "--bmc-user", "root"],
+        &pins,
+    ));
     let text = String::from_utf8_lossy(&table.stdout);
-    for needle in ["hw.smbios-identity", "bmc.virtual-media", "fleet.uuid-unique", "ThinkSystem SR650 V2"] {
+    for needle in [
+        "hw.smbios-identity",
+        "bmc.virtual-media",
+        "fleet.uuid-unique",
+        "ThinkSystem SR650 V2",
+    ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
     drop(servers);
@@ -229,9 +293,22 @@ fn answers_that_are_not_redfish_are_that_hosts_error() {
         malformed_server.url(),
         lab_server.url()
     );
-    let base = ["bmc", "check", "--bmc", &bmcs, "--bmc-user", USER, "--format", "json"];
+    let base = [
+        "bmc",
+        "check",
+        "--bmc",
+        &bmcs,
+        "--bmc-user",
+        USER,
+        "--format",
+        "json",
+    ];
     let output = ironprep(&args(&base, &known_hosts_args(&directory)));
-    assert_eq!(output.status.code(), Some(3), "hosts not read, nothing failed");
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "hosts not read, nothing failed"
+    );
     let report = json(&output);
     let lab_name = format!("127.0.0.1:{}", lab_server.port);
     assert_eq!(report["hosts"][0]["outcome"], "reported");
@@ -255,10 +332,20 @@ fn answers_that_are_not_redfish_are_that_hosts_error() {
     assert_eq!(unknown["error"], "no system 'Nope' on this BMC (it has: 1)");
 
     // Bad URLs are input errors: nothing is contacted, exit 2, the reason named.
-    let output = ironprep(&["bmc", "check", "--bmc", "http://127.0.0.1:1", "--bmc-user", USER]);
+    let output = ironprep(&[
+        "bmc",
+        "check",
+        "--bmc",
+        "http://127.0.0.1:1",
+        "--bmc-user",
+        USER,
+    ]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--bmc: 'http://127.0.0.1:1' is not https"), "{stderr}");
+    assert!(
+        stderr.contains("--bmc: 'http://127.0.0.1:1' is not https"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -285,7 +372,15 @@ fn down_silent_and_refusing_bmcs_cost_only_their_host() {
     .unwrap();
     let inventory = inventory.display().to_string();
     let base = [
-        "bmc", "check", "-i", &inventory, "--bmc-user", USER, "--timeout", "3", "--format",
+        "bmc",
+        "check",
+        "-i",
+        &inventory,
+        "--bmc-user",
+        USER,
+        "--timeout",
+        "3",
+        "--format",
         "json",
     ];
     let started = Instant::now();
@@ -324,7 +419,16 @@ fn certificates_are_verified_pinned_or_refused() {
     let url = server.url();
     let pki = pki();
     let run = |extra: &[&str]| {
-        let mut all = vec!["bmc", "check", "--bmc", &url, "--bmc-user", USER, "--format", "json"];
+        let mut all = vec![
+            "bmc",
+            "check",
+            "--bmc",
+            &url,
+            "--bmc-user",
+            USER,
+            "--format",
+            "json",
+        ];
         all.extend_from_slice(extra);
         let output = ironprep(&all);
         let outcome = json(&output)["hosts"][0].clone();
@@ -353,31 +457,58 @@ fn certificates_are_verified_pinned_or_refused() {
     assert_eq!(host["outcome"], "tls-untrusted");
     let error = host["error"].as_str().unwrap();
     assert!(error.starts_with("the BMC's key SHA256:"), "{error}");
-    assert!(error.contains("--bmc-host-key-policy accept-new"), "{error}");
+    assert!(
+        error.contains("--bmc-host-key-policy accept-new"),
+        "{error}"
+    );
     assert!(!pins.exists(), "strict never writes the file");
 
-    let (output, host) = run(&["--bmc-known-hosts", &pins_arg, "--bmc-host-key-policy", "accept-new"]);
+    let (output, host) = run(&[
+        "--bmc-known-hosts",
+        &pins_arg,
+        "--bmc-host-key-policy",
+        "accept-new",
+    ]);
     assert_eq!(host["outcome"], "reported");
     let written = std::fs::read_to_string(&pins).unwrap();
     let line = format!("127.0.0.1:{} SHA256:", server.port);
     assert!(written.starts_with(&line), "{written}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("ironprep: pinned 127.0.0.1:"));
     let (_, host) = run(&["--bmc-known-hosts", &pins_arg]);
-    assert_eq!(host["outcome"], "reported", "the learned pin is trusted from now on");
+    assert_eq!(
+        host["outcome"], "reported",
+        "the learned pin is trusted from now on"
+    );
 
     std::fs::write(
         &pins,
         format!("{line}47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\n"),
     )
     .unwrap();
-    let (_, host) = run(&["--bmc-known-hosts", &pins_arg, "--bmc-host-key-policy", "accept-new"]);
-    assert_eq!(host["outcome"], "tls-untrusted", "a changed key is refused even with accept-new");
-    assert!(host["error"].as_str().unwrap().starts_with("the BMC's key changed:"));
+    let (_, host) = run(&[
+        "--bmc-known-hosts",
+        &pins_arg,
+        "--bmc-host-key-policy",
+        "accept-new",
+    ]);
+    assert_eq!(
+        host["outcome"], "tls-untrusted",
+        "a changed key is refused even with accept-new"
+    );
+    assert!(
+        host["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("the BMC's key changed:")
+    );
 
     let (output, host) = run(&["--bmc-insecure"]);
     assert_eq!(host["outcome"], "reported");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("WARNING: --bmc-insecure: BMC certificates are NOT verified"), "{stderr}");
+    assert!(
+        stderr.contains("WARNING: --bmc-insecure: BMC certificates are NOT verified"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -394,8 +525,16 @@ fn the_password_stays_out_of_every_output() {
     for format in ["table", "json", "junit"] {
         for user in [USER, "nobody"] {
             let base = [
-                "bmc", "check", "--bmc", &emulator.server.url(), "--bmc-user", user,
-                "--bmc-password-file", &file, "--format", format,
+                "bmc",
+                "check",
+                "--bmc",
+                &emulator.server.url(),
+                "--bmc-user",
+                user,
+                "--bmc-password-file",
+                &file,
+                "--format",
+                format,
             ];
             let output = ironprep(&args(&base, &pins));
             let expected = if user == USER { 1 } else { 3 };

@@ -200,7 +200,11 @@ pub fn compose(overlay: Option<&str>) -> tempfile::TempDir {
     let directory = tempfile::tempdir().unwrap();
     copy_tree(&fixtures.join("lab-server"), directory.path());
     if let Some(overlay) = overlay {
-        apply_overlay(&fixtures.join(overlay), &fixtures.join(overlay), directory.path());
+        apply_overlay(
+            &fixtures.join(overlay),
+            &fixtures.join(overlay),
+            directory.path(),
+        );
     }
     directory
 }
@@ -232,7 +236,8 @@ fn apply_overlay(root: &Path, directory: &Path, target: &Path) {
         if name == "index.merge.json" {
             let mut base: Value =
                 serde_json::from_str(&std::fs::read_to_string(&destination).unwrap()).unwrap();
-            let patch: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let patch: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             merge_patch(&mut base, &patch);
             std::fs::write(&destination, serde_json::to_string_pretty(&base).unwrap()).unwrap();
         } else {
@@ -292,7 +297,11 @@ impl Emulator {
             ])
             .output()
             .expect("python3 with bcrypt (installed with sushy-tools)");
-        assert!(hash.status.success(), "{}", String::from_utf8_lossy(&hash.stderr));
+        assert!(
+            hash.status.success(),
+            "{}",
+            String::from_utf8_lossy(&hash.stderr)
+        );
         let htpasswd = directory.path().join("htpasswd");
         std::fs::write(
             &htpasswd,
@@ -478,7 +487,9 @@ pub fn serve_iso(bytes: Vec<u8>) -> IsoServer {
                 );
                 let _ = stream.write_all(&bytes);
             } else {
-                let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
             }
         }
     });
@@ -505,10 +516,8 @@ pub fn serve_silence() -> SocketAddr {
 /// with a web page.
 pub fn serve_web_page() -> SocketAddr {
     let pki = pki();
-    let config = ironprep_e2e::tls_server_config(
-        &pki.bundle.leaf.certificate_pem,
-        &pki.bundle.leaf.key_pem,
-    );
+    let config =
+        ironprep_e2e::tls_server_config(&pki.bundle.leaf.certificate_pem, &pki.bundle.leaf.key_pem);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     std::thread::spawn(move || {

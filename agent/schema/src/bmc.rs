@@ -238,15 +238,13 @@ impl BmcBootReport {
     /// 1 when a host was refused or an action failed; else 3 when a BMC could not be reached.
     pub fn exit_code(&self) -> crate::ExitCode {
         use crate::ExitCode;
-        self.hosts
-            .iter()
-            .fold(ExitCode::Success, |code, host| {
-                code.merge(match (host.outcome, host.result) {
-                    (_, BootResult::Refused | BootResult::Failed) => ExitCode::Failed,
-                    (HostOutcome::Reported, _) => ExitCode::Success,
-                    _ => ExitCode::Unreachable,
-                })
+        self.hosts.iter().fold(ExitCode::Success, |code, host| {
+            code.merge(match (host.outcome, host.result) {
+                (_, BootResult::Refused | BootResult::Failed) => ExitCode::Failed,
+                (HostOutcome::Reported, _) => ExitCode::Success,
+                _ => ExitCode::Unreachable,
             })
+        })
     }
 }
 
@@ -378,7 +376,10 @@ mod tests {
 
     #[test]
     fn boot_report_round_trips_in_kebab_case() {
-        let report = report(vec![host(HostOutcome::TlsUntrusted, BootResult::NotReached)]);
+        let report = report(vec![host(
+            HostOutcome::TlsUntrusted,
+            BootResult::NotReached,
+        )]);
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["hosts"][0]["outcome"], "tls-untrusted");
         assert_eq!(json["hosts"][0]["result"], "not-reached");

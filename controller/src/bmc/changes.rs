@@ -16,9 +16,7 @@ use reqwest::Method;
 
 use super::client::{Client, RedfishError, Reply};
 use super::facts::{self, SystemRef};
-use super::resources::{
-    BootOverride, BootPatch, ComputerSystem, Empty, InsertMedia, Reset, Task,
-};
+use super::resources::{BootOverride, BootPatch, ComputerSystem, Empty, InsertMedia, Reset, Task};
 
 /// How long to wait between polls of a task monitor that gives no `Retry-After`.
 const TASK_POLL: Duration = Duration::from_secs(1);
@@ -75,7 +73,12 @@ pub async fn boot(
             )));
         }
     };
-    let steps = match plan(&reference.path, &reference.system, slots.as_deref(), request) {
+    let steps = match plan(
+        &reference.path,
+        &reference.system,
+        slots.as_deref(),
+        request,
+    ) {
         Ok(steps) => steps,
         Err(reason) => return Ok(refused(reason)),
     };
@@ -190,11 +193,16 @@ fn plan(
          on or reset: nothing was sent"
             .to_owned()
     })?;
-    let reset = system.actions.as_ref().and_then(|actions| actions.reset.as_ref());
+    let reset = system
+        .actions
+        .as_ref()
+        .and_then(|actions| actions.reset.as_ref());
     let reset_target = reset
         .and_then(|reset| reset.target.clone())
         .ok_or_else(|| "the system advertises no ComputerSystem.Reset action".to_owned())?;
-    let allowed_resets: &[String] = reset.map(|reset| reset.allowed.as_slice()).unwrap_or_default();
+    let allowed_resets: &[String] = reset
+        .map(|reset| reset.allowed.as_slice())
+        .unwrap_or_default();
     let pick = |preferred: &[&str]| {
         preferred
             .iter()
@@ -202,7 +210,10 @@ fn plan(
             .map(|kind| (*kind).to_owned())
     };
     let (action, reset_type) = match power {
-        "Off" => (BootAction::PowerOn, pick(&["On", "ForceOn", "PushPowerButton"])),
+        "Off" => (
+            BootAction::PowerOn,
+            pick(&["On", "ForceOn", "PushPowerButton"]),
+        ),
         "On" => (
             BootAction::Reset,
             pick(&["ForceRestart", "GracefulRestart", "PowerCycle"]),
@@ -216,7 +227,11 @@ fn plan(
     let reset_type = reset_type.ok_or_else(|| {
         format!(
             "none of the reset types that would {} the host is allowed (allowed: {})",
-            if action == BootAction::PowerOn { "power on" } else { "restart" },
+            if action == BootAction::PowerOn {
+                "power on"
+            } else {
+                "restart"
+            },
             allowed_resets.join(", ")
         )
     })?;
@@ -391,7 +406,11 @@ mod tests {
             actions: Some(SystemActions {
                 reset: Some(ResetAction {
                     target: Some("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset".to_owned()),
-                    allowed: vec!["On".to_owned(), "ForceOff".to_owned(), "ForceRestart".to_owned()],
+                    allowed: vec![
+                        "On".to_owned(),
+                        "ForceOff".to_owned(),
+                        "ForceRestart".to_owned(),
+                    ],
                 }),
             }),
             ..ComputerSystem::default()
@@ -427,7 +446,13 @@ mod tests {
 
     #[test]
     fn a_powered_off_host_is_inserted_overridden_and_powered_on() {
-        let steps = plan("/redfish/v1/Systems/1", &system(Some("Off"), &["Pxe", "Cd", "Hdd"]), Some(&[cd(None)]), &boot_request()).unwrap();
+        let steps = plan(
+            "/redfish/v1/Systems/1",
+            &system(Some("Off"), &["Pxe", "Cd", "Hdd"]),
+            Some(&[cd(None)]),
+            &boot_request(),
+        )
+        .unwrap();
         assert_eq!(
             details(&steps),
             [
@@ -440,29 +465,73 @@ mod tests {
 
     #[test]
     fn a_running_host_with_another_image_is_ejected_first_and_restarted() {
-        let steps = plan("/s", &system(Some("On"), &[]), Some(&[cd(Some("http://old/x.iso"))]), &boot_request()).unwrap();
+        let steps = plan(
+            "/s",
+            &system(Some("On"), &[]),
+            Some(&[cd(Some("http://old/x.iso"))]),
+            &boot_request(),
+        )
+        .unwrap();
         assert_eq!(steps[0].action, BootAction::EjectMedia);
-        assert!(matches!(&steps[0].send, Some(Send::Eject { target }) if target.ends_with("/VirtualMedia/Cd/Actions/VirtualMedia.EjectMedia")));
-        assert_eq!(steps.last().unwrap().detail, "ForceRestart (the host is On)");
-        let same = plan("/s", &system(Some("On"), &[]), Some(&[cd(Some("http://10.0.0.5/seed.iso"))]), &boot_request()).unwrap();
+        assert!(
+            matches!(&steps[0].send, Some(Send::Eject { target }) if target.ends_with("/VirtualMedia/Cd/Actions/VirtualMedia.EjectMedia"))
+        );
+        assert_eq!(
+            steps.last().unwrap().detail,
+            "ForceRestart (the host is On)"
+        );
+        let same = plan(
+            "/s",
+            &system(Some("On"), &[]),
+            Some(&[cd(Some("http://10.0.0.5/seed.iso"))]),
+            &boot_request(),
+        )
+        .unwrap();
         assert!(same[0].send.is_none(), "already inserted: nothing to send");
     }
 
     #[test]
     fn unknown_power_state_or_no_cd_slot_is_refused() {
         let error = plan("/s", &system(None, &[]), Some(&[cd(None)]), &boot_request()).unwrap_err();
-        assert!(error.starts_with("the BMC does not report the host's power state"), "{error}");
+        assert!(
+            error.starts_with("the BMC does not report the host's power state"),
+            "{error}"
+        );
         let error = plan("/s", &system(Some("On"), &[]), Some(&[]), &boot_request()).unwrap_err();
         assert!(error.contains("no virtual CD/DVD slot"), "{error}");
-        let error = plan("/s", &system(Some("PoweringOn"), &[]), Some(&[cd(None)]), &boot_request()).unwrap_err();
-        assert_eq!(error, "the host is PoweringOn: try again once it is On or Off");
-        let error = plan("/s", &system(Some("On"), &["Pxe", "Hdd"]), Some(&[cd(None)]), &boot_request()).unwrap_err();
-        assert_eq!(error, "the BMC allows no one-time boot from the virtual CD (allowed: Pxe, Hdd)");
+        let error = plan(
+            "/s",
+            &system(Some("PoweringOn"), &[]),
+            Some(&[cd(None)]),
+            &boot_request(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            "the host is PoweringOn: try again once it is On or Off"
+        );
+        let error = plan(
+            "/s",
+            &system(Some("On"), &["Pxe", "Hdd"]),
+            Some(&[cd(None)]),
+            &boot_request(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            "the BMC allows no one-time boot from the virtual CD (allowed: Pxe, Hdd)"
+        );
     }
 
     #[test]
     fn supermicro_boots_from_usb_cd_when_cd_is_not_allowed() {
-        let steps = plan("/s", &system(Some("Off"), &["Pxe", "UsbCd"]), Some(&[cd(None)]), &boot_request()).unwrap();
+        let steps = plan(
+            "/s",
+            &system(Some("Off"), &["Pxe", "UsbCd"]),
+            Some(&[cd(None)]),
+            &boot_request(),
+        )
+        .unwrap();
         assert_eq!(steps[1].detail, "boot once from UsbCd in UEFI mode");
     }
 
@@ -470,7 +539,16 @@ mod tests {
     fn eject_does_nothing_when_nothing_is_inserted() {
         let steps = plan("/s", &system(None, &[]), Some(&[cd(None)]), &Request::Eject).unwrap();
         assert!(steps[0].send.is_none());
-        let steps = plan("/s", &system(None, &[]), Some(&[cd(Some("http://10.0.0.5/seed.iso"))]), &Request::Eject).unwrap();
-        assert_eq!(steps[0].detail, "eject http://10.0.0.5/seed.iso from /redfish/v1/Systems/1/VirtualMedia/Cd");
+        let steps = plan(
+            "/s",
+            &system(None, &[]),
+            Some(&[cd(Some("http://10.0.0.5/seed.iso"))]),
+            &Request::Eject,
+        )
+        .unwrap();
+        assert_eq!(
+            steps[0].detail,
+            "eject http://10.0.0.5/seed.iso from /redfish/v1/Systems/1/VirtualMedia/Cd"
+        );
     }
 }

@@ -199,8 +199,8 @@ pub fn evaluate(
     if !selection.only.is_empty() && !selection.only.iter().any(|only| only == id) {
         return None;
     }
-    let result = |status, observed: String, expected: String, hint: Option<String>, reason| {
-        CheckResult {
+    let result =
+        |status, observed: String, expected: String, hint: Option<String>, reason| CheckResult {
             id: id.to_owned(),
             title: check.title().to_owned(),
             status,
@@ -208,15 +208,26 @@ pub fn evaluate(
             expected,
             hint: hint.unwrap_or_else(|| check.hint().to_owned()),
             reason,
-        }
-    };
+        };
     if selection.skip.iter().any(|skip| skip == id) {
         let reason = Some("skipped with --skip".to_owned());
-        return Some(result(Status::Skip, String::new(), String::new(), None, reason));
+        return Some(result(
+            Status::Skip,
+            String::new(),
+            String::new(),
+            None,
+            reason,
+        ));
     }
     let requested = selection.only.iter().any(|only| only == id);
     if let Err(reason) = check.scope().applies(context, requested) {
-        return Some(result(Status::Skip, String::new(), String::new(), None, Some(reason)));
+        return Some(result(
+            Status::Skip,
+            String::new(),
+            String::new(),
+            None,
+            Some(reason),
+        ));
     }
     Some(match check.run(facts, context) {
         Outcome::Observed(observation) => {
@@ -233,7 +244,13 @@ pub fn evaluate(
                 None,
             )
         }
-        Outcome::Skip(reason) => result(Status::Skip, String::new(), String::new(), None, Some(reason)),
+        Outcome::Skip(reason) => result(
+            Status::Skip,
+            String::new(),
+            String::new(),
+            None,
+            Some(reason),
+        ),
         Outcome::Error(reason) => result(
             Status::Error,
             String::new(),

@@ -45,8 +45,10 @@ pub enum RedfishError {
     Unreachable(String),
     #[error("{0}")]
     TlsUntrusted(String),
-    #[error("the BMC refused the login of user '{user}' (HTTP {status}): check --bmc-user and \
-             the password")]
+    #[error(
+        "the BMC refused the login of user '{user}' (HTTP {status}): check --bmc-user and \
+             the password"
+    )]
     Auth { user: String, status: u16 },
     #[error("the BMC did not answer in time: {0}")]
     Timeout(String),
@@ -179,9 +181,7 @@ impl Client {
         if_match: Option<&str>,
     ) -> Result<Reply, RedfishError> {
         let path = self.path_of(link)?;
-        let reply = self
-            .send_with(method, &path, Some(body), if_match)
-            .await?;
+        let reply = self.send_with(method, &path, Some(body), if_match).await?;
         if !(200..300).contains(&reply.status) {
             return Err(self.status_error(&path, &reply));
         }
@@ -213,7 +213,9 @@ impl Client {
             url.path().to_owned()
         };
         if path.starts_with("//")
-            || path.split('/').any(|segment| segment == ".." || segment == ".")
+            || path
+                .split('/')
+                .any(|segment| segment == ".." || segment == ".")
             || path.chars().any(|c| c.is_control() || c == '?')
         {
             return Err(error("not a Redfish path"));
@@ -280,7 +282,10 @@ impl Client {
         if let Some(etag) = if_match {
             request = request.header("If-Match", etag);
         }
-        let mut response = request.send().await.map_err(|error| self.transport_error(&error))?;
+        let mut response = request
+            .send()
+            .await
+            .map_err(|error| self.transport_error(&error))?;
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(RedfishError::Auth {
@@ -298,9 +303,7 @@ impl Client {
             });
         }
         let delimited = response.content_length().is_some()
-            || headers
-                .get(reqwest::header::TRANSFER_ENCODING)
-                .is_some();
+            || headers.get(reqwest::header::TRANSFER_ENCODING).is_some();
         let mut body = Vec::new();
         loop {
             let chunk = match response.chunk().await {
@@ -421,7 +424,9 @@ fn rustls_error(error: &reqwest::Error) -> Option<String> {
             return Some(tls.to_string());
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>()
-            && let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            && let Some(tls) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         {
             return Some(tls.to_string());
         }
@@ -457,7 +462,9 @@ mod tests {
             "/redfish/v1/Systems/1"
         );
         assert_eq!(
-            client.path_of("https://10.0.0.21/redfish/v1/Systems/1#/x").unwrap(),
+            client
+                .path_of("https://10.0.0.21/redfish/v1/Systems/1#/x")
+                .unwrap(),
             "/redfish/v1/Systems/1"
         );
         assert_eq!(client.path_of("/taskmon/42").unwrap(), "/taskmon/42");
@@ -482,9 +489,13 @@ mod tests {
             error,
             "/redfish/v1/: not a Redfish answer: HTML or XML instead of JSON ('<!DOCTYPE html><html>…')"
         );
-        let error = parse::<serde_json::Value>("/p", b"").unwrap_err().to_string();
+        let error = parse::<serde_json::Value>("/p", b"")
+            .unwrap_err()
+            .to_string();
         assert!(error.ends_with("an empty answer"), "{error}");
-        let error = parse::<serde_json::Value>("/p", b"{\"a\": ").unwrap_err().to_string();
+        let error = parse::<serde_json::Value>("/p", b"{\"a\": ")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("malformed JSON"), "{error}");
     }
 
@@ -505,7 +516,10 @@ mod tests {
             message: Some("not found".to_owned()),
         };
         assert!(status.is_not_found());
-        assert_eq!(status.to_string(), "/redfish/v1/Systems/9: HTTP 404: not found");
+        assert_eq!(
+            status.to_string(),
+            "/redfish/v1/Systems/9: HTTP 404: not found"
+        );
         assert_eq!(status.outcome(), HostOutcome::InvalidReport);
     }
 }

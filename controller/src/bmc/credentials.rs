@@ -36,9 +36,7 @@ impl fmt::Debug for Password {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialsError {
-    #[error(
-        "no BMC password: set {PASSWORD_ENV} or give --bmc-password-file FILE (never a flag)"
-    )]
+    #[error("no BMC password: set {PASSWORD_ENV} or give --bmc-password-file FILE (never a flag)")]
     Missing,
     #[error("{file}: cannot read the BMC password file: {source}")]
     Read {
@@ -133,19 +131,31 @@ mod tests {
         std::fs::write(&file, "\nhunter2\n").unwrap();
         let error = super::password(Some(&file), None, &mut quiet()).unwrap_err();
         assert!(!error.to_string().contains("hunter2"), "{error}");
-        assert!(error.to_string().ends_with("the BMC password file is empty"));
+        assert!(
+            error
+                .to_string()
+                .ends_with("the BMC password file is empty")
+        );
     }
 
     #[test]
     fn missing_and_unusable_sources_are_named() {
         let error = password(None, None, &mut quiet()).unwrap_err();
-        assert!(error.to_string().starts_with("no BMC password: set IRONPREP_BMC_PASSWORD"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("no BMC password: set IRONPREP_BMC_PASSWORD")
+        );
         assert!(matches!(
             password(None, Some(String::new()), &mut quiet()),
             Err(CredentialsError::EmptyEnv)
         ));
         let error = password(Some(Path::new("/nonexistent/pw")), None, &mut quiet()).unwrap_err();
-        assert!(error.to_string().starts_with("/nonexistent/pw: cannot read"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("/nonexistent/pw: cannot read")
+        );
         let directory = tempfile::tempdir().unwrap();
         let error = password(Some(directory.path()), None, &mut quiet()).unwrap_err();
         assert!(error.to_string().contains("not a password file"), "{error}");

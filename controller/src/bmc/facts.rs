@@ -11,8 +11,8 @@
 
 use futures_util::future::join_all;
 use ironprep_schema::bmc::{
-    BmcBoot, BmcDrive, BmcFacts, BmcNic, BmcProcessor, BmcSecureBoot, BmcTrustedModule,
-    BmcUnread, BmcVirtualMedia,
+    BmcBoot, BmcDrive, BmcFacts, BmcNic, BmcProcessor, BmcSecureBoot, BmcTrustedModule, BmcUnread,
+    BmcVirtualMedia,
 };
 use serde::de::DeserializeOwned;
 
@@ -23,6 +23,10 @@ use super::resources::{
 };
 
 pub const SERVICE_ROOT: &str = "/redfish/v1/";
+
+/// The most members of one collection that are read: a server has a few dozen DIMMs, NICs or
+/// drives; a BMC listing thousands is broken or hostile and must not cost thousands of requests.
+const MAX_MEMBERS: usize = 256;
 
 /// Redfish path segments in their schema spelling, for BMCs that link in another case.
 const SEGMENTS: &[&str] = &[
@@ -102,7 +106,12 @@ pub async fn systems(
             system,
         }]);
     }
-    let read = join_all(paths.iter().map(|path| get_tolerant::<ComputerSystem>(client, path))).await;
+    let read = join_all(
+        paths
+            .iter()
+            .map(|path| get_tolerant::<ComputerSystem>(client, path)),
+    )
+    .await;
     let mut found = Vec::new();
     for (path, system) in paths.into_iter().zip(read) {
         found.push(SystemRef {
@@ -125,11 +134,7 @@ pub async fn systems(
         Some(index) => Ok(vec![found.swap_remove(index)]),
         None => Err(DiscoveryError::UnknownSystem {
             wanted: wanted.to_owned(),
-            available: found
-                .iter()
-                .map(|reference| system_id(reference))
-                .collect::<Vec<_>>()
-                .join(", "),
+            available: found.iter().map(system_id).collect::<Vec<_>>().join(", "),
         }),
     }
 }
@@ -144,7 +149,10 @@ pub fn system_id(reference: &SystemRef) -> String {
 }
 
 fn last_segment(path: &str) -> &str {
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or_default()
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
 }
 
 /// `GET`, and on a 404 once more with the path's segments in their schema spelling.
@@ -248,7 +256,10 @@ pub async fn gather(
                 .map(|module| BmcTrustedModule {
                     interface_type: text(&module.interface_type),
                     firmware_version: text(&module.firmware_version),
-                    state: module.status.as_ref().and_then(|status| text(&status.state)),
+                    state: module
+                        .status
+                        .as_ref()
+                        .and_then(|status| text(&status.state)),
                 })
                 .collect()
         }),
@@ -338,6 +349,7 @@ async fn members<T: DeserializeOwned>(client: &Client, link: &str) -> Result<Vec
         collection
             .members
             .iter()
+            .take(MAX_MEMBERS)
             .map(|member| get_tolerant::<T>(client, &member.id)),
     )
     .await;
@@ -454,6 +466,7 @@ async fn drives(client: &Client, system: &ComputerSystem) -> Result<Vec<BmcDrive
             storage
                 .drives
                 .iter()
+                .take(MAX_MEMBERS)
                 .map(|drive| get_tolerant::<Drive>(client, &drive.id)),
         )
         .await;
@@ -555,7 +568,10 @@ mod tests {
         assert_eq!(whole(Some(0.0)), None);
         assert_eq!(whole(Some(18.0)), Some(18));
         assert_eq!(whole(Some(f64::MAX)), None);
-        assert_eq!(text(&Some("  AMD EPYC 7763 64-Core Processor   ".to_owned())).as_deref(), Some("AMD EPYC 7763 64-Core Processor"));
+        assert_eq!(
+            text(&Some("  AMD EPYC 7763 64-Core Processor   ".to_owned())).as_deref(),
+            Some("AMD EPYC 7763 64-Core Processor")
+        );
         assert_eq!(text(&Some(String::new())), None);
     }
 }

@@ -56,11 +56,17 @@ impl Vendor {
             let lower = word.to_lowercase();
             if lower.contains("intel") {
                 Some(Vendor::Intel)
-            } else if lower.contains("authenticamd") || lower.contains("amd") || lower.contains("advanced micro") {
+            } else if lower.contains("authenticamd")
+                || lower.contains("amd")
+                || lower.contains("advanced micro")
+            {
                 Some(Vendor::Amd)
             } else if lower.contains("hygon") {
                 Some(Vendor::Hygon)
-            } else if lower.contains("centaur") || lower.contains("shanghai") || lower.contains("zhaoxin") {
+            } else if lower.contains("centaur")
+                || lower.contains("shanghai")
+                || lower.contains("zhaoxin")
+            {
                 Some(Vendor::Zhaoxin)
             } else {
                 None
@@ -113,20 +119,62 @@ type Row = (Vendor, u32, u32, u32, u8, &'static str);
 /// AVX-512 off are v3).
 const TABLE: &[Row] = &[
     // Intel family 6, oldest first.
-    (Vendor::Intel, 6, 0x0F, 0x0F, 1, "Core 2 (Merom), lacks SSE4.2 and POPCNT"),
-    (Vendor::Intel, 6, 0x16, 0x17, 1, "Core 2 (Merom-L/Penryn), lacks SSE4.2 and POPCNT"),
-    (Vendor::Intel, 6, 0x1C, 0x1C, 1, "Atom (Bonnell), lacks SSE4.2 and POPCNT"),
-    (Vendor::Intel, 6, 0x1D, 0x1D, 1, "Xeon 7400 (Dunnington), lacks SSE4.2 and POPCNT"),
+    (
+        Vendor::Intel,
+        6,
+        0x0F,
+        0x0F,
+        1,
+        "Core 2 (Merom), lacks SSE4.2 and POPCNT",
+    ),
+    (
+        Vendor::Intel,
+        6,
+        0x16,
+        0x17,
+        1,
+        "Core 2 (Merom-L/Penryn), lacks SSE4.2 and POPCNT",
+    ),
+    (
+        Vendor::Intel,
+        6,
+        0x1C,
+        0x1C,
+        1,
+        "Atom (Bonnell), lacks SSE4.2 and POPCNT",
+    ),
+    (
+        Vendor::Intel,
+        6,
+        0x1D,
+        0x1D,
+        1,
+        "Xeon 7400 (Dunnington), lacks SSE4.2 and POPCNT",
+    ),
     (Vendor::Intel, 6, 0x1A, 0x1A, 2, "Nehalem-EP"),
     (Vendor::Intel, 6, 0x1E, 0x1F, 2, "Nehalem"),
     (Vendor::Intel, 6, 0x25, 0x25, 2, "Westmere"),
-    (Vendor::Intel, 6, 0x26, 0x27, 1, "Atom (Bonnell/Saltwell), lacks SSE4.2 and POPCNT"),
+    (
+        Vendor::Intel,
+        6,
+        0x26,
+        0x27,
+        1,
+        "Atom (Bonnell/Saltwell), lacks SSE4.2 and POPCNT",
+    ),
     (Vendor::Intel, 6, 0x2A, 0x2A, 2, "Sandy Bridge"),
     (Vendor::Intel, 6, 0x2C, 0x2C, 2, "Westmere-EP"),
     (Vendor::Intel, 6, 0x2D, 0x2D, 2, "Sandy Bridge-EP"),
     (Vendor::Intel, 6, 0x2E, 0x2E, 2, "Nehalem-EX"),
     (Vendor::Intel, 6, 0x2F, 0x2F, 2, "Westmere-EX"),
-    (Vendor::Intel, 6, 0x35, 0x36, 1, "Atom (Saltwell), lacks SSE4.2 and POPCNT"),
+    (
+        Vendor::Intel,
+        6,
+        0x35,
+        0x36,
+        1,
+        "Atom (Saltwell), lacks SSE4.2 and POPCNT",
+    ),
     (Vendor::Intel, 6, 0x37, 0x37, 2, "Atom (Silvermont)"),
     (Vendor::Intel, 6, 0x3A, 0x3A, 2, "Ivy Bridge"),
     (Vendor::Intel, 6, 0x3C, 0x3C, 3, "Haswell"),
@@ -139,27 +187,76 @@ const TABLE: &[Row] = &[
     (Vendor::Intel, 6, 0x4C, 0x4D, 2, "Atom (Airmont/Silvermont)"),
     (Vendor::Intel, 6, 0x4E, 0x4E, 3, "Skylake"),
     (Vendor::Intel, 6, 0x4F, 0x4F, 3, "Broadwell-EP"),
-    (Vendor::Intel, 6, 0x55, 0x55, 4, "Skylake-SP/Cascade Lake/Cooper Lake"),
+    (
+        Vendor::Intel,
+        6,
+        0x55,
+        0x55,
+        4,
+        "Skylake-SP/Cascade Lake/Cooper Lake",
+    ),
     (Vendor::Intel, 6, 0x56, 0x56, 3, "Broadwell-DE"),
-    (Vendor::Intel, 6, 0x57, 0x57, 3, "Xeon Phi (Knights Landing)"),
+    (
+        Vendor::Intel,
+        6,
+        0x57,
+        0x57,
+        3,
+        "Xeon Phi (Knights Landing)",
+    ),
     (Vendor::Intel, 6, 0x5A, 0x5A, 2, "Atom (Silvermont)"),
     (Vendor::Intel, 6, 0x5C, 0x5C, 2, "Atom (Goldmont)"),
     (Vendor::Intel, 6, 0x5D, 0x5D, 2, "Atom (Silvermont)"),
     (Vendor::Intel, 6, 0x5E, 0x5E, 3, "Skylake"),
-    (Vendor::Intel, 6, 0x5F, 0x5F, 2, "Atom (Goldmont, Denverton)"),
+    (
+        Vendor::Intel,
+        6,
+        0x5F,
+        0x5F,
+        2,
+        "Atom (Goldmont, Denverton)",
+    ),
     (Vendor::Intel, 6, 0x6A, 0x6A, 4, "Ice Lake-SP"),
     (Vendor::Intel, 6, 0x6C, 0x6C, 4, "Ice Lake-D"),
     (Vendor::Intel, 6, 0x7A, 0x7A, 2, "Atom (Goldmont Plus)"),
     (Vendor::Intel, 6, 0x7D, 0x7E, 4, "Ice Lake"),
     (Vendor::Intel, 6, 0x85, 0x85, 3, "Xeon Phi (Knights Mill)"),
-    (Vendor::Intel, 6, 0x86, 0x86, 2, "Atom (Tremont, Snow Ridge)"),
+    (
+        Vendor::Intel,
+        6,
+        0x86,
+        0x86,
+        2,
+        "Atom (Tremont, Snow Ridge)",
+    ),
     (Vendor::Intel, 6, 0x8C, 0x8D, 4, "Tiger Lake"),
-    (Vendor::Intel, 6, 0x8E, 0x8E, 3, "Kaby Lake/Whiskey Lake/Amber Lake"),
+    (
+        Vendor::Intel,
+        6,
+        0x8E,
+        0x8E,
+        3,
+        "Kaby Lake/Whiskey Lake/Amber Lake",
+    ),
     (Vendor::Intel, 6, 0x8F, 0x8F, 4, "Sapphire Rapids"),
-    (Vendor::Intel, 6, 0x96, 0x96, 2, "Atom (Tremont, Elkhart Lake)"),
+    (
+        Vendor::Intel,
+        6,
+        0x96,
+        0x96,
+        2,
+        "Atom (Tremont, Elkhart Lake)",
+    ),
     (Vendor::Intel, 6, 0x97, 0x97, 3, "Alder Lake"),
     (Vendor::Intel, 6, 0x9A, 0x9A, 3, "Alder Lake"),
-    (Vendor::Intel, 6, 0x9C, 0x9C, 2, "Atom (Tremont, Jasper Lake)"),
+    (
+        Vendor::Intel,
+        6,
+        0x9C,
+        0x9C,
+        2,
+        "Atom (Tremont, Jasper Lake)",
+    ),
     (Vendor::Intel, 6, 0x9E, 0x9E, 3, "Kaby Lake/Coffee Lake"),
     (Vendor::Intel, 6, 0xA5, 0xA6, 3, "Comet Lake"),
     (Vendor::Intel, 6, 0xA7, 0xA7, 4, "Rocket Lake"),
@@ -175,26 +272,96 @@ const TABLE: &[Row] = &[
     (Vendor::Intel, 6, 0xC5, 0xC6, 3, "Arrow Lake"),
     (Vendor::Intel, 6, 0xCF, 0xCF, 4, "Emerald Rapids"),
     (Vendor::Intel, 6, 0xDD, 0xDD, 3, "Clearwater Forest"),
-    (Vendor::Intel, 0xF, 0x00, 0xFF, 1, "NetBurst (Pentium 4/Xeon), lacks SSSE3 and SSE4.2"),
+    (
+        Vendor::Intel,
+        0xF,
+        0x00,
+        0xFF,
+        1,
+        "NetBurst (Pentium 4/Xeon), lacks SSSE3 and SSE4.2",
+    ),
     // AMD, by family.
-    (Vendor::Amd, 0xF, 0x00, 0xFF, 1, "K8 (Opteron/Athlon 64), lacks SSSE3 and SSE4"),
-    (Vendor::Amd, 0x10, 0x00, 0xFF, 1, "K10 (Opteron 2300-6100), lacks SSSE3 and SSE4.1/4.2"),
-    (Vendor::Amd, 0x11, 0x00, 0xFF, 1, "K8/K10 hybrid (Turion), lacks SSSE3 and SSE4"),
-    (Vendor::Amd, 0x12, 0x00, 0xFF, 1, "K10 (Llano), lacks SSSE3 and SSE4.1/4.2"),
+    (
+        Vendor::Amd,
+        0xF,
+        0x00,
+        0xFF,
+        1,
+        "K8 (Opteron/Athlon 64), lacks SSSE3 and SSE4",
+    ),
+    (
+        Vendor::Amd,
+        0x10,
+        0x00,
+        0xFF,
+        1,
+        "K10 (Opteron 2300-6100), lacks SSSE3 and SSE4.1/4.2",
+    ),
+    (
+        Vendor::Amd,
+        0x11,
+        0x00,
+        0xFF,
+        1,
+        "K8/K10 hybrid (Turion), lacks SSSE3 and SSE4",
+    ),
+    (
+        Vendor::Amd,
+        0x12,
+        0x00,
+        0xFF,
+        1,
+        "K10 (Llano), lacks SSSE3 and SSE4.1/4.2",
+    ),
     (Vendor::Amd, 0x14, 0x00, 0xFF, 1, "Bobcat, lacks SSE4.1/4.2"),
-    (Vendor::Amd, 0x15, 0x00, 0x5F, 2, "Bulldozer/Piledriver/Steamroller (Opteron 6200-6300)"),
+    (
+        Vendor::Amd,
+        0x15,
+        0x00,
+        0x5F,
+        2,
+        "Bulldozer/Piledriver/Steamroller (Opteron 6200-6300)",
+    ),
     (Vendor::Amd, 0x15, 0x60, 0x7F, 3, "Excavator"),
     (Vendor::Amd, 0x16, 0x00, 0xFF, 2, "Jaguar/Puma"),
-    (Vendor::Amd, 0x17, 0x00, 0xFF, 3, "Zen/Zen+/Zen 2 (EPYC 7001-7002)"),
+    (
+        Vendor::Amd,
+        0x17,
+        0x00,
+        0xFF,
+        3,
+        "Zen/Zen+/Zen 2 (EPYC 7001-7002)",
+    ),
     (Vendor::Amd, 0x19, 0x00, 0x0F, 3, "Zen 3 (EPYC 7003 Milan)"),
     (Vendor::Amd, 0x19, 0x10, 0x1F, 4, "Zen 4 (EPYC 9004 Genoa)"),
     (Vendor::Amd, 0x19, 0x20, 0x5F, 3, "Zen 3"),
     (Vendor::Amd, 0x19, 0x60, 0x7F, 4, "Zen 4"),
-    (Vendor::Amd, 0x19, 0xA0, 0xAF, 4, "Zen 4c (EPYC 9004 Bergamo/8004 Siena)"),
+    (
+        Vendor::Amd,
+        0x19,
+        0xA0,
+        0xAF,
+        4,
+        "Zen 4c (EPYC 9004 Bergamo/8004 Siena)",
+    ),
     (Vendor::Amd, 0x1A, 0x00, 0xFF, 4, "Zen 5 (EPYC 9005 Turin)"),
     (Vendor::Hygon, 0x18, 0x00, 0xFF, 3, "Dhyana (Zen)"),
-    (Vendor::Zhaoxin, 7, 0x1B, 0x1B, 2, "Wudaokou (KX-5000/KH-20000)"),
-    (Vendor::Zhaoxin, 7, 0x3B, 0x3B, 3, "Lujiazui (KX-6000/KH-30000)"),
+    (
+        Vendor::Zhaoxin,
+        7,
+        0x1B,
+        0x1B,
+        2,
+        "Wudaokou (KX-5000/KH-20000)",
+    ),
+    (
+        Vendor::Zhaoxin,
+        7,
+        0x3B,
+        0x3B,
+        3,
+        "Lujiazui (KX-6000/KH-30000)",
+    ),
 ];
 
 /// SMBIOS processor-family codes that name a microarchitecture by themselves, for BMCs that
@@ -229,9 +396,7 @@ pub fn infer(processor: &BmcProcessor) -> Inference {
             return Inference::Known {
                 level: *level,
                 microarchitecture: name,
-                basis: format!(
-                    "SMBIOS processor family 0x{code:X} in ProcessorId.EffectiveFamily"
-                ),
+                basis: format!("SMBIOS processor family 0x{code:X} in ProcessorId.EffectiveFamily"),
             };
         }
         return Inference::Unknown(format!(
@@ -301,10 +466,7 @@ pub fn identify(vendor: Vendor, processor: &BmcProcessor) -> Option<Identity> {
 /// `0x8F`, `143`: hex with its prefix, else decimal.
 fn number(text: &str) -> Option<u32> {
     let text = text.trim();
-    match text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))
-    {
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         Some(hex) => u32::from_str_radix(hex, 16).ok(),
         None => text.parse().ok(),
     }
@@ -446,7 +608,10 @@ mod tests {
         let Inference::Unknown(text) = infer(&stranger) else {
             panic!()
         };
-        assert!(text.contains("the vendor (VIA) is not one ironprep knows"), "{text}");
+        assert!(
+            text.contains("the vendor (VIA) is not one ironprep knows"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -471,10 +636,8 @@ mod tests {
         for (index, row) in TABLE.iter().enumerate() {
             assert!(row.2 <= row.3, "{row:?}");
             for other in &TABLE[index + 1..] {
-                let overlap = row.0 == other.0
-                    && row.1 == other.1
-                    && row.2 <= other.3
-                    && other.2 <= row.3;
+                let overlap =
+                    row.0 == other.0 && row.1 == other.1 && row.2 <= other.3 && other.2 <= row.3;
                 assert!(!overlap, "{row:?} overlaps {other:?}");
             }
         }

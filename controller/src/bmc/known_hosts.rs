@@ -52,7 +52,9 @@ pub enum Verdict {
     Learned,
     Unknown,
     /// The file pins another key for this BMC.
-    Changed { pinned: String },
+    Changed {
+        pinned: String,
+    },
 }
 
 #[derive(Debug)]
@@ -199,7 +201,9 @@ fn parse(file: &str, text: &str) -> Result<BTreeMap<String, String>, KnownHostsE
         if let Some(previous) = pins.insert(host.to_owned(), fingerprint.to_owned())
             && previous != fingerprint
         {
-            return Err(malformed(format!("{host} is pinned twice, to different keys")));
+            return Err(malformed(format!(
+                "{host} is pinned twice, to different keys"
+            )));
         }
     }
     Ok(pins)
@@ -296,7 +300,11 @@ mod tests {
     fn malformed_lines_name_the_file_and_line() {
         for (text, line, problem) in [
             ("10.0.0.21:443\n", 2, "expected 'HOST:PORT SHA256:BASE64'"),
-            ("10.0.0.21:443 SHA1:abc\n", 2, "is not a SHA256:BASE64 fingerprint"),
+            (
+                "10.0.0.21:443 SHA1:abc\n",
+                2,
+                "is not a SHA256:BASE64 fingerprint",
+            ),
             (&format!("10.0.0.21 {PIN_A}\n") as &str, 2, "has no :PORT"),
             (
                 &format!("h:1 {PIN_A}\nh:1 {PIN_B}\n") as &str,
@@ -328,8 +336,8 @@ mod tests {
     /// generator.
     fn rcgen_free_certificate() -> Vec<u8> {
         let pem = include_str!("../../../certs/tests/pki/ca.crt");
-        let facts = ironprep_certs::material::certificates(Path::new("ca.crt"), pem.as_bytes())
-            .unwrap();
+        let facts =
+            ironprep_certs::material::certificates(Path::new("ca.crt"), pem.as_bytes()).unwrap();
         facts[0].der.to_vec()
     }
 }

@@ -189,8 +189,8 @@ pub struct BmcBootArgs {
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub timeout: u64,
 
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = BootFormat::Table)]
+    pub format: BootFormat,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -198,6 +198,13 @@ pub enum Format {
     Table,
     Json,
     Junit,
+}
+
+/// `bmc boot` reports steps, not checks: there is no JUnit for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BootFormat {
+    Table,
+    Json,
 }
 
 /// How every BMC of a run is reached, resolved from [`ConnectArgs`].
@@ -329,7 +336,7 @@ impl Connection {
     fn for_each<T, F, Fut>(
         &self,
         work: F,
-        cut_short: impl Fn(&BmcTarget, String) -> T + Send + Sync + 'static,
+        cut_short: impl Fn(&BmcTarget, HostOutcome, String) -> T + Send + Sync + 'static,
     ) -> anyhow::Result<(Vec<T>, bool)>
     where
         T: Send + 'static,
@@ -342,35 +349,41 @@ impl Connection {
             .build()
             .context("cannot start the async runtime")?;
         let timeout = self.timeout;
-        let clients: Vec<Result<Client, client::RedfishError>> =
-            self.targets.iter().map(|target| self.client(target)).collect();
+        let clients: Vec<Result<Client, client::RedfishError>> = self
+            .targets
+            .iter()
+            .map(|target| self.client(target))
+            .collect();
         let targets = self.targets.clone();
         let concurrency = self.concurrency;
-        let results = runtime.block_on(async move {
-            let (cancel_tx, cancel_rx) = watch::channel(false);
-            let interrupted = Arc::new(AtomicBool::new(false));
-            {
-                let interrupted = interrupted.clone();
-                tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        interrupted.store(true, Ordering::SeqCst);
-                        let _ = cancel_tx.send(true);
-                    }
-                });
-            }
-            let work = Arc::new(work);
-            let cut_short = Arc::new(cut_short);
-            let semaphore = Arc::new(Semaphore::new(concurrency));
-            let mut tasks = tokio::task::JoinSet::new();
-            for (index, (target, client)) in targets.into_iter().zip(clients).enumerate() {
-                let work = work.clone();
-                let cut_short = cut_short.clone();
-                let semaphore = semaphore.clone();
-                let mut cancel = cancel_rx.clone();
-                tasks.spawn(async move {
+        let results =
+            runtime.block_on(async move {
+                let (cancel_tx, cancel_rx) = watch::channel(false);
+                let interrupted = Arc::new(AtomicBool::new(false));
+                {
+                    let interrupted = interrupted.clone();
+                    tokio::spawn(async move {
+                        if tokio::signal::ctrl_c().await.is_ok() {
+                            interrupted.store(true, Ordering::SeqCst);
+                            let _ = cancel_tx.send(true);
+                        }
+                    });
+                }
+                let work = Arc::new(work);
+                let cut_short = Arc::new(cut_short);
+                let semaphore = Arc::new(Semaphore::new(concurrency));
+                let mut tasks = tokio::task::JoinSet::new();
+                for (index, (target, client)) in targets.into_iter().zip(clients).enumerate() {
+                    let work = work.clone();
+                    let cut_short = cut_short.clone();
+                    let semaphore = semaphore.clone();
+                    let mut cancel = cancel_rx.clone();
+                    tasks.spawn(async move {
                     let client = match client {
                         Ok(client) => Arc::new(client),
-                        Err(error) => return (index, cut_short(&target, error.to_string())),
+                        Err(error) => {
+                            return (index, cut_short(&target, error.outcome(), error.to_string()));
+                        }
                     };
                     let permit = tokio::select! {
                         permit = semaphore.acquire_owned() => permit.ok(),
@@ -378,7 +391,7 @@ impl Connection {
                     };
                     let Some(_permit) = permit else {
                         let text = "not started: interrupted (Ctrl-C)".to_owned();
-                        return (index, cut_short(&target, text));
+                        return (index, cut_short(&target, HostOutcome::Timeout, text));
                     };
                     let result = tokio::select! {
                         finished = tokio::time::timeout(timeout, work(client, target.clone())) => {
@@ -386,32 +399,37 @@ impl Connection {
                                 Ok(result) => result,
                                 Err(_) => cut_short(
                                     &target,
+                                    HostOutcome::Timeout,
                                     format!("no result within {} s (--timeout)", timeout.as_secs()),
                                 ),
                             }
                         }
                         _ = cancel.wait_for(|cancelled| *cancelled) => cut_short(
                             &target,
+                            HostOutcome::Timeout,
                             "interrupted (Ctrl-C) before this BMC finished".to_owned(),
                         ),
                     };
                     (index, result)
                 });
-            }
-            let mut results = Vec::new();
-            while let Some(joined) = tasks.join_next().await {
-                // A task returns or panics; a panic is a bug, and its host is then missing
-                // from the report rather than taking the others down.
-                if let Ok(result) = joined {
-                    results.push(result);
                 }
-            }
-            results.sort_by_key(|(index, _)| *index);
-            (
-                results.into_iter().map(|(_, result)| result).collect::<Vec<T>>(),
-                interrupted.load(Ordering::SeqCst),
-            )
-        });
+                let mut results = Vec::new();
+                while let Some(joined) = tasks.join_next().await {
+                    // A task returns or panics; a panic is a bug, and its host is then missing
+                    // from the report rather than taking the others down.
+                    if let Ok(result) = joined {
+                        results.push(result);
+                    }
+                }
+                results.sort_by_key(|(index, _)| *index);
+                (
+                    results
+                        .into_iter()
+                        .map(|(_, result)| result)
+                        .collect::<Vec<T>>(),
+                    interrupted.load(Ordering::SeqCst),
+                )
+            });
         Ok(results)
     }
 }
@@ -502,16 +520,7 @@ pub fn execute_check(plan: &CheckPlan) -> anyhow::Result<(FleetReport, ExitCode)
                 check_bmc(&client, &target, &context, selection).await
             }
         },
-        |target, error| {
-            let outcome = if error.starts_with("no result within") {
-                HostOutcome::Timeout
-            } else if error.contains("interrupted") {
-                HostOutcome::Timeout
-            } else {
-                HostOutcome::Unreachable
-            };
-            vec![failed_entry(target, outcome, error)]
-        },
+        |target, outcome, error| vec![failed_entry(target, outcome, error)],
     )?;
     plan.connection.save_pins()?;
     // Only roles someone stated count for fleet.role-count, as for `ironprep check`.
@@ -683,8 +692,7 @@ fn run_check(args: &BmcCheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCod
 fn terminal_options() -> TableOptions {
     let terminal = std::io::stdout().is_terminal();
     TableOptions {
-        palette: if terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-        {
+        palette: if terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) {
             Palette::Ansi
         } else {
             Palette::Plain
@@ -702,7 +710,9 @@ fn terminal_options() -> TableOptions {
 /// (issue 10) replaces this function.
 pub fn render_check(report: &FleetReport, options: &TableOptions) -> String {
     let mut table = new_table(options);
-    table.set_header(["HOST", "SYSTEM", "MODEL", "SERIAL", "UUID", "CPUS", "MEMORY", "POWER"]);
+    table.set_header([
+        "HOST", "SYSTEM", "MODEL", "SERIAL", "UUID", "CPUS", "MEMORY", "POWER",
+    ]);
     let mut rows = 0;
     for host in &report.hosts {
         let Some(facts) = host
@@ -733,7 +743,11 @@ pub fn render_check(report: &FleetReport, options: &TableOptions) -> String {
         table.add_row(vec![
             Cell::new(&host.host),
             Cell::new(&facts.system_id),
-            Cell::new(if model.is_empty() { "-".to_owned() } else { model }),
+            Cell::new(if model.is_empty() {
+                "-".to_owned()
+            } else {
+                model
+            }),
             Cell::new(text(&facts.smbios_serial)),
             Cell::new(text(&facts.uuid)),
             Cell::new(cpus),
@@ -796,14 +810,14 @@ pub fn execute_boot(plan: &BootPlan) -> anyhow::Result<(BmcBootReport, ExitCode)
             let request = request.clone();
             async move { boot_bmc(&client, &target, &request, apply).await }
         },
-        |target, error| {
-            let outcome = if error.starts_with("no result within") || error.contains("interrupted")
-            {
-                HostOutcome::Timeout
-            } else {
-                HostOutcome::Unreachable
-            };
-            vec![boot_entry(target, None, outcome, BootResult::NotReached, Some(error))]
+        |target, outcome, error| {
+            vec![boot_entry(
+                target,
+                None,
+                outcome,
+                BootResult::NotReached,
+                Some(error),
+            )]
         },
     )?;
     plan.connection.save_pins()?;
@@ -857,7 +871,13 @@ async fn boot_bmc(
             } else {
                 BootResult::NotReached
             };
-            return vec![boot_entry(target, None, error.outcome(), result, Some(error.to_string()))];
+            return vec![boot_entry(
+                target,
+                None,
+                error.outcome(),
+                result,
+                Some(error.to_string()),
+            )];
         }
     };
     if systems.len() > 1 {
@@ -881,7 +901,13 @@ async fn boot_bmc(
         let host = match changes::boot(client, reference, request, apply).await {
             Ok(done) => BmcBootHost {
                 steps: done.steps,
-                ..boot_entry(target, system_id, HostOutcome::Reported, done.result, done.error)
+                ..boot_entry(
+                    target,
+                    system_id,
+                    HostOutcome::Reported,
+                    done.result,
+                    done.error,
+                )
             },
             Err(error) => boot_entry(
                 target,
@@ -900,11 +926,11 @@ fn run_boot(args: &BmcBootArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
     let plan = plan_boot(args)?;
     let (report, code) = execute_boot(&plan)?;
     match args.format {
-        Format::Json | Format::Junit => {
+        BootFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &report)?;
             writeln!(out)?;
         }
-        Format::Table => write!(out, "{}", render_boot(&report))?,
+        BootFormat::Table => write!(out, "{}", render_boot(&report))?,
     }
     out.flush()?;
     Ok(code)
@@ -986,19 +1012,6 @@ fn result_word(result: BootResult) -> &'static str {
     }
 }
 
-/// For tests and the benchmark: the path of a BMC check's facts in a fleet report.
-pub fn facts_of<'a>(report: &'a FleetReport, host: &str) -> Option<&'a BmcFacts> {
-    report
-        .hosts
-        .iter()
-        .find(|entry| entry.host == host)?
-        .report
-        .as_ref()?
-        .host
-        .bmc
-        .as_deref()
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -1031,39 +1044,83 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let pins = directory.path().join("pins");
         let pins = pins.to_str().unwrap();
-        let error = plan_check(&check_args(&["--bmc", "https://10.0.0.21", "--bmc-known-hosts", pins]))
-            .err()
-            .unwrap();
+        let error = plan_check(&check_args(&[
+            "--bmc",
+            "https://10.0.0.21",
+            "--bmc-known-hosts",
+            pins,
+        ]))
+        .err()
+        .unwrap();
         assert_eq!(
             error.to_string(),
             "no BMC user for 10.0.0.21: give --bmc-user USER (or bmc_user= in the inventory)"
         );
-        let error = plan_check(&check_args(&["--bmc", "http://10.0.0.21", "--bmc-user", "root"]))
-            .err()
-            .unwrap();
-        assert!(error.to_string().contains("is not https"), "{error}");
         let error = plan_check(&check_args(&[
-            "--bmc", "https://10.0.0.21", "--bmc-user", "root", "--only", "memory.swap",
+            "--bmc",
+            "http://10.0.0.21",
+            "--bmc-user",
+            "root",
         ]))
         .err()
         .unwrap();
-        assert!(error.to_string().starts_with("unknown check ID memory.swap (valid: memory.size"), "{error}");
-        let error = plan_check(&check_args(&["--bmc", "https://10.0.0.21", "--timeout", "0"]))
-            .err()
-            .unwrap();
+        assert!(error.to_string().contains("is not https"), "{error}");
+        let error = plan_check(&check_args(&[
+            "--bmc",
+            "https://10.0.0.21",
+            "--bmc-user",
+            "root",
+            "--only",
+            "memory.swap",
+        ]))
+        .err()
+        .unwrap();
+        assert!(
+            error
+                .to_string()
+                .starts_with("unknown check ID memory.swap (valid: memory.size"),
+            "{error}"
+        );
+        let error = plan_check(&check_args(&[
+            "--bmc",
+            "https://10.0.0.21",
+            "--timeout",
+            "0",
+        ]))
+        .err()
+        .unwrap();
         assert_eq!(error.to_string(), "--timeout must be at least 1 second");
     }
 
     #[test]
     fn iso_urls_are_checked() {
-        assert_eq!(check_iso("http://10.0.0.5/seed.iso").unwrap(), "http://10.0.0.5/seed.iso");
-        for bad in ["ftp://10.0.0.5/seed.iso", "seed.iso", "https://u:secret@h/seed.iso"] {
+        assert_eq!(
+            check_iso("http://10.0.0.5/seed.iso").unwrap(),
+            "http://10.0.0.5/seed.iso"
+        );
+        for bad in [
+            "ftp://10.0.0.5/seed.iso",
+            "seed.iso",
+            "https://u:secret@h/seed.iso",
+        ] {
             let error = check_iso(bad).unwrap_err().to_string();
             assert!(!error.contains("secret"), "{error}");
         }
-        assert!(Wrapper::try_parse_from(["bmc", "boot", "--bmc", "h"]).is_err(), "--iso or --eject");
         assert!(
-            Wrapper::try_parse_from(["bmc", "boot", "--bmc", "h", "--iso", "http://x/i.iso", "--eject"]).is_err()
+            Wrapper::try_parse_from(["bmc", "boot", "--bmc", "h"]).is_err(),
+            "--iso or --eject"
+        );
+        assert!(
+            Wrapper::try_parse_from([
+                "bmc",
+                "boot",
+                "--bmc",
+                "h",
+                "--iso",
+                "http://x/i.iso",
+                "--eject"
+            ])
+            .is_err()
         );
     }
 
@@ -1124,6 +1181,10 @@ mod tests {
     #[test]
     fn known_hosts_default_lives_in_the_config_directory() {
         let path = default_known_hosts().unwrap();
-        assert!(path.ends_with("ironprep/bmc_known_hosts"), "{}", path.display());
+        assert!(
+            path.ends_with("ironprep/bmc_known_hosts"),
+            "{}",
+            path.display()
+        );
     }
 }

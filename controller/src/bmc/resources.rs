@@ -170,7 +170,11 @@ pub struct SystemLinks {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct SystemActions {
-    #[serde(rename = "#ComputerSystem.Reset", default, deserialize_with = "lenient")]
+    #[serde(
+        rename = "#ComputerSystem.Reset",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub reset: Option<ResetAction>,
 }
 
@@ -194,9 +198,17 @@ pub struct Boot {
         deserialize_with = "lenient"
     )]
     pub override_enabled: Option<String>,
-    #[serde(rename = "BootSourceOverrideTarget", default, deserialize_with = "lenient")]
+    #[serde(
+        rename = "BootSourceOverrideTarget",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub override_target: Option<String>,
-    #[serde(rename = "BootSourceOverrideMode", default, deserialize_with = "lenient")]
+    #[serde(
+        rename = "BootSourceOverrideMode",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub override_mode: Option<String>,
     #[serde(
         rename = "BootSourceOverrideTarget@Redfish.AllowableValues",
@@ -246,7 +258,11 @@ pub struct Processor {
     pub total_threads: Option<f64>,
     #[serde(rename = "MaxSpeedMHz", default, deserialize_with = "lenient_number")]
     pub max_speed_mhz: Option<f64>,
-    #[serde(rename = "OperatingSpeedMHz", default, deserialize_with = "lenient_number")]
+    #[serde(
+        rename = "OperatingSpeedMHz",
+        default,
+        deserialize_with = "lenient_number"
+    )]
     pub operating_speed_mhz: Option<f64>,
     #[serde(rename = "Status", default, deserialize_with = "lenient")]
     pub status: Option<Status>,
@@ -272,7 +288,11 @@ pub struct ProcessorId {
 pub struct SecureBoot {
     #[serde(rename = "SecureBootEnable", default, deserialize_with = "lenient")]
     pub enabled: Option<bool>,
-    #[serde(rename = "SecureBootCurrentBoot", default, deserialize_with = "lenient")]
+    #[serde(
+        rename = "SecureBootCurrentBoot",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub current_boot: Option<String>,
     #[serde(rename = "SecureBootMode", default, deserialize_with = "lenient")]
     pub mode: Option<String>,
@@ -347,7 +367,11 @@ pub struct Drive {
     pub protocol: Option<String>,
     #[serde(rename = "CapacityBytes", default, deserialize_with = "lenient_number")]
     pub capacity_bytes: Option<f64>,
-    #[serde(rename = "RotationSpeedRPM", default, deserialize_with = "lenient_number")]
+    #[serde(
+        rename = "RotationSpeedRPM",
+        default,
+        deserialize_with = "lenient_number"
+    )]
     pub rotation_rpm: Option<f64>,
 }
 
@@ -375,9 +399,17 @@ pub struct VirtualMedia {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct VirtualMediaActions {
-    #[serde(rename = "#VirtualMedia.InsertMedia", default, deserialize_with = "lenient")]
+    #[serde(
+        rename = "#VirtualMedia.InsertMedia",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub insert: Option<ActionTarget>,
-    #[serde(rename = "#VirtualMedia.EjectMedia", default, deserialize_with = "lenient")]
+    #[serde(
+        rename = "#VirtualMedia.EjectMedia",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub eject: Option<ActionTarget>,
 }
 
@@ -409,7 +441,11 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     #[serde(default, deserialize_with = "lenient")]
     pub message: Option<String>,
-    #[serde(rename = "@Message.ExtendedInfo", default, deserialize_with = "lenient")]
+    #[serde(
+        rename = "@Message.ExtendedInfo",
+        default,
+        deserialize_with = "lenient"
+    )]
     pub extended: Option<Vec<Message>>,
 }
 

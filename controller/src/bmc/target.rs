@@ -246,9 +246,13 @@ mod tests {
     #[test]
     fn urls_with_ports_fragments_and_ipv6() {
         let (url, system) = parse_url("https://10.0.0.21", "--bmc").unwrap();
-        assert_eq!((url.origin(), url.pin_name()), ("https://10.0.0.21".to_owned(), "10.0.0.21:443".to_owned()));
+        assert_eq!(
+            (url.origin(), url.pin_name()),
+            ("https://10.0.0.21".to_owned(), "10.0.0.21:443".to_owned())
+        );
         assert_eq!(system, None);
-        let (url, system) = parse_url("BMC-1.Example:8443/redfish/v1/#System.Embedded.1", "--bmc").unwrap();
+        let (url, system) =
+            parse_url("BMC-1.Example:8443/redfish/v1/#System.Embedded.1", "--bmc").unwrap();
         assert_eq!(url.origin(), "https://bmc-1.example:8443");
         assert_eq!(system.as_deref(), Some("System.Embedded.1"));
         let (url, _) = parse_url("https://[fd00::21]:8443#1", "--bmc").unwrap();
@@ -273,7 +277,9 @@ mod tests {
             ("https://", "invalid BMC URL"),
             ("  ", "empty BMC URL"),
         ] {
-            let error = parse_url(text, "hosts.ini: host n1: bmc").unwrap_err().to_string();
+            let error = parse_url(text, "hosts.ini: host n1: bmc")
+                .unwrap_err()
+                .to_string();
             assert!(error.starts_with("hosts.ini: host n1: bmc: "), "{error}");
             assert!(error.contains(problem), "{text}: {error}");
         }
@@ -283,8 +289,14 @@ mod tests {
     fn the_same_system_twice_is_an_input_error() {
         let urls = ["https://10.0.0.21".to_owned(), "10.0.0.21:443".to_owned()];
         let error = from_urls(&urls).unwrap_err().to_string();
-        assert_eq!(error, "10.0.0.21 and 10.0.0.21 name the same BMC system https://10.0.0.21");
-        let two_systems = ["https://10.0.0.21#1".to_owned(), "https://10.0.0.21#2".to_owned()];
+        assert_eq!(
+            error,
+            "10.0.0.21 and 10.0.0.21 name the same BMC system https://10.0.0.21"
+        );
+        let two_systems = [
+            "https://10.0.0.21#1".to_owned(),
+            "https://10.0.0.21#2".to_owned(),
+        ];
         assert_eq!(from_urls(&two_systems).unwrap().len(), 2);
         assert!(matches!(from_urls(&[]), Err(TargetError::Empty)));
     }
@@ -307,9 +319,15 @@ mod tests {
         assert_eq!(targets[0].roles, vec![Role::ControlPlane]);
         assert_eq!(targets[1].system.as_deref(), Some("1"));
         assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].ends_with("1 host(s) without bmc= left out: w2"), "{warnings:?}");
+        assert!(
+            warnings[0].ends_with("1 host(s) without bmc= left out: w2"),
+            "{warnings:?}"
+        );
         std::fs::write(&path, "n1 bmc=http://10.0.0.21\n").unwrap();
         let error = from_inventory(&path, &mut |_| {}).unwrap_err().to_string();
-        assert!(error.starts_with(&format!("{}: host n1: bmc: ", path.display())), "{error}");
+        assert!(
+            error.starts_with(&format!("{}: host n1: bmc: ", path.display())),
+            "{error}"
+        );
     }
 }

@@ -66,13 +66,11 @@ pub fn client_config(
     let algorithms = provider.signature_verification_algorithms;
     let verifier: Arc<dyn ServerCertVerifier> = match trust {
         Trust::Ca(roots) => {
-            let inner = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
-                .build()
-                .map_err(|error| rustls::Error::General(error.to_string()))?;
-            Arc::new(CaVerifier {
-                inner,
-                observed,
-            })
+            let inner =
+                WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
+                    .build()
+                    .map_err(|error| rustls::Error::General(error.to_string()))?;
+            Arc::new(CaVerifier { inner, observed })
         }
         Trust::Pinned(known_hosts) => Arc::new(PinVerifier {
             known_hosts: known_hosts.clone(),

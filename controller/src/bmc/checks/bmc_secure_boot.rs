@@ -40,7 +40,10 @@ impl BmcCheck for BmcSecureBoot {
         let Some(enabled) = secure.enabled else {
             return Outcome::Skip("the BMC does not say whether Secure Boot is enabled".to_owned());
         };
-        let mut observed = format!("Secure Boot {}", if enabled { "enabled" } else { "disabled" });
+        let mut observed = format!(
+            "Secure Boot {}",
+            if enabled { "enabled" } else { "disabled" }
+        );
         if let Some(mode) = &secure.mode {
             observed.push_str(&format!(", {mode}"));
         }
@@ -79,7 +82,10 @@ mod tests {
     fn enabled_warns_disabled_passes() {
         let off = run(&BmcSecureBoot, &with(Some(false)));
         assert_status(&off, Status::Pass);
-        assert_eq!(off.observed, "Secure Boot disabled, DeployedMode, current boot Disabled");
+        assert_eq!(
+            off.observed,
+            "Secure Boot disabled, DeployedMode, current boot Disabled"
+        );
         assert_status(&run(&BmcSecureBoot, &with(Some(true))), Status::Warn);
         assert_status(&run(&BmcSecureBoot, &with(None)), Status::Skip);
     }

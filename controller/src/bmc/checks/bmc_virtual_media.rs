@@ -86,7 +86,9 @@ mod tests {
             media_types: kinds.iter().map(|kind| (*kind).to_owned()).collect(),
             inserted: Some(false),
             image: None,
-            insert_target: insert.then(|| "/redfish/v1/Managers/1/VirtualMedia/2/Actions/VirtualMedia.InsertMedia".to_owned()),
+            insert_target: insert.then(|| {
+                "/redfish/v1/Managers/1/VirtualMedia/2/Actions/VirtualMedia.InsertMedia".to_owned()
+            }),
             eject_target: None,
         }
     }
@@ -102,10 +104,16 @@ mod tests {
     fn a_cd_slot_that_can_insert_passes() {
         let result = run(
             &BmcVirtualMediaSlot,
-            &with(vec![slot(&["Floppy", "USBStick"], true), slot(&["CD", "DVD"], true)]),
+            &with(vec![
+                slot(&["Floppy", "USBStick"], true),
+                slot(&["CD", "DVD"], true),
+            ]),
         );
         assert_status(&result, Status::Pass);
-        assert_eq!(result.observed, "/redfish/v1/Managers/1/VirtualMedia/2 (CD, DVD), empty");
+        assert_eq!(
+            result.observed,
+            "/redfish/v1/Managers/1/VirtualMedia/2 (CD, DVD), empty"
+        );
     }
 
     #[test]

@@ -43,13 +43,11 @@ impl BmcCheck for CpuCores {
         let cores: u32 = cpus.iter().filter_map(|cpu| cpu.cores).sum();
         if logical == 0 {
             return Outcome::Skip(
-                "the BMC reports neither TotalThreads nor TotalCores of its processors"
-                    .to_owned(),
+                "the BMC reports neither TotalThreads nor TotalCores of its processors".to_owned(),
             );
         }
-        let plural = |count: u32, word: &str| {
-            format!("{count} {word}{}", if count == 1 { "" } else { "s" })
-        };
+        let plural =
+            |count: u32, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
         let mut observed = format!(
             "{} ({}",
             plural(logical, "logical CPU"),
@@ -100,7 +98,10 @@ mod tests {
         facts.processors[0].cores = Some(4);
         let result = run(&CpuCores, &facts);
         assert_status(&result, Status::Fail);
-        assert_eq!(result.observed, "4 logical CPUs (1 socket, 4 physical cores)");
+        assert_eq!(
+            result.observed,
+            "4 logical CPUs (1 socket, 4 physical cores)"
+        );
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl BmcCheck for CpuFrequency {
         // The slowest socket decides.
         let Some((megahertz, source, kind)) = cpus
             .iter()
-            .filter_map(|cpu| frequency(cpu))
+            .filter_map(frequency)
             .min_by(|a, b| a.0.total_cmp(&b.0))
         else {
             return Outcome::Skip(
@@ -87,7 +87,11 @@ fn frequency(cpu: &BmcProcessor) -> Option<(f64, String, Kind)> {
     if let Some(model) = &cpu.model
         && let Some(megahertz) = model_name_megahertz(model)
     {
-        return Some((megahertz, format!("rated in the model name '{model}'"), Kind::Rated));
+        return Some((
+            megahertz,
+            format!("rated in the model name '{model}'"),
+            Kind::Rated,
+        ));
     }
     if let Some(speed) = cpu.operating_speed_mhz {
         return Some((
@@ -145,7 +149,10 @@ mod tests {
         }
         let result = run(&CpuFrequency, &facts);
         assert_status(&result, Status::Pass);
-        assert_eq!(result.observed, "2.48 GHz operating speed (OperatingSpeedMHz)");
+        assert_eq!(
+            result.observed,
+            "2.48 GHz operating speed (OperatingSpeedMHz)"
+        );
         facts.processors[1].operating_speed_mhz = Some(2100);
         assert_status(&run(&CpuFrequency, &facts), Status::Fail);
     }

@@ -35,7 +35,7 @@ impl BmcCheck for CpuIsaLevel {
             Ok(cpus) => cpus,
             Err(outcome) => return outcome,
         };
-        let inferences: Vec<Inference> = cpus.iter().map(|cpu| isa::infer(cpu)).collect();
+        let inferences: Vec<Inference> = cpus.iter().map(isa::infer).collect();
         if let Some(Inference::NotX86(text)) = inferences.first() {
             return Outcome::Skip(format!(
                 "not an x86-64 CPU (the x86-64 levels do not apply): {text}"
@@ -63,9 +63,8 @@ impl BmcCheck for CpuIsaLevel {
             .min_by_key(|(level, _, _)| *level);
         match lowest {
             Some((level, microarchitecture, basis)) => {
-                let mut observed = format!(
-                    "x86-64-v{level} (inferred: {microarchitecture}; {basis})"
-                );
+                let mut observed =
+                    format!("x86-64-v{level} (inferred: {microarchitecture}; {basis})");
                 if !unknown.is_empty() {
                     observed.push_str(&format!("; not inferred for {}", dedup(&unknown)));
                 }
@@ -74,17 +73,14 @@ impl BmcCheck for CpuIsaLevel {
                     .fail_if(level < 2)
                     .into()
             }
-            None => Observation::new(
-                format!("level unknown: {}", dedup(&unknown)),
-                expected,
-            )
-            .warn_if(true)
-            .with_hint(
-                "look the processor up: x86-64-v2 needs SSE4.2, POPCNT and CMPXCHG16B (every \
+            None => Observation::new(format!("level unknown: {}", dedup(&unknown)), expected)
+                .warn_if(true)
+                .with_hint(
+                    "look the processor up: x86-64-v2 needs SSE4.2, POPCNT and CMPXCHG16B (every \
                  Intel CPU since Nehalem, 2008, and AMD since Bulldozer, 2011); or run \
                  `ironprep check` on the host once it runs the live ISO, which reads CPUID",
-            )
-            .into(),
+                )
+                .into(),
         }
     }
 }
@@ -126,7 +122,11 @@ mod tests {
         }
         let result = run(&CpuIsaLevel, &facts);
         assert_status(&result, Status::Fail);
-        assert!(result.observed.starts_with("x86-64-v1 (inferred: Core 2"), "{}", result.observed);
+        assert!(
+            result.observed.starts_with("x86-64-v1 (inferred: Core 2"),
+            "{}",
+            result.observed
+        );
     }
 
     #[test]

@@ -99,7 +99,12 @@ enum Kind {
 }
 
 fn kind(drive: &BmcDrive) -> Kind {
-    match drive.media_type.as_deref().map(str::to_uppercase).as_deref() {
+    match drive
+        .media_type
+        .as_deref()
+        .map(str::to_uppercase)
+        .as_deref()
+    {
         Some("SSD") => Kind::Ssd,
         Some("HDD" | "SMR") => Kind::Hdd,
         _ if drive.rotation_rpm.is_some() => Kind::Hdd,
@@ -133,15 +138,15 @@ mod tests {
     }
 
     fn with(drives: Vec<BmcDrive>) -> BmcFacts {
-        BmcFacts {
-            drives,
-            ..server()
-        }
+        BmcFacts { drives, ..server() }
     }
 
     #[test]
     fn ssds_pass_and_nvme_without_media_type_counts() {
-        let result = run(&DiskSsd, &with(vec![drive(Some("SSD"), Some("PCIe"), None)]));
+        let result = run(
+            &DiskSsd,
+            &with(vec![drive(Some("SSD"), Some("PCIe"), None)]),
+        );
         assert_status(&result, Status::Pass);
         assert_eq!(result.observed, "1 drive: 1 SSD");
         let supermicro = run(&DiskSsd, &with(vec![drive(None, Some("NVMe"), None); 8]));
@@ -154,11 +159,17 @@ mod tests {
 
     #[test]
     fn spinning_disks_fail_alone_and_warn_beside_an_ssd() {
-        let hdd = run(&DiskSsd, &with(vec![drive(Some("HDD"), Some("SAS"), Some(7200))]));
+        let hdd = run(
+            &DiskSsd,
+            &with(vec![drive(Some("HDD"), Some("SAS"), Some(7200))]),
+        );
         assert_status(&hdd, Status::Fail);
         let mixed = run(
             &DiskSsd,
-            &with(vec![drive(Some("SSD"), Some("SATA"), None), drive(None, Some("SATA"), Some(7200))]),
+            &with(vec![
+                drive(Some("SSD"), Some("SATA"), None),
+                drive(None, Some("SATA"), Some(7200)),
+            ]),
         );
         assert_status(&mixed, Status::Warn);
         assert!(mixed.hint.contains("device-selector"), "{}", mixed.hint);

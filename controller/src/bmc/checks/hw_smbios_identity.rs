@@ -34,7 +34,8 @@ impl BmcCheck for HwSmbiosIdentity {
     }
 
     fn run(&self, facts: &BmcFacts, _: &Context) -> Outcome {
-        let serial_label = if facts.smbios_serial.is_some() && facts.smbios_serial == facts.sku
+        let serial_label = if facts.smbios_serial.is_some()
+            && facts.smbios_serial == facts.sku
             && facts.smbios_serial != facts.serial_number
         {
             "serial (Service Tag, Redfish SKU)"
@@ -43,10 +44,7 @@ impl BmcCheck for HwSmbiosIdentity {
         };
         let mut usable = true;
         let mut parts = Vec::new();
-        for (value, label) in [
-            (&facts.uuid, "UUID"),
-            (&facts.smbios_serial, serial_label),
-        ] {
+        for (value, label) in [(&facts.uuid, "UUID"), (&facts.smbios_serial, serial_label)] {
             let text = match value.as_deref() {
                 None => {
                     usable = false;
@@ -116,6 +114,9 @@ mod tests {
     fn the_traditional_profile_skips_it() {
         let mut traditional = context(&[Role::Worker]);
         traditional.profile = Profile::Traditional;
-        assert_status(&run_in(&HwSmbiosIdentity, &server(), &traditional), Status::Skip);
+        assert_status(
+            &run_in(&HwSmbiosIdentity, &server(), &traditional),
+            Status::Skip,
+        );
     }
 }

@@ -132,7 +132,10 @@ mod tests {
 
     #[test]
     fn tpm_1_2_disabled_and_none_fail() {
-        assert_status(&run(&HwTpm, &with(Some(vec![("TPM1_2", Some("Enabled"))]))), Status::Fail);
+        assert_status(
+            &run(&HwTpm, &with(Some(vec![("TPM1_2", Some("Enabled"))]))),
+            Status::Fail,
+        );
         let disabled = run(&HwTpm, &with(Some(vec![("TPM2_0", Some("Disabled"))])));
         assert_status(&disabled, Status::Fail);
         assert!(disabled.hint.contains("fitted but not enabled"));

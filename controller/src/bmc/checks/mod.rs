@@ -94,7 +94,11 @@ mod tests {
                     check.id()
                 );
             }
-            assert!(!check.title().ends_with('.') && check.hint().len() > 10, "{}", check.id());
+            assert!(
+                !check.title().ends_with('.') && check.hint().len() > 10,
+                "{}",
+                check.id()
+            );
         }
     }
 

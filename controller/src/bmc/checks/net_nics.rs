@@ -82,10 +82,19 @@ fn is_up(nic: &BmcNic) -> bool {
 /// `NIC.Integrated.1-1-1 E4:3D:1A:13:27:F0 LinkUp 25 Gbit/s`.
 fn describe(nic: &BmcNic) -> String {
     let mut parts = vec![nic.id.clone()];
-    if let Some(mac) = &nic.mac {
+    // Some BMCs (sushy, OpenBMC) name a NIC by its MAC: say it once.
+    if let Some(mac) = nic
+        .mac
+        .as_ref()
+        .filter(|mac| !mac.eq_ignore_ascii_case(&nic.id))
+    {
         parts.push(mac.to_uppercase());
     }
-    parts.push(nic.link.clone().unwrap_or_else(|| "link not reported".to_owned()));
+    parts.push(
+        nic.link
+            .clone()
+            .unwrap_or_else(|| "link not reported".to_owned()),
+    );
     if let Some(speed) = nic.speed_mbps.filter(|_| is_up(nic)) {
         parts.push(if speed >= 1000 && speed % 1000 == 0 {
             format!("{} Gbit/s", speed / 1000)
@@ -114,17 +123,17 @@ mod tests {
     }
 
     fn with(nics: Vec<BmcNic>) -> BmcFacts {
-        BmcFacts {
-            nics,
-            ..server()
-        }
+        BmcFacts { nics, ..server() }
     }
 
     #[test]
     fn a_nic_with_link_passes() {
         let result = run(
             &NetNics,
-            &with(vec![nic("NIC.1", Some("LinkUp"), Some(25000)), nic("NIC.2", Some("LinkDown"), None)]),
+            &with(vec![
+                nic("NIC.1", Some("LinkUp"), Some(25000)),
+                nic("NIC.2", Some("LinkDown"), None),
+            ]),
         );
         assert_status(&result, Status::Pass);
         assert_eq!(
@@ -150,7 +159,10 @@ mod tests {
     fn a_disabled_port_without_link_status_does_not_make_it_unknown() {
         let mut disabled = nic("NIC.Slot.5-1", None, None);
         disabled.enabled = Some(false);
-        let result = run(&NetNics, &with(vec![nic("NIC.1", Some("LinkDown"), None), disabled]));
+        let result = run(
+            &NetNics,
+            &with(vec![nic("NIC.1", Some("LinkDown"), None), disabled]),
+        );
         assert_status(&result, Status::Fail);
     }
 
@@ -158,7 +170,11 @@ mod tests {
     fn an_unreported_link_warns() {
         let result = run(&NetNics, &with(vec![nic("1", None, None); 7]));
         assert_status(&result, Status::Warn);
-        assert!(result.observed.contains("; and 1 more;"), "{}", result.observed);
+        assert!(
+            result.observed.contains("; and 1 more;"),
+            "{}",
+            result.observed
+        );
         assert!(result.hint.contains("HPE iLO"));
     }
 }
