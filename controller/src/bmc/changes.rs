@@ -65,7 +65,7 @@ pub async fn boot(
 ) -> Result<Done, RedfishError> {
     let slots = match facts::virtual_media(client, &reference.system).await {
         Ok(slots) => Some(slots),
-        Err(error) if ends_the_host(&error) => return Err(error),
+        Err(error) if error.ends_the_host() => return Err(error),
         Err(error) => {
             return Ok(refused(format!(
                 "cannot read the BMC's virtual media, so the ISO cannot be inserted safely: \
@@ -105,7 +105,7 @@ pub async fn boot(
         };
         match execute(client, &reference.path, send).await {
             Ok(()) => reported.push(report(step, StepStatus::Done, None)),
-            Err(error) if ends_the_host(&error) => return Err(error),
+            Err(error) if error.ends_the_host() => return Err(error),
             Err(error) => {
                 let text = error.to_string();
                 reported.push(report(step, StepStatus::Failed, Some(text.clone())));
@@ -122,16 +122,6 @@ pub async fn boot(
         error: failure,
         steps: reported,
     })
-}
-
-fn ends_the_host(error: &RedfishError) -> bool {
-    matches!(
-        error,
-        RedfishError::Unreachable(_)
-            | RedfishError::TlsUntrusted(_)
-            | RedfishError::Auth { .. }
-            | RedfishError::Timeout(_)
-    )
 }
 
 fn refused(reason: String) -> Done {

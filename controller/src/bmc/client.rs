@@ -81,6 +81,18 @@ impl RedfishError {
         }
     }
 
+    /// Whether the BMC as a whole is out of reach (login, TLS, network, time), as opposed to
+    /// one resource or action failing.
+    pub fn ends_the_host(&self) -> bool {
+        matches!(
+            self,
+            RedfishError::Unreachable(_)
+                | RedfishError::TlsUntrusted(_)
+                | RedfishError::Auth { .. }
+                | RedfishError::Timeout(_)
+        )
+    }
+
     pub fn is_not_found(&self) -> bool {
         matches!(self, RedfishError::Status { status: 404, .. })
     }

@@ -9,58 +9,29 @@
 
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::CertificateDer;
+
+use super::tls::{Judge, key_verifier};
 
 /// Printed on stderr once per run, whatever the output format.
 pub const WARNING: &str = "ironprep: WARNING: --bmc-insecure: BMC certificates are NOT \
     verified; anyone on the network path can pose as a BMC and read the BMC password. Pin the \
     BMCs instead: --bmc-host-key-policy accept-new (bmc_known_hosts), or give --bmc-ca.";
 
-/// Accepts any certificate. The handshake signature is still checked, which proves only that
-/// the peer holds the key of the certificate it sent, not who it is.
+/// Accepts any certificate. The handshake signature is still checked (by
+/// [`key_verifier`]), which proves only that the peer holds the key of the certificate it sent,
+/// not who it is.
 #[derive(Debug)]
-struct AcceptAnyCertificate {
-    algorithms: WebPkiSupportedAlgorithms,
+struct AcceptAnyCertificate;
+
+impl Judge for AcceptAnyCertificate {
+    fn judge(&self, _end_entity: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+        Ok(())
+    }
 }
 
 pub(super) fn verifier(algorithms: WebPkiSupportedAlgorithms) -> Arc<dyn ServerCertVerifier> {
-    Arc::new(AcceptAnyCertificate { algorithms })
-}
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
+    key_verifier(AcceptAnyCertificate, algorithms)
 }

@@ -291,7 +291,7 @@ fn keep<T>(
 ) -> Result<Option<T>, RedfishError> {
     match result {
         Ok(value) => Ok(Some(value)),
-        Err(error) if ends_the_host(&error) => Err(error),
+        Err(error) if error.ends_the_host() => Err(error),
         Err(error) => {
             unread.push(BmcUnread {
                 resource: resource.to_owned(),
@@ -300,16 +300,6 @@ fn keep<T>(
             Ok(None)
         }
     }
-}
-
-fn ends_the_host(error: &RedfishError) -> bool {
-    matches!(
-        error,
-        RedfishError::Unreachable(_)
-            | RedfishError::TlsUntrusted(_)
-            | RedfishError::Auth { .. }
-            | RedfishError::Timeout(_)
-    )
 }
 
 /// Non-empty trimmed text (BMCs pad model names and leave fields as `""`).
@@ -341,23 +331,31 @@ async fn optional<T: DeserializeOwned>(
     }
 }
 
-/// The members of a collection, each read; a member that cannot be read is skipped (one bad
-/// DIMM or NIC resource does not hide the others), unless the failure ends the host.
+/// The members of a collection, each read (see [`read_all`]).
 async fn members<T: DeserializeOwned>(client: &Client, link: &str) -> Result<Vec<T>, RedfishError> {
     let collection: Collection = get_tolerant(client, link).await?;
+    read_all(client, &collection.members).await
+}
+
+/// Each linked resource, read in parallel (the client bounds the requests per BMC); one that
+/// cannot be read is skipped (one bad DIMM or NIC resource does not hide the others), unless
+/// the failure ends the host.
+async fn read_all<T: DeserializeOwned>(
+    client: &Client,
+    links: &[Link],
+) -> Result<Vec<T>, RedfishError> {
     let read = join_all(
-        collection
-            .members
+        links
             .iter()
             .take(MAX_MEMBERS)
-            .map(|member| get_tolerant::<T>(client, &member.id)),
+            .map(|link| get_tolerant::<T>(client, &link.id)),
     )
     .await;
     let mut found = Vec::new();
     for item in read {
         match item {
             Ok(item) => found.push(item),
-            Err(error) if ends_the_host(&error) => return Err(error),
+            Err(error) if error.ends_the_host() => return Err(error),
             Err(_) => {}
         }
     }
@@ -462,20 +460,8 @@ async fn drives(client: &Client, system: &ComputerSystem) -> Result<Vec<BmcDrive
             [only] => Some((*only).to_owned()),
             _ => None,
         };
-        let read = join_all(
-            storage
-                .drives
-                .iter()
-                .take(MAX_MEMBERS)
-                .map(|drive| get_tolerant::<Drive>(client, &drive.id)),
-        )
-        .await;
-        for drive in read {
-            let drive = match drive {
-                Ok(drive) => drive,
-                Err(error) if ends_the_host(&error) => return Err(error),
-                Err(_) => continue,
-            };
+        let drives: Vec<Drive> = read_all(client, &storage.drives).await?;
+        for drive in drives {
             found.push(BmcDrive {
                 id: drive.id.unwrap_or_default(),
                 model: text(&drive.model),

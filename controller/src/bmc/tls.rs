@@ -72,12 +72,14 @@ pub fn client_config(
                     .map_err(|error| rustls::Error::General(error.to_string()))?;
             Arc::new(CaVerifier { inner, observed })
         }
-        Trust::Pinned(known_hosts) => Arc::new(PinVerifier {
-            known_hosts: known_hosts.clone(),
-            pin_name: pin_name.to_owned(),
+        Trust::Pinned(known_hosts) => key_verifier(
+            PinJudge {
+                known_hosts: known_hosts.clone(),
+                pin_name: pin_name.to_owned(),
+                observed,
+            },
             algorithms,
-            observed,
-        }),
+        ),
         Trust::Insecure => danger::verifier(algorithms),
     };
     Ok(ClientConfig::builder_with_provider(provider)
@@ -143,18 +145,27 @@ impl ServerCertVerifier for CaVerifier {
     }
 }
 
-/// The certificate's key must be the one pinned for this BMC; names and dates are not judged
-/// (a self-signed BMC certificate names whatever its firmware chose), but the handshake
-/// signature still proves the BMC holds the pinned key.
-#[derive(Debug)]
-struct PinVerifier {
-    known_hosts: Arc<KnownHosts>,
-    pin_name: String,
-    algorithms: WebPkiSupportedAlgorithms,
-    observed: Arc<Observed>,
+/// Decides on the certificate a BMC presented; [`KeyVerifier`] checks the handshake signature
+/// against it whatever the decision, so a peer must hold the key of the certificate it sent.
+pub(super) trait Judge: std::fmt::Debug + Send + Sync {
+    fn judge(&self, end_entity: &CertificateDer<'_>) -> Result<(), rustls::Error>;
 }
 
-impl ServerCertVerifier for PinVerifier {
+/// A verifier made of a [`Judge`] of the certificate and rustls' signature checks.
+#[derive(Debug)]
+pub(super) struct KeyVerifier<J> {
+    judge: J,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+pub(super) fn key_verifier<J: Judge + 'static>(
+    judge: J,
+    algorithms: WebPkiSupportedAlgorithms,
+) -> Arc<dyn ServerCertVerifier> {
+    Arc::new(KeyVerifier { judge, algorithms })
+}
+
+impl<J: Judge> ServerCertVerifier for KeyVerifier<J> {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -163,39 +174,8 @@ impl ServerCertVerifier for PinVerifier {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let fingerprint = spki_fingerprint(end_entity.as_ref()).map_err(|problem| {
-            self.observed
-                .refuse(format!("the BMC's certificate cannot be read: {problem}"));
-            rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
-        })?;
-        let file = self.known_hosts.file().display();
-        let refuse = |reason: String| {
-            self.observed.refuse(reason);
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::ApplicationVerificationFailure,
-            ))
-        };
-        match self.known_hosts.verify(&self.pin_name, &fingerprint) {
-            Verdict::Known => Ok(ServerCertVerified::assertion()),
-            Verdict::Learned => {
-                *self
-                    .observed
-                    .learned
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fingerprint);
-                Ok(ServerCertVerified::assertion())
-            }
-            Verdict::Unknown => refuse(format!(
-                "the BMC's key {fingerprint} is not in {file}: check it on the BMC's console, \
-                 then rerun with --bmc-host-key-policy accept-new (or give --bmc-ca)"
-            )),
-            Verdict::Changed { pinned } => refuse(format!(
-                "the BMC's key changed: {file} pins {pinned} for {}, the BMC presented \
-                 {fingerprint}; if the BMC's certificate was replaced on purpose, remove its \
-                 line from {file}",
-                self.pin_name
-            )),
-        }
+        self.judge.judge(end_entity)?;
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -218,5 +198,52 @@ impl ServerCertVerifier for PinVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
+    }
+}
+
+/// The certificate's key must be the one pinned for this BMC; names and dates are not judged
+/// (a self-signed BMC certificate names whatever its firmware chose).
+#[derive(Debug)]
+struct PinJudge {
+    known_hosts: Arc<KnownHosts>,
+    pin_name: String,
+    observed: Arc<Observed>,
+}
+
+impl Judge for PinJudge {
+    fn judge(&self, end_entity: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+        let fingerprint = spki_fingerprint(end_entity.as_ref()).map_err(|problem| {
+            self.observed
+                .refuse(format!("the BMC's certificate cannot be read: {problem}"));
+            rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+        })?;
+        let file = self.known_hosts.file().display();
+        let refuse = |reason: String| {
+            self.observed.refuse(reason);
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
+        };
+        match self.known_hosts.verify(&self.pin_name, &fingerprint) {
+            Verdict::Known => Ok(()),
+            Verdict::Learned => {
+                *self
+                    .observed
+                    .learned
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fingerprint);
+                Ok(())
+            }
+            Verdict::Unknown => refuse(format!(
+                "the BMC's key {fingerprint} is not in {file}: check it on the BMC's console, \
+                 then rerun with --bmc-host-key-policy accept-new (or give --bmc-ca)"
+            )),
+            Verdict::Changed { pinned } => refuse(format!(
+                "the BMC's key changed: {file} pins {pinned} for {}, the BMC presented \
+                 {fingerprint}; if the BMC's certificate was replaced on purpose, remove its \
+                 line from {file}",
+                self.pin_name
+            )),
+        }
     }
 }
