@@ -15,6 +15,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ironprep_schema::HostOutcome;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -25,7 +26,6 @@ use super::credentials::Password;
 use super::resources::ErrorBody;
 use super::target::BmcUrl;
 use super::tls::{self, Observed, Trust};
-use ironprep_schema::HostOutcome;
 
 /// The largest answer read from a BMC. Big BIOS attribute lists are tens of KiB.
 pub const MAX_BODY: usize = 4 << 20;
@@ -135,7 +135,7 @@ impl Client {
         timeout: Duration,
     ) -> Result<Client, RedfishError> {
         let observed = Arc::new(Observed::default());
-        let tls = tls::client_config(trust, &url.pin_name(), observed.clone())
+        let tls = tls::client_config(trust, &url.host, &url.pin_name(), observed.clone())
             .map_err(|error| RedfishError::TlsUntrusted(format!("cannot set up TLS: {error}")))?;
         let origin = url.origin();
         let http = reqwest::Client::builder()

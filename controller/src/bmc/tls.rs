@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use ironprep_certs::probe::Recorder;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -30,14 +31,29 @@ pub enum Trust {
 /// What the verifier of one BMC decided, read after a failed request.
 #[derive(Debug, Default)]
 pub struct Observed {
-    /// Why the certificate was refused.
+    /// Why the pinned key was refused.
     pub refused: Mutex<Option<String>>,
     /// A pin learned for this BMC (accept-new), for the run's summary.
     pub learned: Mutex<Option<String>>,
+    /// With `--bmc-ca`: the WebPKI verdict, and the host it was verified for.
+    ca: Mutex<Option<(Arc<Recorder>, String)>>,
 }
 
 impl Observed {
+    /// Why the BMC's certificate was refused, if it was.
     pub fn refusal(&self) -> Option<String> {
+        let ca = self
+            .ca
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((recorder, host)) = ca.as_ref()
+            && let Some(error) = recorder.refusal()
+        {
+            return Some(format!(
+                "the certificate is not trusted by --bmc-ca: {}",
+                ironprep_certs::probe::describe_rustls_error(&error, host)
+            ));
+        }
         self.refused
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -56,9 +72,11 @@ pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// The rustls configuration for one BMC (`pin_name` is its `HOST:PORT` in bmc_known_hosts).
+/// The rustls configuration for one BMC: `host` is what its certificate must name (with
+/// `--bmc-ca`), `pin_name` its `HOST:PORT` in bmc_known_hosts.
 pub fn client_config(
     trust: &Trust,
+    host: &str,
     pin_name: &str,
     observed: Arc<Observed>,
 ) -> Result<ClientConfig, rustls::Error> {
@@ -70,7 +88,13 @@ pub fn client_config(
                 WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
                     .build()
                     .map_err(|error| rustls::Error::General(error.to_string()))?;
-            Arc::new(CaVerifier { inner, observed })
+            let recorder = Arc::new(Recorder::new(inner));
+            *observed
+                .ca
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                Some((recorder.clone(), host.to_owned()));
+            recorder
         }
         Trust::Pinned(known_hosts) => key_verifier(
             PinJudge {
@@ -87,62 +111,6 @@ pub fn client_config(
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth())
-}
-
-/// WebPKI verification against `--bmc-ca`, remembering why a chain was refused.
-#[derive(Debug)]
-struct CaVerifier {
-    inner: Arc<WebPkiServerVerifier>,
-    observed: Arc<Observed>,
-}
-
-impl ServerCertVerifier for CaVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
-        if let Err(error) = &verdict {
-            let name = server_name.to_str();
-            self.observed.refuse(format!(
-                "the certificate is not trusted by --bmc-ca: {}",
-                ironprep_certs::probe::describe_rustls_error(error, &name)
-            ));
-        }
-        verdict
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
 }
 
 /// Decides on the certificate a BMC presented; [`KeyVerifier`] checks the handshake signature
