@@ -353,7 +353,7 @@ async fn follow(client: &Client, reply: Reply) -> Result<(), RedfishError> {
                     .into_iter()
                     .filter_map(|message| message.message)
                     .collect();
-                return Err(RedfishError::Status {
+                return Err(client.redacted(RedfishError::Status {
                     path: monitor,
                     status: answer.status,
                     message: Some(format!(
@@ -365,7 +365,7 @@ async fn follow(client: &Client, reply: Reply) -> Result<(), RedfishError> {
                             format!(": {}", messages.join("; "))
                         }
                     )),
-                });
+                }));
             }
             (200..=299, _) => return Ok(()),
             // A monitor removed once its task finished (allowed by the Redfish spec).

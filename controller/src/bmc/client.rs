@@ -15,6 +15,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
 use ironprep_schema::HostOutcome;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -181,7 +182,7 @@ impl Client {
         if reply.status != 200 {
             return Err(self.status_error(&path, &reply));
         }
-        parse(&path, &reply.body)
+        parse(&path, &reply.body).map_err(|error| self.redacted(error))
     }
 
     /// `POST`/`PATCH` a body; `2xx` answers are returned, anything else is an error.
@@ -349,10 +350,38 @@ impl Client {
             .ok()
             .and_then(|body| body.error)
             .and_then(|detail| detail.text());
-        RedfishError::Status {
+        self.redacted(RedfishError::Status {
             path: path.to_owned(),
             status: reply.status,
             message,
+        })
+    }
+
+    /// Errors quote what the BMC answered; a BMC that echoes the request must not make the
+    /// password (or its basic-auth encoding) appear in a report.
+    pub(super) fn redacted(&self, error: RedfishError) -> RedfishError {
+        let secret = self.password.expose();
+        let encoded = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{secret}", self.user).as_bytes());
+        let clean = |text: String| {
+            text.replace(secret, "<redacted>")
+                .replace(&encoded, "<redacted>")
+        };
+        match error {
+            RedfishError::Status {
+                path,
+                status,
+                message,
+            } => RedfishError::Status {
+                path,
+                status,
+                message: message.map(clean),
+            },
+            RedfishError::Malformed { path, problem } => RedfishError::Malformed {
+                path,
+                problem: clean(problem),
+            },
+            other => other,
         }
     }
 
@@ -509,6 +538,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("malformed JSON"), "{error}");
+    }
+
+    #[test]
+    fn echoed_secrets_are_redacted_from_errors() {
+        let client = client();
+        let echoed = RedfishError::Status {
+            path: "/redfish/v1/".to_owned(),
+            status: 400,
+            message: Some("bad header Basic YWRtaW46aHVudGVyMg== (hunter2)".to_owned()),
+        };
+        assert_eq!(
+            client.redacted(echoed).to_string(),
+            "/redfish/v1/: HTTP 400: bad header Basic <redacted> (<redacted>)"
+        );
     }
 
     #[test]
