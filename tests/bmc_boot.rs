@@ -9,7 +9,8 @@
 mod redfish;
 
 use redfish::{
-    Behaviour, Emulator, USER, compose, ironprep, json, serve_iso, serve_static, sushy_available,
+    Behaviour, Emulator, SECOND_SYSTEM, USER, compose, ironprep, json, serve_iso, serve_static,
+    sushy_available,
 };
 use serde_json::{Value, json};
 
@@ -198,6 +199,7 @@ fn a_busy_bmc_is_retried_and_its_tasks_followed() {
         "On",
         Behaviour {
             busy_with_tasks: true,
+            ..Behaviour::default()
         },
     );
     let iso = serve_iso(b"iso".to_vec());
@@ -302,4 +304,71 @@ fn hosts_whose_state_cannot_be_read_are_refused_and_nothing_is_sent() {
     assert!(healthy_server.log_text().contains(
         "\"POST /redfish/v1/Managers/BMC/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia"
     ));
+}
+
+#[test]
+fn a_bmc_with_several_systems_is_checked_whole_and_booted_one_system_at_a_time() {
+    if !sushy_available(
+        "a_bmc_with_several_systems_is_checked_whole_and_booted_one_system_at_a_time",
+    ) {
+        return;
+    }
+    let emulator = Emulator::start(
+        "Off",
+        Behaviour {
+            second_system: true,
+            ..Behaviour::default()
+        },
+    );
+    let pins = tempfile::tempdir().unwrap();
+    let known = pins.path().join("bmc_known_hosts").display().to_string();
+    let url = emulator.server.url();
+    let check = ironprep(&[
+        "bmc",
+        "check",
+        "--bmc",
+        &url,
+        "--bmc-user",
+        USER,
+        "--bmc-known-hosts",
+        &known,
+        "--bmc-host-key-policy",
+        "accept-new",
+        "--format",
+        "json",
+    ]);
+    let report = json(&check);
+    let mut names: Vec<&str> = report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|host| host["host"].as_str().unwrap())
+        .collect();
+    names.sort();
+    let bmc = format!("127.0.0.1:{}", emulator.server.port);
+    let mut expected = vec![
+        format!("{bmc}/{}", emulator.system),
+        format!("{bmc}/{SECOND_SYSTEM}"),
+    ];
+    expected.sort();
+    assert_eq!(names, expected);
+
+    let iso = serve_iso(b"iso".to_vec());
+    let (output, report) = boot(&url, &pins, &["--iso", &iso.url, "--yes"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(report["hosts"][0]["result"], "refused");
+    assert!(
+        report["hosts"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("the BMC has 2 systems"),
+        "{report:#}"
+    );
+    assert_eq!(emulator.writes(), Vec::new());
+
+    let one = format!("{url}#{SECOND_SYSTEM}");
+    let (output, report) = boot(&one, &pins, &["--iso", &iso.url]);
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["hosts"][0]["system_id"], SECOND_SYSTEM);
+    assert_eq!(report["hosts"][0]["result"], "planned");
 }

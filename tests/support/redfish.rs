@@ -273,7 +273,12 @@ pub struct Behaviour {
     /// Answer the first write to each path `503` with `Retry-After: 1` (a busy BMC), and
     /// `InsertMedia` with `202 Accepted` and a task monitor (as vendors with tasks do).
     pub busy_with_tasks: bool,
+    /// A second system, `node-2` (as a multi-node chassis' BMC has).
+    pub second_system: bool,
 }
+
+/// The UUID of the emulator's second system.
+pub const SECOND_SYSTEM: &str = "5e1b2f0c-0d3a-4e55-9a57-2c0d2b6f1e02";
 
 /// `sushy-emulator` with the fake driver: one system `node-1`, powered `power`, a virtual CD,
 /// basic auth for [`USER`]/[`PASSWORD`], requests recorded.
@@ -321,6 +326,9 @@ SUSHY_EMULATOR_STATE_DIR = {state:?}
 SUSHY_EMULATOR_FAKE_DRIVER = True
 SUSHY_EMULATOR_FAKE_SYSTEMS = [{{'uuid': '{system}', 'name': 'node-1', 'power_state': '{power}',
     'nics': [{{'mac': '00:5c:52:31:3a:9c', 'ip': '172.22.0.100'}}]}}]
+if {second}:
+    SUSHY_EMULATOR_FAKE_SYSTEMS.append({{'uuid': '{SECOND_SYSTEM}', 'name': 'node-2',
+        'power_state': 'Off', 'nics': [{{'mac': '00:5c:52:31:3a:9d', 'ip': '172.22.0.101'}}]}})
 
 import json as _json
 import flask as _flask
@@ -337,6 +345,11 @@ def _record():
             htpasswd = htpasswd.display().to_string(),
             state = state.display().to_string(),
             record = record.display().to_string(),
+            second = if behaviour.second_system {
+                "True"
+            } else {
+                "False"
+            },
         );
         if behaviour.busy_with_tasks {
             config.push_str(
