@@ -314,21 +314,25 @@ impl Connection {
         )
     }
 
-    /// Writes the pins accept-new learned, and says so.
-    fn save_pins(&self) -> anyhow::Result<()> {
+    /// Writes the pins accept-new learned, and says so. A file that cannot be written is a
+    /// warning: the run's report is still worth printing.
+    fn save_pins(&self) {
         let Some(hosts) = &self.known_hosts else {
-            return Ok(());
+            return;
         };
         let learned = hosts.learned();
-        if hosts.save()? > 0 {
-            for (host, fingerprint) in learned {
-                eprintln!(
-                    "ironprep: pinned {host} {fingerprint} in {}",
-                    hosts.file().display()
-                );
+        match hosts.save() {
+            Ok(0) => {}
+            Ok(_) => {
+                for (host, fingerprint) in learned {
+                    eprintln!(
+                        "ironprep: pinned {host} {fingerprint} in {}",
+                        hosts.file().display()
+                    );
+                }
             }
+            Err(error) => warn(format!("the BMC keys learned were not saved: {error}")),
         }
-        Ok(())
     }
 
     /// Runs `work` for every target, `concurrency` at a time, each bounded by the timeout
@@ -439,13 +443,33 @@ impl Connection {
 /// The inputs of `bmc check`, resolved before any BMC is contacted.
 pub struct CheckPlan {
     pub connection: Connection,
-    pub profile: Profile,
-    /// `--role`: for hosts the inventory gives no role.
+    pub settings: Arc<CheckSettings>,
+    /// `--role`: for hosts the inventory gives no role (`fleet.role-count` counts only these
+    /// and the inventory's).
     pub stated_roles: Vec<Role>,
+}
+
+/// What every system is checked with.
+pub struct CheckSettings {
+    pub profile: Profile,
     /// What hosts without a stated role are checked as (control-plane by default).
     pub default_roles: Vec<Role>,
     pub emulated_tpm: bool,
     pub selection: Selection,
+}
+
+impl CheckSettings {
+    fn context(&self, target: &BmcTarget) -> Context {
+        Context {
+            profile: self.profile,
+            roles: if target.roles.is_empty() {
+                self.default_roles.clone()
+            } else {
+                target.roles.clone()
+            },
+            emulated_tpm: self.emulated_tpm,
+        }
+    }
 }
 
 pub fn plan_check(args: &BmcCheckArgs) -> anyhow::Result<CheckPlan> {
@@ -483,46 +507,33 @@ pub fn plan_check(args: &BmcCheckArgs) -> anyhow::Result<CheckPlan> {
     }
     Ok(CheckPlan {
         connection: connection(&args.connect, args.timeout)?,
-        profile,
+        settings: Arc::new(CheckSettings {
+            profile,
+            default_roles,
+            emulated_tpm: args.emulated_tpm,
+            selection: Selection {
+                only: args.only.clone(),
+                skip: args.skip.clone(),
+            },
+        }),
         stated_roles,
-        default_roles,
-        emulated_tpm: args.emulated_tpm,
-        selection: Selection {
-            only: args.only.clone(),
-            skip: args.skip.clone(),
-        },
     })
 }
 
 /// Checks every BMC; the report and the exit code (130 when interrupted).
 pub fn execute_check(plan: &CheckPlan) -> anyhow::Result<(FleetReport, ExitCode)> {
-    let shared = Arc::new((
-        plan.profile,
-        plan.default_roles.clone(),
-        plan.emulated_tpm,
-        plan.selection.clone(),
-    ));
+    let settings = plan.settings.clone();
     let (per_bmc, interrupted) = plan.connection.for_each(
         move |client, target| {
-            let shared = shared.clone();
+            let settings = settings.clone();
             async move {
-                let (profile, default_roles, emulated_tpm, selection) = &*shared;
-                let roles = if target.roles.is_empty() {
-                    default_roles.clone()
-                } else {
-                    target.roles.clone()
-                };
-                let context = Context {
-                    profile: *profile,
-                    roles,
-                    emulated_tpm: *emulated_tpm,
-                };
-                check_bmc(&client, &target, &context, selection).await
+                let context = settings.context(&target);
+                check_bmc(&client, &target, &context, &settings.selection).await
             }
         },
         |target, outcome, error| vec![failed_entry(target, outcome, error)],
     )?;
-    plan.connection.save_pins()?;
+    plan.connection.save_pins();
     // Only roles someone stated count for fleet.role-count, as for `ironprep check`.
     let mut measured: BTreeMap<String, Measured> = BTreeMap::new();
     for (target, entries) in plan.connection.targets.iter().zip(&per_bmc) {
@@ -820,7 +831,7 @@ pub fn execute_boot(plan: &BootPlan) -> anyhow::Result<(BmcBootReport, ExitCode)
             )]
         },
     )?;
-    plan.connection.save_pins()?;
+    plan.connection.save_pins();
     let report = BmcBootReport {
         schema_version: SCHEMA_VERSION,
         dry_run: !plan.apply,
