@@ -284,7 +284,9 @@ impl Client {
             .http
             .request(method, &url)
             .basic_auth(&self.user, Some(self.password.expose()))
-            .header(ACCEPT, "application/json");
+            .header(ACCEPT, "application/json")
+            // The Redfish protocol version clients announce; some BMCs insist on it.
+            .header("OData-Version", "4.0");
         if let Some(body) = body {
             let json = serde_json::to_vec(body).map_err(|error| RedfishError::Malformed {
                 path: path.to_owned(),
