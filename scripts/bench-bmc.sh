@@ -77,9 +77,20 @@ for port in "${ports[@]}"; do
   done
 done
 
+# CPU seconds the Redfish servers have used so far (utime + stime of every server process).
+servers_cpu() {
+  local ticks=0 pid fields
+  for pid in "${pids[@]}"; do
+    read -r -a fields <"/proc/$pid/stat" || continue
+    ticks=$((ticks + fields[13] + fields[14]))
+  done
+  echo "$ticks"
+}
+
 run() {
   local label=$1
-  local start end
+  local start end servers_before servers_after
+  servers_before=$(servers_cpu)
   start=$(date +%s%N)
   IRONPREP_BMC_PASSWORD=bench /usr/bin/time -f '%U %S %M' -o "$work/time" \
     "$ironprep" bmc check -i "$work/hosts.ini" --bmc-user root \
@@ -87,17 +98,21 @@ run() {
     --concurrency "$concurrency" --timeout 60 --format json >"$work/report.json" \
     2>"$work/stderr" || true
   end=$(date +%s%N)
+  servers_after=$(servers_cpu)
   read -r user system rss < <(tail -1 "$work/time")
   local wall_ms=$(((end - start) / 1000000))
   local reported
   reported=$(grep -c '"outcome": "reported"' "$work/report.json" || true)
-  python3 - "$label" "$count" "$wall_ms" "$user" "$system" "$rss" "$reported" <<'EOF'
+  python3 - "$label" "$count" "$wall_ms" "$user" "$system" "$rss" "$reported" \
+    "$((servers_after - servers_before))" "$(getconf CLK_TCK)" <<'EOF'
 import sys
-label, count, wall, user, system, rss, reported = sys.argv[1:]
+label, count, wall, user, system, rss, reported, ticks, hz = sys.argv[1:]
 count, wall, cpu = int(count), int(wall), float(user) + float(system)
+servers = int(ticks) / int(hz)
 print(f"{label}: {count} BMCs, {reported} reported, wall {wall / 1000:.2f} s "
       f"(target ≤ 5 s), controller CPU {cpu:.2f} s = {cpu / count * 1000:.1f} ms per BMC "
-      f"(user {float(user):.2f} s, system {float(system):.2f} s), peak RSS {int(rss) / 1024:.1f} MiB")
+      f"(user {float(user):.2f} s, system {float(system):.2f} s), peak RSS {int(rss) / 1024:.1f} MiB; "
+      f"the {count} Redfish servers used {servers:.2f} s CPU")
 EOF
 }
 
