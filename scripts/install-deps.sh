@@ -9,6 +9,9 @@
 #   binutils                objdump, for the portable agent's glibc gate
 #   xorriso                 real SeedImage ISOs in elemental-operator's layout (tests/iso.rs)
 #   cargo-zigbuild, ziglang the portable agent build (PyPI)
+#   sushy-tools             real Redfish servers for the `ironprep bmc` tests (PyPI):
+#                           sushy-static serves BMC mockups, sushy-emulator's fake driver
+#                           takes virtual media, boot overrides and resets
 set -euo pipefail
 
 packages=(openssh-server openssh-client iproute2 nftables openssl strace binutils procps kmod sudo xorriso)
@@ -31,4 +34,9 @@ fi
 if ! command -v cargo-zigbuild >/dev/null || ! python3 -m ziglang version >/dev/null 2>&1; then
   echo "install-deps: installing cargo-zigbuild and ziglang (PyPI)" >&2
   python3 -m pip install --quiet --disable-pip-version-check "cargo-zigbuild==0.24.0" "ziglang==0.15.1"
+fi
+
+if ! command -v sushy-emulator >/dev/null || ! command -v sushy-static >/dev/null; then
+  echo "install-deps: installing sushy-tools (PyPI)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check "sushy-tools==2.2.0"
 fi

@@ -67,6 +67,7 @@ pub fn gather(host: &Host) -> HostFacts {
                 prefix_len: address.prefix_len,
             })
             .collect(),
+        bmc: None,
     }
 }
 

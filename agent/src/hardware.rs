@@ -365,33 +365,10 @@ pub fn dmi_field(host: &Host, field: &str) -> Result<Option<String>, HostError> 
         .map(|text| text.trim().to_owned()))
 }
 
-/// Values firmware vendors ship unchanged on every board; machines named from them collide.
-const DMI_PLACEHOLDERS: [&str; 14] = [
-    "not specified",
-    "not applicable",
-    "not available",
-    "to be filled by o.e.m.",
-    "default string",
-    "system serial number",
-    "none",
-    "n/a",
-    "unknown",
-    "0",
-    "123456789",
-    "0123456789",
-    // The UUID of many AMI-firmware boards (Supermicro, ASRock Rack) left unprogrammed.
-    "03000200-0400-0500-0006-000700080009",
-    "00020003-0004-0005-0006-000700080009",
-];
-
-/// Whether an SMBIOS value is a vendor placeholder rather than a machine's own identity.
+/// Whether an SMBIOS value is a vendor placeholder rather than a machine's own identity (the
+/// rule is shared with the controller's BMC checks).
 pub fn is_dmi_placeholder(value: &str) -> bool {
-    let lower = value.trim().to_lowercase();
-    let digits: String = lower.chars().filter(|c| *c != '-' && *c != ' ').collect();
-    digits.is_empty()
-        || digits.chars().all(|c| c == '0')
-        || digits.chars().all(|c| c == 'f')
-        || DMI_PLACEHOLDERS.contains(&lower.as_str())
+    ironprep_schema::identity::is_placeholder(value)
 }
 
 // TPM
@@ -1008,32 +985,6 @@ mod tests {
         assert_eq!(CpuKind::of(&phytium[0]), CpuKind::OtherArm);
         let xeon = system::parse_cpuinfo(&x86_cpuinfo("Intel(R) Xeon(R)", "2500.000", 1, 1, 1));
         assert_eq!(CpuKind::of(&xeon[0]), CpuKind::X86);
-    }
-
-    #[test]
-    fn dmi_placeholders() {
-        for placeholder in [
-            "00000000-0000-0000-0000-000000000000",
-            "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
-            "Not Specified",
-            "To Be Filled By O.E.M.",
-            "Default string",
-            "System Serial Number",
-            "None",
-            "0",
-            "123456789",
-            "03000200-0400-0500-0006-000700080009",
-            "  ",
-        ] {
-            assert!(is_dmi_placeholder(placeholder), "{placeholder}");
-        }
-        for real in [
-            "4c4c4544-0042-3510-8052-b4c04f395632",
-            "CZ29430F5K",
-            "5R2Y9Q2",
-        ] {
-            assert!(!is_dmi_placeholder(real), "{real}");
-        }
     }
 
     #[test]

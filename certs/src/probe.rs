@@ -263,21 +263,29 @@ pub fn describe_rustls_error(error: &rustls::Error, verified_for: &str) -> Strin
 }
 
 /// Records the chain the server sent and the verdict of the WebPKI verifier it delegates to.
-/// Shared with [`crate::endpoint`], which probes the same way and then speaks HTTP.
+/// Shared with [`crate::endpoint`], which probes the same way and then speaks HTTP, and with the
+/// controller's BMC client, which says why a BMC's certificate was refused.
 #[derive(Debug)]
-pub(crate) struct Recorder {
+pub struct Recorder {
     pub(crate) inner: Arc<WebPkiServerVerifier>,
     pub(crate) served: Mutex<Vec<CertificateDer<'static>>>,
     pub(crate) verdict: Mutex<Option<rustls::Error>>,
 }
 
 impl Recorder {
-    pub(crate) fn new(inner: Arc<WebPkiServerVerifier>) -> Recorder {
+    pub fn new(inner: Arc<WebPkiServerVerifier>) -> Recorder {
         Recorder {
             inner,
             served: Mutex::new(Vec::new()),
             verdict: Mutex::new(None),
         }
+    }
+}
+
+impl Recorder {
+    /// Why the last chain was refused, if it was.
+    pub fn refusal(&self) -> Option<rustls::Error> {
+        self.verdict.lock().ok().and_then(|verdict| verdict.clone())
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use clap::{Parser, Subcommand};
 use ironprep_schema::ExitCode;
 
-use crate::{certs_cmd, iso, lint, local, probe, registration, schema_cmd};
+use crate::{bmc, certs_cmd, iso, lint, local, probe, registration, schema_cmd};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 nothing failed, 1 something failed, 2 usage or input error,
@@ -48,6 +48,9 @@ pub enum Command {
     Registration(registration::RegistrationCommand),
     /// Print the JSON Schema of a document ironprep writes with --format json.
     Schema(schema_cmd::SchemaArgs),
+    /// Hosts without an OS, through their BMC (Redfish): check them, boot them from the ISO.
+    #[command(subcommand)]
+    Bmc(bmc::BmcCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -71,6 +74,7 @@ pub fn main() -> ExitCode {
         Command::Iso(command) => iso::run(command, &mut stdout),
         Command::Registration(command) => registration::run(command, &mut stdout),
         Command::Schema(args) => schema_cmd::run(args, &mut stdout),
+        Command::Bmc(command) => bmc::run(command, &mut stdout),
     };
     let _ = stdout.flush();
     match result {

@@ -1,6 +1,8 @@
 //! `ironprep`: preflight for ACP on bare metal. Host checks (this machine, or a fleet over
-//! SSH), certificates, manifest lint and endpoint probes, rendered for people and machines.
+//! SSH, or hosts without an OS through their BMC), certificates, manifest lint and endpoint
+//! probes, rendered for people and machines.
 
+pub mod bmc;
 pub mod certs_cmd;
 pub mod cli;
 pub mod fleet;

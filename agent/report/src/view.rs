@@ -657,5 +657,6 @@ pub fn outcome_word(outcome: HostOutcome) -> &'static str {
         HostOutcome::AgentFailed => "agent-failed",
         HostOutcome::InvalidReport => "invalid-report",
         HostOutcome::Timeout => "timeout",
+        HostOutcome::TlsUntrusted => "tls-untrusted",
     }
 }

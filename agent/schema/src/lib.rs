@@ -9,7 +9,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub mod bmc;
 pub mod certs;
+pub mod identity;
 pub mod iso;
 pub mod lint;
 pub mod listing;
@@ -121,6 +123,10 @@ pub struct HostFacts {
     /// Every global unicast address on an interface, not just the first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<InterfaceAddress>,
+    /// The hardware facts of a host checked through its BMC (`ironprep bmc check`), which
+    /// has no OS to run the agent on; absent in agent reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bmc: Option<Box<bmc::BmcFacts>>,
 }
 
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
@@ -179,6 +185,9 @@ pub enum HostOutcome {
     AgentFailed,
     InvalidReport,
     Timeout,
+    /// A BMC's TLS certificate could not be trusted: not signed by `--bmc-ca`, or its key is
+    /// not (or no longer) the one pinned in `bmc_known_hosts`. Added with `ironprep bmc`.
+    TlsUntrusted,
 }
 
 /// One host of a fleet report.

@@ -125,7 +125,7 @@ fn hostname_unique(hosts: &[HostEntry]) -> FleetCheck {
     )
 }
 
-fn uuid_unique(hosts: &[HostEntry]) -> FleetCheck {
+pub fn uuid_unique(hosts: &[HostEntry]) -> FleetCheck {
     let by_uuid = facts(hosts, |host| host.report.as_ref()?.host.system_uuid.clone());
     if by_uuid.is_empty() {
         return skipped(
@@ -141,6 +141,32 @@ fn uuid_unique(hosts: &[HostEntry]) -> FleetCheck {
         by_uuid,
         "cloned VMs share a UUID: give each a new one (hypervisor setting), or \
          MachineInventory names will collide",
+    )
+}
+
+/// `fleet.serial-unique`: SMBIOS serial numbers (what `${System Information/Serial Number}`
+/// names machines from). Run by `ironprep bmc check`, where placeholder and cloned serials are
+/// seen before anything boots.
+pub fn serial_unique(hosts: &[HostEntry]) -> FleetCheck {
+    let by_serial = facts(hosts, |host| {
+        let serial = host.report.as_ref()?.host.system_serial.clone()?;
+        Some(serial.trim().to_lowercase()).filter(|serial| !serial.is_empty())
+    });
+    if by_serial.is_empty() {
+        return skipped(
+            "fleet.serial-unique",
+            "SMBIOS serial numbers are unique",
+            "no host reported an SMBIOS serial number",
+        );
+    }
+    duplicates_check(
+        "fleet.serial-unique",
+        "SMBIOS serial numbers are unique",
+        "serial",
+        by_serial,
+        "machines named from the serial number collide: set each board's serial in the \
+         firmware or BMC, or name machines from ${System Information/UUID} in the \
+         MachineRegistration",
     )
 }
 
@@ -258,7 +284,7 @@ fn clock_skew(hosts: &[HostEntry], measured: &BTreeMap<String, Measured>) -> Fle
 
 /// Only roles someone stated (inventory groups, `--role`) count: a plain `--hosts a,b` run
 /// checks each host as a control-plane node by default, which says nothing about the fleet.
-fn role_count(hosts: &[HostEntry], measured: &BTreeMap<String, Measured>) -> FleetCheck {
+pub fn role_count(hosts: &[HostEntry], measured: &BTreeMap<String, Measured>) -> FleetCheck {
     let title = "at least 3 control-plane hosts";
     let roles_of = |host: &HostEntry| -> Vec<Role> {
         measured

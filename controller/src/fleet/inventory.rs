@@ -22,6 +22,10 @@ pub struct InventoryHost {
     /// Empty when the inventory says nothing; the command line's roles apply then.
     pub roles: Vec<Role>,
     pub labels: BTreeMap<String, String>,
+    /// `bmc=`: the host's BMC (Redfish URL), for `ironprep bmc`.
+    pub bmc: Option<String>,
+    /// `bmc_user=`: the BMC login.
+    pub bmc_user: Option<String>,
 }
 
 impl InventoryHost {
@@ -34,6 +38,8 @@ impl InventoryHost {
             key_file: None,
             roles: Vec::new(),
             labels: BTreeMap::new(),
+            bmc: None,
+            bmc_user: None,
         }
     }
 }
@@ -92,6 +98,8 @@ const KNOWN_VARS: &[&str] = &[
     "ansible_ssh_user",
     "ansible_ssh_private_key_file",
     "ansible_private_key_file",
+    "bmc",
+    "bmc_user",
 ];
 
 pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
@@ -303,6 +311,8 @@ impl Groups {
             host.user = var(&["ansible_user", "ansible_ssh_user"]).map(str::to_owned);
             host.key_file = var(&["ansible_ssh_private_key_file", "ansible_private_key_file"])
                 .map(PathBuf::from);
+            host.bmc = var(&["bmc"]).map(str::to_owned);
+            host.bmc_user = var(&["bmc_user"]).map(str::to_owned);
             for (_, group) in &groups {
                 for (role_group, role) in ROLE_GROUPS {
                     if group == role_group && !host.roles.contains(role) {
@@ -542,6 +552,8 @@ struct OwnHost {
     roles: Vec<Role>,
     #[serde(default)]
     labels: BTreeMap<String, String>,
+    bmc: Option<String>,
+    bmc_user: Option<String>,
 }
 
 fn parse_yaml(file: &str, text: &str) -> Result<Inventory, InventoryError> {
@@ -576,6 +588,8 @@ fn parse_yaml(file: &str, text: &str) -> Result<Inventory, InventoryError> {
             entry.roles.sort();
             entry.roles.dedup();
             entry.labels = host.labels;
+            entry.bmc = host.bmc;
+            entry.bmc_user = host.bmc_user;
             inventory.hosts.push(entry);
         }
         return Ok(inventory);

@@ -14,7 +14,7 @@ use ironprep_schema::Status;
 
 use super::{Document, Sink};
 use crate::options::{RenderOptions, Verbosity};
-use crate::text::{escape, fix_lines, ranges, width, wrap, wrap_hanging};
+use crate::text::{Piece, escape, fix_lines, pieces, ranges, width, wrap, wrap_hanging};
 use crate::view::{Excerpt, Item, Subject, View, ViewKind, outcome_word};
 
 /// Where the label column of an item ends: `      expected  `.
@@ -51,8 +51,16 @@ impl Table {
         for section in &view.sections {
             let _ = writeln!(out, "{}", escape(&section.heading));
             for line in &section.lines {
-                for piece in fix_lines(line, self.options.width, 2) {
-                    let _ = writeln!(out, "{piece}");
+                // Lines keep their own alignment; a command in backticks stands alone.
+                let commands = pieces(line)
+                    .iter()
+                    .any(|piece| matches!(piece, Piece::Code(_)));
+                if commands {
+                    for piece in fix_lines(line, self.options.width, 2) {
+                        let _ = writeln!(out, "{piece}");
+                    }
+                } else {
+                    let _ = writeln!(out, "  {}", escape(line));
                 }
             }
         }
