@@ -5,7 +5,7 @@
 
 use schemars::{JsonSchema, Schema, generate::SchemaSettings};
 
-use crate::{AgentReport, FleetReport, ProbeReport, certs, iso, lint, listing, registration};
+use crate::{AgentReport, FleetReport, ProbeReport, bmc, certs, iso, lint, listing, registration};
 
 /// One published document: the command that prints it and its schema.
 pub struct Published {
@@ -34,6 +34,11 @@ pub fn documents() -> Vec<Published> {
             name: "fleet-report",
             printed_by: "ironprep check, ironprep bmc check, ironprep merge",
             schema: schema_of::<FleetReport>(),
+        },
+        Published {
+            name: "bmc-boot-report",
+            printed_by: "ironprep bmc boot",
+            schema: schema_of::<bmc::BmcBootReport>(),
         },
         Published {
             name: "probe-report",
