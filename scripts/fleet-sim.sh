@@ -36,6 +36,7 @@
 #                    and user keys signed with ssh-rsa (SHA-1) only; authorizes DIR/client_rsa_key
 #                    (RSA, made on first use) instead of client_key
 #   drop-in=P:N      the host's firewall drops packets to its port N (P: tcp or udp)  fleet.connectivity
+#   drop-in=ipip     the host's firewall drops incoming IP-in-IP (IP protocol 4)   fleet.connectivity (calico)
 #   drop-out=P:N     the host's firewall drops packets it sends to port N    reach.*, fleet.connectivity
 #   vrrp=VRID        the host advertises VRRPv2 for VRID every second (a router)  fleet.vrid
 #
@@ -121,8 +122,10 @@ exec 9>/run/ironprep-fleet-sim.lock
 flock 9
 octet=
 for candidate in $(seq 77 126); do
-  # A host link of that octet may outlive its fleet (a namespace some process still holds).
-  if ! ip -4 -o addr show | grep -q " 10\.$candidate\." && ! ip -o link show | grep -q ": ipfb\?$candidate[-h]\?[0-9]*[@:]"; then
+  # A host link of that octet may outlive its fleet (a namespace some process still holds), and
+  # so may a namespace of that octet whose links are gone: `ip netns add` would say "File exists".
+  if ! ip -4 -o addr show | grep -q " 10\.$candidate\." && ! ip -o link show | grep -q ": ipfb\?$candidate[-h]\?[0-9]*[@:]" \
+    && ! ip netns list | grep -q "^ipf$candidate-"; then
     octet=$candidate
     break
   fi
@@ -182,6 +185,7 @@ for spec in "$@"; do
       requiretty) user=fleet sudo=nopasswd requiretty=1 ;;
       legacy) legacy=1 ;;
       drop-in=tcp:[0-9]* | drop-in=udp:[0-9]*) drops="$drops input:${fault#drop-in=}" ;;
+      drop-in=ipip) drops="$drops input:ipip" ;;
       drop-out=tcp:[0-9]* | drop-out=udp:[0-9]*) drops="$drops output:${fault#drop-out=}" ;;
       vrrp=[0-9]*) vrrp=${fault#vrrp=} ;;
       '') ;;
@@ -210,8 +214,13 @@ for spec in "$@"; do
     rules="table inet ironprep_sim { chain input { type filter hook input priority 0; }; chain output { type filter hook output priority 0; }; }"
     for drop in $drops; do
       hook=${drop%%:*} rest=${drop#*:}
-      rules="$rules
+      if [ "$rest" = ipip ]; then
+        rules="$rules
+add rule inet ironprep_sim $hook meta l4proto 4 drop"
+      else
+        rules="$rules
 add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
+      fi
     done
     printf '%s\n' "$rules" | ip netns exec "$ns" nft -f -
   fi

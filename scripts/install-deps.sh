@@ -3,7 +3,10 @@
 # all there already. Run as root (CI machines and the fleet tests run as root).
 #   openssh-server/-client  real sshd hosts of the test fleet
 #   iproute2                network namespaces and veth links of the test fleet
-#   nftables                firewall faults inside a simulated host (dropped ports)
+#   nftables                firewall faults inside a simulated host (dropped ports); the
+#                           agent's live firewall tests (nft in a private network namespace)
+#   iptables                the agent's live legacy-iptables firewall test (iptables-legacy)
+#   util-linux              unshare, for those namespaces
 #   openssl                 certificate interoperability tests
 #   strace                  the agent's read-only proof
 #   binutils                objdump, for the portable agent's glibc gate
@@ -14,7 +17,7 @@
 #                           takes virtual media, boot overrides and resets
 set -euo pipefail
 
-packages=(openssh-server openssh-client iproute2 nftables openssl strace binutils procps kmod sudo xorriso)
+packages=(openssh-server openssh-client iproute2 nftables iptables util-linux openssl strace binutils procps kmod sudo xorriso)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -220,9 +220,8 @@ fn captures_and_failure_mockups_get_their_verdicts() {
         );
     }
     assert_verdicts(&report, "lab", &[]);
+    // A worker: sized as a worker (seed 004), no frequency or etcd-disk requirement.
     let worker = [
-        ("memory.size", "skip"),
-        ("cpu.cores", "skip"),
         ("cpu.frequency", "skip"),
         ("disk.ssd", "skip"),
         ("hw.tpm", "fail"),

@@ -115,3 +115,36 @@ fn an_agent_that_prints_garbage_is_an_invalid_report() {
         .collect();
     assert!(statuses.is_empty());
 }
+
+#[test]
+fn the_ip_family_and_the_topology_reach_the_agent() {
+    let output = ironprep(&[
+        "check",
+        "--format",
+        "json",
+        "--only",
+        "net.default-route,cpu.cores",
+        "--ip-family",
+        "dual",
+        "--topology",
+        "single-node",
+    ]);
+    let report: FleetReport = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stderr)));
+    let checks = &report.hosts[0].report.as_ref().unwrap().checks;
+    let route = checks
+        .iter()
+        .find(|check| check.id == "net.default-route")
+        .unwrap();
+    assert!(
+        route.expected.ends_with("(--ip-family dual)"),
+        "{}",
+        route.expected
+    );
+    let cores = checks.iter().find(|check| check.id == "cpu.cores").unwrap();
+    assert!(
+        cores.expected.contains("single-node PoC"),
+        "{}",
+        cores.expected
+    );
+}

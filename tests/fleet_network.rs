@@ -1,7 +1,8 @@
 //! End to end: `ironprep check --network` on a simulated fleet. A worker whose firewall drops
 //! its kubelet port shows exactly those pairs failing; a router advertising VRRP on the chosen
 //! vrid trips fleet.vrid; a VIP outside the hosts' subnet trips fleet.vip-subnet; latency on
-//! the veth links passes; and no host keeps a listener or a file afterwards.
+//! the veth links passes; with Calico, a host whose firewall drops IP-in-IP shows the pairs
+//! that cannot reach it; and no host keeps a listener or a file afterwards.
 
 mod support;
 
@@ -14,6 +15,15 @@ fn fleet_check<'a>(report: &'a FleetReport, id: &str) -> &'a FleetCheck {
         .iter()
         .find(|check| check.result.id == id)
         .unwrap_or_else(|| panic!("no {id} in {:?}", report.fleet))
+}
+
+/// `from>to port result` of every failing pair.
+fn pair_lines(check: &FleetCheck) -> Vec<String> {
+    check
+        .pairs
+        .iter()
+        .map(|pair| format!("{}>{} {} {}", pair.from, pair.to, pair.port, pair.result))
+        .collect()
 }
 
 #[test]
@@ -79,11 +89,7 @@ fn the_matrix_latency_vrid_vip_and_mtu_on_a_simulated_fleet() {
 
     let connectivity = fleet_check(&report, "fleet.connectivity");
     assert_eq!(connectivity.result.status, Status::Fail);
-    let pairs: Vec<String> = connectivity
-        .pairs
-        .iter()
-        .map(|pair| format!("{}>{} {} {}", pair.from, pair.to, pair.port, pair.result))
-        .collect();
+    let pairs = pair_lines(connectivity);
     assert_eq!(
         pairs,
         [
@@ -157,4 +163,54 @@ fn the_matrix_latency_vrid_vip_and_mtu_on_a_simulated_fleet() {
         fleet_check(&report, "fleet.connectivity").result.status,
         Status::Skip
     );
+}
+
+#[test]
+fn calico_proves_ip_in_ip_between_hosts() {
+    if !can_run("fleet_network") {
+        return;
+    }
+    let fleet = Fleet::up("calico", &["cp1", "cp2", "w1:drop-in=ipip"]);
+    let line = |name: &str| format!("{name} ansible_host={}\n", fleet.address(name));
+    let inventory = format!(
+        "[kube_control_plane]\n{}{}\n[kube_node]\n{}",
+        line("cp1"),
+        line("cp2"),
+        line("w1")
+    );
+    std::fs::write(fleet.path("cluster.ini"), inventory).unwrap();
+    let output = fleet.ironprep(&[
+        "-i",
+        "cluster.ini",
+        "--user",
+        "root",
+        "--only",
+        "net.hostname",
+        "--cni",
+        "calico",
+        "--network",
+        "--format",
+        "json",
+        "--output",
+        "report.json",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report = read_report(&fleet, "report.json");
+    let connectivity = fleet_check(&report, "fleet.connectivity");
+    let pairs = pair_lines(connectivity);
+    assert_eq!(
+        pairs,
+        ["cp1>w1 ipip not-received", "cp2>w1 ipip not-received"],
+        "{}",
+        connectivity.result.observed
+    );
+    assert!(
+        connectivity.result.hint.contains("IP protocol 4"),
+        "{}",
+        connectivity.result.hint
+    );
+    for host in ["cp1", "cp2", "w1"] {
+        assert!(fleet.leftovers(host).is_empty(), "{host}");
+    }
 }

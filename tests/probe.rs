@@ -281,6 +281,40 @@ fn a_chain_without_the_ip_san_names_the_missing_ip() {
 }
 
 #[test]
+fn a_server_name_missing_from_the_certificate_is_named_in_the_fix() {
+    // Connected to 127.0.0.3, verified for --server-name 10.0.0.5 (an address behind NAT or a
+    // VIP the hosts use): the certificate must carry 10.0.0.5, not the address connected to.
+    let address = serve(
+        "127.0.0.3",
+        0,
+        &pki().good,
+        VERSION_PATH,
+        "401 Unauthorized",
+    );
+    let (report, code) = json(&[
+        "--endpoint",
+        &url(address),
+        "--ca",
+        &ca_path(),
+        "--server-name",
+        "10.0.0.5",
+    ]);
+    assert_eq!(code, 1);
+    let probe = endpoint(&report, "endpoint.url");
+    let observed = probe["observed"].as_str().unwrap();
+    assert!(
+        observed.contains("certificate not valid for IP 10.0.0.5"),
+        "{observed}"
+    );
+    let hint = probe["hint"].as_str().unwrap();
+    assert!(
+        hint.starts_with("reissue the serving certificate with IP 10.0.0.5 in its SAN"),
+        "{hint}"
+    );
+    assert!(!hint.contains("127.0.0.3"), "{hint}");
+}
+
+#[test]
 fn a_closed_port_fails_fast() {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()

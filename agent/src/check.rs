@@ -19,6 +19,13 @@ pub trait Check: Sync {
     /// The fix, in commands a platform engineer can run.
     fn hint(&self) -> &'static str;
 
+    /// Why the verdict is what it is, from the guide, for `--explain ID`: where the check reads
+    /// the guide narrowly or strictly, or decides what the guide leaves open. Empty when the
+    /// title and the module's reason say it all.
+    fn explain(&self) -> &'static str {
+        ""
+    }
+
     /// Where the check applies; outside it the runner reports `skip` with the reason.
     fn scope(&self) -> Scope {
         Scope::TRADITIONAL
@@ -159,6 +166,40 @@ pub enum Storage {
     Rook,
 }
 
+/// The cluster's IP family (the installer's `--ip-family`; seed 004: IPv4 single stack, IPv6
+/// single stack, or dual stack).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpFamily {
+    Ipv4,
+    Dual,
+    Ipv6,
+}
+
+impl IpFamily {
+    /// Every host then needs a global IPv6 address and an IPv6 default route.
+    pub fn needs_ipv6(self) -> bool {
+        matches!(self, IpFamily::Dual | IpFamily::Ipv6)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IpFamily::Ipv4 => "ipv4",
+            IpFamily::Dual => "dual",
+            IpFamily::Ipv6 => "ipv6",
+        }
+    }
+}
+
+/// The installation scenario of the sizing guide (seed 004, "Планирование емкости").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Topology {
+    /// A cluster of control-plane and worker nodes: each node is sized by its role.
+    #[default]
+    Cluster,
+    /// The single-node PoC: one node runs everything and needs 16 cores and 32 GB.
+    SingleNode,
+}
+
 /// Everything a check may know about the run besides the host itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Context {
@@ -174,6 +215,9 @@ pub struct Context {
     pub emulated_tpm: bool,
     /// The endpoints the `reach.*` checks probe from this host, and the CA they trust.
     pub reach: Reach,
+    /// `None` when not given: IPv4 is then required, and what only IPv6 needs is unknown.
+    pub ip_family: Option<IpFamily>,
+    pub topology: Topology,
 }
 
 /// Inputs of the `reach.*` checks, passed by the controller; a check without its input skips.
@@ -201,6 +245,8 @@ impl Default for Context {
             node_ip: None,
             emulated_tpm: false,
             reach: Reach::default(),
+            ip_family: None,
+            topology: Topology::Cluster,
         }
     }
 }

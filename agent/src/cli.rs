@@ -13,7 +13,7 @@ use ironprep_schema::listing::{CheckList, ListedCheck};
 use ironprep_schema::net::{Port, Protocol};
 use ironprep_schema::{AgentReport, Cni, ExitCode, Profile, Role, SCHEMA_VERSION};
 
-use crate::check::{Context, Reach, Storage};
+use crate::check::{Context, IpFamily, Reach, Storage, Topology};
 use crate::checks;
 use crate::facts;
 use crate::host::Host;
@@ -29,7 +29,8 @@ Examples:
   ironprep-agent --profile immutable              a host that will boot the elemental ISO
   ironprep-agent --only net.ports-free,cpu.isa-level --format json
   ironprep-agent --root /mnt/image --format json  read a mounted disk image or fixture tree
-  ironprep-agent --list                           every check and when it applies";
+  ironprep-agent --list                           every check and when it applies
+  ironprep-agent --explain access.root-or-sudo     why a check decides as it does";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -84,6 +85,10 @@ pub struct Args {
     #[arg(long)]
     pub list: bool,
 
+    /// Explain one check: what it wants, when it applies, why it decides as it does, the fix.
+    #[arg(long, value_name = "ID")]
+    pub explain: Option<String>,
+
     /// Read files under DIR instead of `/` (a fixture tree or a mounted disk image). Checks
     /// that need the running system report `skip`.
     #[arg(long, value_name = "DIR")]
@@ -92,6 +97,16 @@ pub struct Args {
     /// Local storage the cluster will use; TopoLVM and Rook need lvm2.
     #[arg(long, value_enum)]
     pub storage: Option<StorageArg>,
+
+    /// The cluster's IP family: dual and ipv6 need a global IPv6 address and an IPv6 default
+    /// route on every host [default: not given; IPv4 is required, IPv6 needs are unknown].
+    #[arg(long, value_enum)]
+    pub ip_family: Option<IpFamilyArg>,
+
+    /// The installation scenario: cluster (nodes sized by role) or single-node (the PoC, one
+    /// node with 16 cores and 32 GB).
+    #[arg(long, value_enum, default_value_t = TopologyArg::Cluster)]
+    pub topology: TopologyArg,
 
     /// Where the installer package will be unpacked (the installer host needs 100 GB free).
     #[arg(long, value_name = "DIR", default_value = "/root")]
@@ -144,7 +159,8 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct NetSessionArgs {
-    /// Ports to listen on where nothing else does: tcp/6443, udp/6081 (comma-separated).
+    /// Ports to listen on where nothing else does: tcp/6443, udp/6081, and `ipip` for IP-in-IP
+    /// (IP protocol 4, a raw socket: root) (comma-separated).
     #[arg(long, value_name = "PROTO/PORT", value_delimiter = ',', value_parser = parse_port)]
     pub listen: Vec<Port>,
 
@@ -158,13 +174,20 @@ pub struct NetSessionArgs {
 }
 
 fn parse_port(text: &str) -> Result<Port, String> {
+    if text == "ipip" {
+        return Ok(Port::IPIP);
+    }
     let (protocol, port) = text
         .split_once('/')
-        .ok_or_else(|| format!("'{text}' is not PROTO/PORT (tcp/6443, udp/6081)"))?;
+        .ok_or_else(|| format!("'{text}' is not PROTO/PORT (tcp/6443, udp/6081) or ipip"))?;
     let protocol = match protocol {
         "tcp" => Protocol::Tcp,
         "udp" => Protocol::Udp,
-        other => return Err(format!("unknown protocol '{other}' (valid: tcp, udp)")),
+        other => {
+            return Err(format!(
+                "unknown protocol '{other}' (valid: tcp, udp, ipip)"
+            ));
+        }
     };
     let port = port
         .parse::<u16>()
@@ -178,6 +201,19 @@ fn parse_port(text: &str) -> Result<Port, String> {
 pub enum StorageArg {
     Topolvm,
     Rook,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IpFamilyArg {
+    Ipv4,
+    Dual,
+    Ipv6,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TopologyArg {
+    Cluster,
+    SingleNode,
 }
 
 fn parse_value<T: std::str::FromStr<Err = ironprep_schema::UnknownValue>>(
@@ -280,6 +316,15 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             bootstrap_host: args.bootstrap_host,
             ca: args.ca.clone(),
         },
+        ip_family: args.ip_family.map(|family| match family {
+            IpFamilyArg::Ipv4 => IpFamily::Ipv4,
+            IpFamilyArg::Dual => IpFamily::Dual,
+            IpFamilyArg::Ipv6 => IpFamily::Ipv6,
+        }),
+        topology: match args.topology {
+            TopologyArg::Cluster => Topology::Cluster,
+            TopologyArg::SingleNode => Topology::SingleNode,
+        },
     };
     let to_terminal = io::stdout().is_terminal();
     let options = RenderOptions {
@@ -291,6 +336,14 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             Verbosity::Normal
         },
     };
+    if let Some(id) = &args.explain {
+        let Some(check) = checks::find(id) else {
+            eprintln!("ironprep-agent: --explain: unknown check ID '{id}' (see --list)");
+            return Ok(ExitCode::Usage);
+        };
+        write!(out, "{}", explanation(check))?;
+        return Ok(ExitCode::Success);
+    }
     if args.list {
         let list = check_list();
         write_document(
@@ -333,6 +386,36 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     write_document(args.format, options, &report, &View::of_agent(&report), out)?;
     out.flush()?;
     Ok(report.exit_code())
+}
+
+/// `--explain ID`, for people: the check, when it applies, why it decides as it does, the fix.
+fn explanation(check: &dyn crate::check::Check) -> String {
+    let severity = match check.severity() {
+        crate::check::Severity::Required => "required (✅): fails when it does not hold",
+        crate::check::Severity::Advisory => "advisory (⚠️): warns, never fails",
+    };
+    let mut text = format!(
+        "{} — {}
+applies: {}
+severity: {severity}
+",
+        check.id(),
+        check.title(),
+        check.scope().describe()
+    );
+    if !check.explain().is_empty() {
+        text.push_str(&format!(
+            "why: {}
+",
+            check.explain()
+        ));
+    }
+    text.push_str(&format!(
+        "fix: {}
+",
+        check.hint()
+    ));
+    text
 }
 
 /// Unusable `reach.*` inputs (a URL that is not https, a CA that cannot be read): a usage
@@ -408,4 +491,44 @@ fn write_document<T: serde::Serialize>(
     )?;
     sink.write(&Document { view, json: &json }, out)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explain_gives_the_verdict_and_its_reason() {
+        let text = explanation(checks::find("access.root-or-sudo").unwrap());
+        assert!(
+            text.starts_with(
+                "access.root-or-sudo — the SSH user has root rights and passwordless sudo\n\
+                 applies: traditional profile\nseverity: required (✅): fails when it does not \
+                 hold\nwhy: Seed 004:"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("root passes when sudo is installed"),
+            "{text}"
+        );
+        assert!(text.ends_with(&format!(
+            "fix: {}\n",
+            checks::find("access.root-or-sudo").unwrap().hint()
+        )));
+        // A check without an explanation still says when it applies and how to fix it.
+        let swap = explanation(checks::find("memory.swap").unwrap());
+        assert!(
+            !swap.contains("why:") && swap.contains("fix: swapoff -a"),
+            "{swap}"
+        );
+    }
+
+    #[test]
+    fn explain_of_an_unknown_check_is_a_usage_error() {
+        let args = Args::try_parse_from(["ironprep-agent", "--explain", "no.such"]).unwrap();
+        let mut out = Vec::new();
+        assert_eq!(run(&args, &mut out).unwrap(), ExitCode::Usage);
+        assert!(out.is_empty());
+    }
 }

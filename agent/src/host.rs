@@ -297,10 +297,20 @@ pub enum Query {
     SudoWithoutPassword,
     /// `ip -o addr show`: addresses with their `dynamic` (DHCP) flag.
     IpAddresses,
+    /// `nft list ruleset`: the live nftables ruleset (also iptables-nft rules). Listing loads no
+    /// module; run only where nf_tables is loaded or built in.
+    NftRuleset,
+    /// `iptables-legacy-save -t filter` / `iptables-save -t filter` and the ip6tables pair:
+    /// legacy iptables filter rules. Run only when `/proc/net/ip*_tables_names` lists the
+    /// filter table: for an absent table the program would modprobe it.
+    IptablesLegacySave,
+    IptablesSave,
+    Ip6tablesLegacySave,
+    Ip6tablesSave,
 }
 
 impl Query {
-    pub const ALL: [Query; 7] = [
+    pub const ALL: [Query; 12] = [
         Query::SystemdDefaultTasksMax,
         Query::SshdEffectiveConfig,
         Query::RpmPackages,
@@ -308,6 +318,11 @@ impl Query {
         Query::SnapPackages,
         Query::SudoWithoutPassword,
         Query::IpAddresses,
+        Query::NftRuleset,
+        Query::IptablesLegacySave,
+        Query::IptablesSave,
+        Query::Ip6tablesLegacySave,
+        Query::Ip6tablesSave,
     ];
 
     pub fn argv(self) -> (&'static str, &'static [&'static str]) {
@@ -319,6 +334,11 @@ impl Query {
             Query::SnapPackages => ("snap", &["list"]),
             Query::SudoWithoutPassword => ("sudo", &["-n", "true"]),
             Query::IpAddresses => ("ip", &["-o", "addr", "show"]),
+            Query::NftRuleset => ("nft", &["list", "ruleset"]),
+            Query::IptablesLegacySave => ("iptables-legacy-save", &["-t", "filter"]),
+            Query::IptablesSave => ("iptables-save", &["-t", "filter"]),
+            Query::Ip6tablesLegacySave => ("ip6tables-legacy-save", &["-t", "filter"]),
+            Query::Ip6tablesSave => ("ip6tables-save", &["-t", "filter"]),
         }
     }
 
@@ -590,7 +610,12 @@ mod tests {
                 "dpkg-query",
                 "snap",
                 "sudo",
-                "ip"
+                "ip",
+                "nft",
+                "iptables-legacy-save",
+                "iptables-save",
+                "ip6tables-legacy-save",
+                "ip6tables-save"
             ]
         );
         assert_eq!(Query::SudoWithoutPassword.command_line(), "sudo -n true");

@@ -9,12 +9,14 @@ pub mod checks;
 pub mod cli;
 pub mod cpuid;
 pub mod facts;
+pub mod firewall;
 pub mod hardware;
 pub mod host;
 pub mod net_session;
 pub mod network;
 pub mod reach;
 pub mod runner;
+pub mod sizing;
 pub mod system;
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 //! connects to its peers' ports when the plan arrives, and closes everything when stdin closes
 //! (or at `--max-seconds`, whichever comes first).
 //!
-//! Nothing here touches files: listening, connecting and a raw socket that reads VRRP are
-//! socket calls, so the read-only guarantees hold (`tests/readonly.rs` traces a session). A
-//! listener is opened only on a port nobody holds, and only for the session.
+//! Nothing here touches files: listening, connecting and the raw sockets that read VRRP and
+//! send or read IP-in-IP are socket calls, so the read-only guarantees hold
+//! (`tests/readonly.rs` traces a session). A listener is opened only on a port nobody holds,
+//! and only for the session. A raw socket of a protocol loads no kernel module: the kernel's
+//! raw handler takes every protocol number, so the `ipip` module is neither needed nor loaded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufRead, Write};
@@ -23,6 +25,11 @@ use ironprep_schema::net::{
 
 /// IP protocol number of VRRP (RFC 5798).
 const VRRP_PROTOCOL: i32 = 112;
+/// IP protocol number of IP-in-IP (RFC 2003), Calico's default encapsulation.
+const IPIP_PROTOCOL: i32 = 4;
+/// The inner packet's protocol: 253, reserved for experiments (RFC 3692), so that a receiver
+/// whose kernel decapsulates it hands it to no service.
+const INNER_PROTOCOL: u8 = 253;
 /// The VRRP multicast group, joined on the raw socket so advertisements are delivered.
 const VRRP_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 /// What a UDP datagram of the session starts with; the sender's name follows.
@@ -47,7 +54,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
-    let (ready, tcp, udp) = open_listeners(&options.listen, &stop);
+    let (ready, tcp, udp, ipip) = open_listeners(&options.listen, &stop);
     let vrrp = (options.vrrp_seconds > 0).then(|| {
         let seconds = options.vrrp_seconds;
         thread::spawn(move || listen_vrrp(Duration::from_secs(seconds.into())))
@@ -95,7 +102,15 @@ pub fn run(
             ..VrrpListen::default()
         })
     });
-    write_line(out, &NetClosed { received, vrrp })
+    let ipip_from = ipip.map(|handle| handle.join().unwrap_or_default().into_iter().collect());
+    write_line(
+        out,
+        &NetClosed {
+            received,
+            vrrp,
+            ipip_from,
+        },
+    )
 }
 
 fn write_line<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
@@ -105,19 +120,27 @@ fn write_line<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> io::Result
 }
 
 type UdpListener = (u16, thread::JoinHandle<BTreeSet<String>>);
+type Listeners = (
+    NetReady,
+    Vec<thread::JoinHandle<()>>,
+    Vec<UdpListener>,
+    Option<thread::JoinHandle<BTreeSet<String>>>,
+);
 
 /// Opens a listener on every free port; a held port is reported, never shared (no
 /// `SO_REUSEPORT`: a session must not take connections meant for a running service). Every
 /// listener thread ends, its socket closed, when `stop` is set.
-fn open_listeners(
-    ports: &[Port],
-    stop: &Arc<AtomicBool>,
-) -> (NetReady, Vec<thread::JoinHandle<()>>, Vec<UdpListener>) {
+fn open_listeners(ports: &[Port], stop: &Arc<AtomicBool>) -> Listeners {
     let mut ready = NetReady::default();
     let mut tcp = Vec::new();
     let mut udp = Vec::new();
+    let mut ipip = None;
     for port in ports {
         let opened = match port.protocol {
+            Protocol::Ipip => raw_socket(IPIP_PROTOCOL).map(|socket| {
+                let stop = stop.clone();
+                ipip = Some(thread::spawn(move || receive_ipip(&socket, &stop)));
+            }),
             Protocol::Tcp => bind_tcp(port.port).and_then(|listener| {
                 listener.set_nonblocking(true)?;
                 let stop = stop.clone();
@@ -141,7 +164,91 @@ fn open_listeners(
             }),
         }
     }
-    (ready, tcp, udp)
+    (ready, tcp, udp, ipip)
+}
+
+/// A raw IPv4 socket of one IP protocol (root only), as a datagram socket to read and send.
+fn raw_socket(protocol: i32) -> io::Result<UdpSocket> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::IPV4,
+        socket2::Type::RAW,
+        Some(socket2::Protocol::from(protocol)),
+    )?;
+    Ok(socket.into())
+}
+
+/// The names of the peers whose IP-in-IP packets arrived, until `stop`. A raw socket reads
+/// the outer IPv4 header too: the inner packet follows it, and the session's token follows the
+/// inner header.
+fn receive_ipip(socket: &UdpSocket, stop: &AtomicBool) -> BTreeSet<String> {
+    let mut from = BTreeSet::new();
+    let _ = socket.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut buffer = [0_u8; 1500];
+    while !stop.load(Ordering::SeqCst) {
+        if let Ok((length, _)) = socket.recv_from(&mut buffer)
+            && let Some(name) = ipip_sender(&buffer[..length])
+        {
+            from.insert(name);
+        }
+    }
+    from
+}
+
+/// The sender named in a session's IP-in-IP packet (outer header, inner header, token).
+fn ipip_sender(packet: &[u8]) -> Option<String> {
+    let outer = usize::from(packet.first()? & 0x0f) * 4;
+    let inner = packet.get(outer..)?;
+    if inner.first()? >> 4 != 4 || *inner.get(9)? != INNER_PROTOCOL {
+        return None;
+    }
+    let payload = inner.get(usize::from(inner.first()? & 0x0f) * 4..)?;
+    std::str::from_utf8(payload)
+        .ok()?
+        .strip_prefix(UDP_TOKEN)
+        .map(str::to_owned)
+}
+
+/// An IPv4 packet from `source` to `destination` of protocol 253 carrying `payload`: what a
+/// session encapsulates in IP-in-IP.
+fn inner_packet(source: Ipv4Addr, destination: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
+    let length = u16::try_from(20 + payload.len()).unwrap_or(u16::MAX);
+    let mut packet = vec![0x45, 0];
+    packet.extend(length.to_be_bytes());
+    packet.extend([0, 0, 0x40, 0, 64, INNER_PROTOCOL, 0, 0]);
+    packet.extend(source.octets());
+    packet.extend(destination.octets());
+    let mut sum: u32 = packet
+        .chunks(2)
+        .map(|pair| u32::from(u16::from_be_bytes([pair[0], pair[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let checksum = !(sum as u16);
+    packet[10..12].copy_from_slice(&checksum.to_be_bytes());
+    packet.extend_from_slice(payload);
+    packet
+}
+
+/// Sends a few IP-in-IP packets to `destination` (the kernel adds the outer header); the
+/// receiver's session says whether one arrived.
+fn send_ipip(destination: Ipv4Addr, token: &str) -> io::Result<()> {
+    // The source address the kernel would use for this peer, found without sending anything.
+    let probe = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))?;
+    probe.connect((destination, 9))?;
+    let source = match probe.local_addr()?.ip() {
+        IpAddr::V4(ip) => ip,
+        IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+    };
+    let packet = inner_packet(source, destination, token.as_bytes());
+    let socket = raw_socket(IPIP_PROTOCOL)?;
+    for attempt in 0..UDP_REPEATS {
+        if attempt > 0 {
+            thread::sleep(Duration::from_millis(50));
+        }
+        socket.send_to(&packet, SocketAddr::new(IpAddr::V4(destination), 0))?;
+    }
+    Ok(())
 }
 
 /// Accepts and closes at once (the kernel completed the handshake: that is the measurement)
@@ -283,6 +390,22 @@ fn connect(host: &str, ip: IpAddr, port: Port, timeout: Duration, token: &str) -
                         }
                         _ => ProbeResult::Error,
                     };
+                    result.error = Some(error.to_string());
+                }
+            }
+        }
+        Protocol::Ipip => {
+            let sent = match ip {
+                IpAddr::V4(destination) => send_ipip(destination, token),
+                IpAddr::V6(_) => Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "IP-in-IP carries IPv4 between IPv4 hosts",
+                )),
+            };
+            match sent {
+                Ok(()) => result.result = ProbeResult::Sent,
+                Err(error) => {
+                    result.result = ProbeResult::Error;
                     result.error = Some(error.to_string());
                 }
             }
@@ -487,6 +610,33 @@ mod tests {
     }
 
     #[test]
+    fn ip_in_ip_packets_carry_the_sender_and_a_valid_inner_header() {
+        let inner = inner_packet(
+            Ipv4Addr::new(10, 0, 0, 7),
+            Ipv4Addr::new(10, 0, 0, 8),
+            b"ironprep-net cp1",
+        );
+        // A valid header sums to 0xffff with its checksum.
+        let sum: u32 = inner[..20]
+            .chunks(2)
+            .map(|pair| u32::from(u16::from_be_bytes([pair[0], pair[1]])))
+            .sum();
+        assert_eq!((sum & 0xffff) + (sum >> 16), 0xffff);
+        let mut outer = vec![
+            0x45, 0, 0, 0, 0, 0, 0, 0, 64, 4, 0, 0, 10, 0, 0, 7, 10, 0, 0, 8,
+        ];
+        outer.extend(&inner);
+        assert_eq!(ipip_sender(&outer).as_deref(), Some("cp1"));
+        outer[20 + 9] = 17;
+        assert_eq!(
+            ipip_sender(&outer),
+            None,
+            "not the session's inner protocol"
+        );
+        assert_eq!(ipip_sender(&outer[..22]), None, "truncated");
+    }
+
+    #[test]
     fn a_session_on_loopback_listens_probes_and_closes() {
         // Two free ports: one this session listens on, one nobody does (refused).
         let free = |count: usize| -> Vec<u16> {
@@ -514,8 +664,10 @@ mod tests {
             protocol: Protocol::Udp,
             port: udp_port,
         };
+        // IP-in-IP needs a raw socket: root, which the fleet's agents run as.
+        let root = nix::unistd::geteuid().is_root();
         let options = SessionOptions {
-            listen: vec![tcp(ports[0]), tcp(busy_port), udp],
+            listen: vec![tcp(ports[0]), tcp(busy_port), udp, Port::IPIP],
             vrrp_seconds: 0,
             max_seconds: 30,
         };
@@ -524,7 +676,7 @@ mod tests {
             targets: vec![NetTarget {
                 host: "loopback".to_owned(),
                 address: "127.0.0.1".to_owned(),
-                ports: vec![tcp(ports[0]), tcp(ports[1]), udp],
+                ports: vec![tcp(ports[0]), tcp(ports[1]), udp, Port::IPIP],
                 latency_port: Some(ports[0]),
             }],
             timeout_ms: 1000,
@@ -538,13 +690,28 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3, "{text}");
         let ready: NetReady = serde_json::from_str(lines[0]).unwrap();
-        assert_eq!(ready.listening, [tcp(ports[0]), udp]);
+        if root {
+            assert_eq!(ready.listening, [tcp(ports[0]), udp, Port::IPIP]);
+        } else {
+            assert_eq!(ready.listening, [tcp(ports[0]), udp]);
+            assert_eq!(ready.unavailable[0].port, Port::IPIP);
+        }
         assert_eq!(ready.in_use, [tcp(busy_port)]);
         let probes: NetProbes = serde_json::from_str(lines[1]).unwrap();
         let results: Vec<ProbeResult> = probes.probes.iter().map(|probe| probe.result).collect();
+        let ipip = if root {
+            ProbeResult::Sent
+        } else {
+            ProbeResult::Error
+        };
         assert_eq!(
             results,
-            [ProbeResult::Open, ProbeResult::Refused, ProbeResult::Sent]
+            [
+                ProbeResult::Open,
+                ProbeResult::Refused,
+                ProbeResult::Sent,
+                ipip
+            ]
         );
         assert_eq!(probes.latency[0].samples_us.len(), 3);
         let closed: NetClosed = serde_json::from_str(lines[2]).unwrap();
@@ -554,6 +721,11 @@ mod tests {
                 port: udp_port,
                 from: vec!["self".to_owned()]
             }]
+        );
+        assert_eq!(
+            closed.ipip_from,
+            root.then(|| vec!["self".to_owned()]),
+            "the session's own IP-in-IP packet arrived on loopback"
         );
         // Closed afterwards: the port is free again.
         assert!(TcpListener::bind(("0.0.0.0", ports[0])).is_ok());

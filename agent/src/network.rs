@@ -152,6 +152,57 @@ pub fn parse_ipv6_routes(text: &str) -> Result<Vec<Route>, String> {
     Ok(routes)
 }
 
+/// An IPv6 address of `/proc/net/if_inet6`: a file, so it is read under `--root` too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ipv6Address {
+    pub ip: Ipv6Addr,
+    pub prefix_len: u8,
+    pub interface: String,
+    /// Kernel scope: global (0x00) is routable, ULAs included; link (0x20) and host (0x10) are
+    /// not.
+    pub global: bool,
+    /// Duplicate address detection failed, or has not finished: not usable yet.
+    pub unusable: bool,
+}
+
+/// `IFA_F_DADFAILED` and `IFA_F_TENTATIVE` of `<linux/if_addr.h>`.
+const IFA_UNUSABLE: u32 = 0x08 | 0x40;
+
+/// The IPv6 addresses of `/proc/net/if_inet6`; none when IPv6 is disabled (no file).
+pub fn ipv6_addresses(host: &Host) -> Result<Vec<Ipv6Address>, HostError> {
+    const PATH: &str = "/proc/net/if_inet6";
+    let Some(text) = host.read_optional(PATH)? else {
+        return Ok(Vec::new());
+    };
+    parse_if_inet6(&text).map_err(|reason| HostError::new(PATH, reason))
+}
+
+/// `address ifindex prefix_len scope flags name`, all hex but the name.
+pub fn parse_if_inet6(text: &str) -> Result<Vec<Ipv6Address>, String> {
+    let mut addresses = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let malformed = || format!("malformed line {}: '{}'", index + 1, line.trim());
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [address, _ifindex, prefix_len, scope, flags, interface] = fields.as_slice() else {
+            return Err(malformed());
+        };
+        let hex = |field: &str| u32::from_str_radix(field, 16).map_err(|_| malformed());
+        addresses.push(Ipv6Address {
+            ip: u128::from_str_radix(address, 16)
+                .map(Ipv6Addr::from)
+                .map_err(|_| malformed())?,
+            prefix_len: u8::try_from(hex(prefix_len)?).map_err(|_| malformed())?,
+            interface: (*interface).to_owned(),
+            global: hex(scope)? == 0,
+            unusable: hex(flags)? & IFA_UNUSABLE != 0,
+        });
+    }
+    Ok(addresses)
+}
+
 /// A network interface as sysfs describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interface {
@@ -413,6 +464,14 @@ pub mod fixtures {
         docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0                                                                               \n";
 
     /// `/proc/net/ipv6_route` of a dual-stack host; the last line is the kernel's reject entry.
+    /// `/proc/net/if_inet6` of the same host: a ULA (global scope), its link-local address and
+    /// loopback.
+    pub const IF_INET6: &str = "\
+fd000000000000000000000000000005 02 40 00 80     eth0
+fe80000000000000525400fffe123456 02 40 20 80     eth0
+00000000000000000000000000000001 01 80 10 80       lo
+";
+
     pub const IPV6_ROUTE: &str = "\
 fd000000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0
 fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 00000001     eth0
@@ -480,6 +539,26 @@ mod tests {
     use super::fixtures::{CENTOS_ROUTE, IPV6_ROUTE};
     use super::*;
     use crate::testing::Tree;
+
+    #[test]
+    fn if_inet6_gives_scope_and_state() {
+        let addresses = parse_if_inet6(super::fixtures::IF_INET6).unwrap();
+        let global: Vec<String> = addresses
+            .iter()
+            .filter(|address| address.global)
+            .map(|address| {
+                format!(
+                    "{}/{} {}",
+                    address.ip, address.prefix_len, address.interface
+                )
+            })
+            .collect();
+        assert_eq!(global, ["fd00::5/64 eth0"]);
+        let tentative =
+            parse_if_inet6("20010db8000000000000000000000005 02 40 00 40 eth0\n").unwrap();
+        assert!(tentative[0].global && tentative[0].unusable);
+        assert!(parse_if_inet6("zz 02 40 00 80 eth0\n").is_err());
+    }
 
     #[test]
     fn ipv4_routes_decode_little_endian_hex() {

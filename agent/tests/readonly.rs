@@ -20,6 +20,11 @@ const ALLOWED_PROGRAMS: &[&str] = &[
     "snap",
     "sudo",
     "ip",
+    "nft",
+    "iptables-legacy-save",
+    "iptables-save",
+    "ip6tables-legacy-save",
+    "ip6tables-save",
 ];
 
 /// System calls that change files, mounts or the kernel whatever their arguments.
@@ -244,8 +249,9 @@ fn a_rooted_run_starts_nothing_and_changes_nothing() {
     assert!(started.is_empty(), "nothing runs under --root: {started:?}");
 }
 
-/// The network session listens, connects, sends UDP and (as root) opens a raw socket for
-/// VRRP: socket calls, none of which may touch a file or start a program.
+/// The network session listens, connects, sends UDP and (as root) opens raw sockets for VRRP
+/// and IP-in-IP: socket calls, none of which may touch a file, load a module or start a
+/// program.
 #[test]
 fn a_network_session_changes_nothing_and_starts_nothing() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -257,10 +263,11 @@ fn a_network_session_changes_nothing_and_starts_nothing() {
     let plan = format!(
         "{{\"from\":\"self\",\"targets\":[{{\"host\":\"loopback\",\"address\":\"127.0.0.1\",\
          \"ports\":[{{\"protocol\":\"tcp\",\"port\":{open_port}}},\
-         {{\"protocol\":\"tcp\",\"port\":{free_port}}},{{\"protocol\":\"udp\",\"port\":{free_port}}}],\
+         {{\"protocol\":\"tcp\",\"port\":{free_port}}},{{\"protocol\":\"udp\",\"port\":{free_port}}},\
+         {{\"protocol\":\"ipip\",\"port\":0}}],\
          \"latency_port\":{open_port}}}],\"timeout_ms\":500,\"parallel\":4,\"latency_samples\":2}}\n"
     );
-    let listen = format!("tcp/{free_port},udp/{free_port}");
+    let listen = format!("tcp/{free_port},udp/{free_port},ipip");
     let command = [
         AGENT,
         "net-session",

@@ -296,6 +296,9 @@ pub struct EndpointOutcome {
     pub address: Option<SocketAddr>,
     /// `IP 10.0.0.5` or `name platform.example`.
     pub verified_for: String,
+    /// The IP or name the certificate was verified for: `--server-name` when given, which may
+    /// differ from the host connected to, and is what a reissued certificate must carry.
+    pub server_name: String,
     /// The chain as served, leaf first, even when it did not verify.
     pub served: Vec<CertificateFacts>,
     pub protocol: Option<String>,
@@ -387,10 +390,10 @@ impl EndpointOutcome {
                 "reissue the serving certificate with {} in its SAN (an IP address as an IP \
                  SAN: ironprep certs dex-tls --host-ip IP), then restart the ALB: kubectl -n \
                  cpaas-system rollout restart deploy/global-alb2",
-                if target.is_ip() {
-                    format!("IP {}", target.host)
+                if self.server_name.parse::<IpAddr>().is_ok() {
+                    format!("IP {}", self.server_name)
                 } else {
-                    target.host.clone()
+                    self.server_name.clone()
                 }
             ),
             FailureKind::Certificate => "reissue the serving certificate (ironprep certs \
@@ -440,6 +443,7 @@ pub fn probe(request: &EndpointRequest) -> Result<EndpointOutcome, EndpointError
             resolved: Vec::new(),
             address: None,
             verified_for,
+            server_name: name_text,
             served: Vec::new(),
             protocol: None,
             response: None,

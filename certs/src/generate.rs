@@ -461,10 +461,24 @@ pub struct EncryptionConfig {
     pub text: String,
 }
 
+/// What follows the aescbc key in the provider list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fallback {
+    /// aescbc only, the file of the installation guide (seed 000, "Prepare Shared DR
+    /// Variables"): both DR sides must carry byte-identical files, provider order included, so
+    /// a file made here must equal one written by hand from the guide. A new cluster written
+    /// with this file from its first boot holds no plaintext Secret that would need identity.
+    #[default]
+    AescbcOnly,
+    /// aescbc, then `identity: {}`: for a cluster that already holds Secrets written before
+    /// encryption was turned on, which stay readable until rewritten. Both sides must then use
+    /// this same form.
+    Identity,
+}
+
 impl EncryptionConfig {
-    /// aescbc with `key1` = 32 random bytes, then identity so that Secrets written before
-    /// encryption was turned on stay readable.
-    pub fn generate() -> Result<EncryptionConfig, Error> {
+    /// aescbc with `key1` = 32 random bytes, followed by `fallback`.
+    pub fn generate(fallback: Fallback) -> Result<EncryptionConfig, Error> {
         let mut key = [0u8; 32];
         aws_lc_rs::rand::fill(&mut key).map_err(|_| Error::Argument {
             argument: "random source",
@@ -472,14 +486,14 @@ impl EncryptionConfig {
             problem: "no random bytes available".to_owned(),
         })?;
         Ok(EncryptionConfig {
-            text: encryption_config_text(&BASE64.encode(key)),
+            text: encryption_config_text(&BASE64.encode(key), fallback),
         })
     }
 }
 
 /// The configuration for a given base64 key (also used by tests).
-pub fn encryption_config_text(secret_base64: &str) -> String {
-    format!(
+pub fn encryption_config_text(secret_base64: &str, fallback: Fallback) -> String {
+    let mut text = format!(
         "apiVersion: apiserver.config.k8s.io/v1
 kind: EncryptionConfiguration
 resources:
@@ -490,9 +504,12 @@ resources:
           keys:
             - name: key1
               secret: {secret_base64}
-      - identity: {{}}
 "
-    )
+    );
+    if fallback == Fallback::Identity {
+        text.push_str("      - identity: {}\n");
+    }
+    text
 }
 
 /// A random, positive, 16-byte serial number (RFC 5280 allows up to 20 bytes; CA/B asks for at
@@ -603,14 +620,37 @@ mod tests {
 
     #[test]
     fn encryption_config_holds_32_random_bytes() {
-        let config = EncryptionConfig::generate().unwrap();
+        let config = EncryptionConfig::generate(Fallback::AescbcOnly).unwrap();
         let secret = config
             .text
             .lines()
             .find_map(|line| line.trim().strip_prefix("secret: "))
             .unwrap();
         assert_eq!(BASE64.decode(secret).unwrap().len(), 32);
-        assert_ne!(EncryptionConfig::generate().unwrap().text, config.text);
+        assert_ne!(
+            EncryptionConfig::generate(Fallback::AescbcOnly)
+                .unwrap()
+                .text,
+            config.text
+        );
+    }
+
+    #[test]
+    fn encryption_config_is_the_guides_file_unless_identity_is_asked_for() {
+        let providers = |fallback| {
+            let text = encryption_config_text("S2V5", fallback);
+            text.lines()
+                .filter_map(|line| line.trim().strip_prefix("- ")?.split(':').next())
+                .filter(|name| ["aescbc", "identity", "name"].contains(name))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(providers(Fallback::AescbcOnly), ["aescbc", "name"]);
+        assert_eq!(
+            providers(Fallback::Identity),
+            ["aescbc", "name", "identity"]
+        );
+        assert!(encryption_config_text("S2V5", Fallback::Identity).ends_with("- identity: {}\n"));
     }
 
     #[test]

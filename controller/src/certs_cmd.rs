@@ -12,7 +12,7 @@ use clap::{Args, ValueEnum};
 use ironprep_certs::certificate::{CertificateFacts, format_time, now_unix};
 use ironprep_certs::compare::{self, Verdict};
 use ironprep_certs::generate::{
-    Authority, DEFAULT_DAYS, DexTlsRequest, EncryptionConfig, KeyType, ServiceAccountKey,
+    Authority, DEFAULT_DAYS, DexTlsRequest, EncryptionConfig, Fallback, KeyType, ServiceAccountKey,
 };
 use ironprep_certs::manifest::{
     self, DEX_TLS_SECRET, ENCRYPTION_KEY, ENCRYPTION_SECRET, SA_KEY_SECRET, SecretManifest,
@@ -93,13 +93,21 @@ Example:
     SaKey(SaKeyArgs),
     /// Make the DR encryption-provider.conf (aescbc, key1, a random 32-byte key) and its Secret.
     #[command(after_help = "\
-Writes encryption-provider.conf (EncryptionConfiguration: aescbc key1, then identity; mode
-0600) and global-encryption-provider-config-secret.yaml (Secret cpaas-system/
+Writes encryption-provider.conf (EncryptionConfiguration: aescbc key1 only; mode 0600) and
+global-encryption-provider-config-secret.yaml (Secret cpaas-system/
 global-encryption-provider-config, key encryption-provider.conf). Make it once and use the
 same file on both sides.
 
-Example:
-  ironprep certs encryption-config --out /root/yamls")]
+Why aescbc only: it is the installation guide's file, and both DR sides must hold
+byte-identical files, provider order included; a file made here then equals one written by
+hand from the guide. A new global cluster gets the file before its first Secret is written,
+so it holds no plaintext Secret that would need the identity provider to stay readable.
+--identity-fallback appends `identity: {}` for a cluster that already holds Secrets written
+before encryption; use that same file on both sides then.
+
+Examples:
+  ironprep certs encryption-config --out /root/yamls
+  ironprep certs encryption-config --out /root/yamls --identity-fallback")]
     EncryptionConfig(EncryptionConfigArgs),
     /// Tell whether two files or directories hold the same key material (by SHA-256 only).
     #[command(after_help = "\
@@ -250,6 +258,10 @@ pub struct EncryptionConfigArgs {
     /// The Secret's name (DCS uses encryption-provider-config).
     #[arg(long, value_name = "NAME", default_value = ENCRYPTION_SECRET)]
     pub secret_name: String,
+    /// Append `identity: {}` after aescbc, so Secrets written before encryption stay readable
+    /// (an existing cluster only; not the guide's file, so both sides must use this form).
+    #[arg(long)]
+    pub identity_fallback: bool,
     /// Replace files that already exist in --out.
     #[arg(long)]
     pub force: bool,
@@ -425,7 +437,12 @@ fn sa_key(args: &SaKeyArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 
 fn encryption_config(args: &EncryptionConfigArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let output = Output::open(&args.output)?;
-    let config = EncryptionConfig::generate()?;
+    let fallback = if args.identity_fallback {
+        Fallback::Identity
+    } else {
+        Fallback::AescbcOnly
+    };
+    let config = EncryptionConfig::generate(fallback)?;
     let secret_file = format!("{}-secret.yaml", args.secret_name);
     let secret = SecretManifest::opaque(
         &args.secret_name,
@@ -437,7 +454,11 @@ fn encryption_config(args: &EncryptionConfigArgs, out: &mut dyn Write) -> anyhow
             contents: config.text.clone().into_bytes(),
             mode: SECRET_MODE,
             description: format!(
-                "EncryptionConfiguration (aescbc key1, then identity), SHA-256 {}",
+                "EncryptionConfiguration (aescbc key1{}), SHA-256 {}",
+                match fallback {
+                    Fallback::AescbcOnly => " only, as the installation guide",
+                    Fallback::Identity => ", then identity",
+                },
                 material::sha256_hex(config.text.as_bytes())
             ),
         },

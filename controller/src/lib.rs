@@ -5,6 +5,7 @@
 pub mod bmc;
 pub mod certs_cmd;
 pub mod cli;
+pub mod cluster_options;
 pub mod fleet;
 pub mod iso;
 pub mod lint;

@@ -78,6 +78,9 @@ pub struct CheckArgs {
     pub agent: Option<PathBuf>,
 
     #[command(flatten)]
+    pub cluster: crate::cluster_options::ClusterOptions,
+
+    #[command(flatten)]
     pub reach: ReachArgs,
 
     #[command(flatten)]
@@ -206,6 +209,7 @@ impl CheckArgs {
         if self.emulated_tpm {
             arguments.push("--emulated-tpm".to_owned());
         }
+        arguments.extend(self.cluster.agent_arguments());
         arguments.extend(self.reach.agent_arguments());
         arguments
     }

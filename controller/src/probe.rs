@@ -443,6 +443,7 @@ mod tests {
             resolved: ips.iter().map(|ip| ip.parse().unwrap()).collect(),
             address: None,
             verified_for: "name platform.example".to_owned(),
+            server_name: "platform.example".to_owned(),
             served: Vec::new(),
             protocol: None,
             response: None,

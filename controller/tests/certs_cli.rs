@@ -403,6 +403,21 @@ fn dr_material_is_written_once_and_compared_by_fingerprint() {
     assert!(
         config.starts_with("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration")
     );
+    // The guide's file: aescbc only, so a side written by hand from the guide is identical.
+    assert!(
+        config.contains("- aescbc:") && !config.contains("identity"),
+        "{config}"
+    );
+    let with_identity = root.path().join("enc-identity");
+    let output = ironprep(&[
+        "encryption-config",
+        "--out",
+        with_identity.to_str().unwrap(),
+        "--identity-fallback",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let fallback = fs::read_to_string(with_identity.join("encryption-provider.conf")).unwrap();
+    assert!(fallback.ends_with("      - identity: {}\n"), "{fallback}");
     assert!(
         !text(&output).contains(
             config

@@ -303,3 +303,77 @@ fn unreadable_paths_exit_2_and_directories_are_walked() {
             .ends_with("nested/kcp.yml")
     );
 }
+
+#[test]
+fn both_dr_sides_lint_clean_together_and_a_diverging_issuer_is_caught_on_the_standby() {
+    let catalog = fixture("image-catalog.yaml");
+    let primary = fixture("dr-pair/primary");
+    let standby = fixture("dr-pair/standby");
+    let (code, report) = json(&[
+        "--strict",
+        "--image-catalog",
+        catalog.to_str().unwrap(),
+        "--primary",
+        primary.to_str().unwrap(),
+        "--standby",
+        standby.to_str().unwrap(),
+    ]);
+    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+    assert_eq!(code, 0);
+
+    // The same two directories as one set: every side's VIP, inventories and pools collide.
+    let (code, merged) = json(&[
+        "--dr",
+        "--image-catalog",
+        catalog.to_str().unwrap(),
+        primary.to_str().unwrap(),
+        standby.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(!of_severity(&merged, "error").is_empty(), "{merged:#}");
+
+    let changed = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&standby).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "service-account-issuer: https://kubernetes.default.svc.cluster.local",
+            "service-account-issuer: https://standby.platform.example.com",
+        );
+        std::fs::write(changed.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    let (code, report) = json(&[
+        "--image-catalog",
+        catalog.to_str().unwrap(),
+        "--primary",
+        primary.to_str().unwrap(),
+        "--standby",
+        changed.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    let finding = &findings[0];
+    assert_eq!(finding["rule"], "dr.service-account-issuer");
+    assert!(
+        finding["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("02-new-global.yaml")
+            && finding["file"]
+                .as_str()
+                .unwrap()
+                .starts_with(changed.path().to_str().unwrap()),
+        "{finding:#}"
+    );
+    assert_eq!(
+        finding["field"],
+        "spec.kubeadmConfigSpec.clusterConfiguration.apiServer.extraArgs.service-account-issuer"
+    );
+    let line = std::fs::read_to_string(changed.path().join("02-new-global.yaml"))
+        .unwrap()
+        .lines()
+        .position(|line| line.contains("standby.platform.example.com"))
+        .unwrap()
+        + 1;
+    assert_eq!(finding["line"], line);
+}

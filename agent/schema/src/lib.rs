@@ -17,6 +17,7 @@ pub mod lint;
 pub mod listing;
 pub mod net;
 pub mod registration;
+pub mod sizing;
 
 #[cfg(feature = "json-schema")]
 pub mod json_schema;

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub enum Protocol {
     Tcp,
     Udp,
+    /// IP-in-IP (IP protocol 4), Calico's default encapsulation between hosts: no port.
+    Ipip,
 }
 
 impl Protocol {
@@ -19,11 +21,13 @@ impl Protocol {
         match self {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
+            Protocol::Ipip => "ipip",
         }
     }
 }
 
-/// A port on a host, such as `tcp/6443`.
+/// A port on a host, such as `tcp/6443`; for [`Protocol::Ipip`] the port is 0 and the whole
+/// protocol is meant (`ipip`).
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Port {
@@ -31,9 +35,20 @@ pub struct Port {
     pub port: u16,
 }
 
+impl Port {
+    /// IP-in-IP between two hosts, as the session lists and probes it.
+    pub const IPIP: Port = Port {
+        protocol: Protocol::Ipip,
+        port: 0,
+    };
+}
+
 impl std::fmt::Display for Port {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.protocol.as_str(), self.port)
+        match self.protocol {
+            Protocol::Ipip => f.write_str("ipip"),
+            _ => write!(f, "{}/{}", self.protocol.as_str(), self.port),
+        }
     }
 }
 
@@ -153,6 +168,9 @@ pub struct NetClosed {
     /// VRRP advertisements heard, when asked to listen for them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vrrp: Option<VrrpListen>,
+    /// The peers whose IP-in-IP packets arrived, when the session listened for them (`ipip`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipip_from: Option<Vec<String>>,
 }
 
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
@@ -199,7 +217,7 @@ pub struct FailingPair {
     pub to: String,
     #[serde(flatten)]
     pub port: Port,
-    /// `timeout`, `refused`, `unreachable`, `error`, or `not-received` for UDP.
+    /// `timeout`, `refused`, `unreachable`, `error`, or `not-received` for UDP and IP-in-IP.
     pub result: String,
 }
 
@@ -227,6 +245,11 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<NetReady>(&text).unwrap(), ready);
         assert_eq!(ready.listening[0].to_string(), "tcp/6443");
+        assert_eq!(Port::IPIP.to_string(), "ipip");
+        assert_eq!(
+            serde_json::to_string(&Port::IPIP).unwrap(),
+            r#"{"protocol":"ipip","port":0}"#
+        );
         let latency = Latency {
             host: "cp1".into(),
             port: 22,

@@ -1,6 +1,7 @@
 //! `access.root-or-sudo`: the installer logs in over SSH and must act as root without anyone
 //! at a keyboard. The guide asks for both: the SSH user has root rights and can use sudo
-//! without a password. A password prompt makes the installer hang or fail on that node.
+//! without a password. A password prompt makes the installer hang or fail on that node, and a
+//! node without sudo fails whatever runs `sudo` there.
 //!
 //! The agent is normally started by the controller as that SSH user, so the account it runs
 //! as is the one that matters.
@@ -8,7 +9,8 @@
 use crate::check::{Check, Context, Observation, Outcome};
 use crate::host::{Host, HostError, Query, QueryError, QueryOutput};
 
-const EXPECTED: &str = "root, or sudo without a password";
+const EXPECTED: &str = "root rights and sudo without a password (root with sudo installed, or a \
+                        user whose sudo needs no password)";
 
 pub struct AccessRootOrSudo;
 
@@ -18,12 +20,24 @@ impl Check for AccessRootOrSudo {
     }
 
     fn title(&self) -> &'static str {
-        "the SSH user is root or has passwordless sudo"
+        "the SSH user has root rights and passwordless sudo"
     }
 
     fn hint(&self) -> &'static str {
         "connect as root, or give the user passwordless sudo: echo 'USER ALL=(ALL) NOPASSWD: \
          ALL' > /etc/sudoers.d/USER && chmod 0440 /etc/sudoers.d/USER && visudo -c"
+    }
+
+    fn explain(&self) -> &'static str {
+        "Seed 004: «SSH-пользователь узла должен иметь права root и возможность использовать \
+         sudo без пароля» — root rights and passwordless sudo, both. Read literally and \
+         verdict by verdict: root (uid 0, or the agent reached root through sudo) has the \
+         rights, and sudo never asks root for a password, so root passes when sudo is \
+         installed and fails without it (it cannot use sudo at all). A user who is not root \
+         passes when `sudo -n true` succeeds: that is passwordless sudo, and sudo is how the \
+         user has root rights. Anything that needs a password, or no sudo, fails. The agent \
+         runs as the SSH user (the controller starts it over SSH), so its own account is the \
+         one judged."
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
@@ -53,9 +67,9 @@ fn judge_root(sudo_user: Option<&str>, sudo_installed: bool) -> Observation {
         None => "running as root".to_owned(),
     };
     if !sudo_installed {
-        observed.push_str("; sudo is not installed (enough while the installer logs in as root)");
+        observed.push_str("; sudo is not installed, so it cannot use sudo as the guide asks");
     }
-    let observation = Observation::new(observed, EXPECTED).warn_if(!sudo_installed);
+    let observation = Observation::new(observed, EXPECTED).fail_if(!sudo_installed);
     if sudo_installed {
         observation
     } else {
@@ -130,13 +144,13 @@ mod tests {
     }
 
     #[test]
-    fn root_without_sudo_warns() {
+    fn root_without_sudo_fails() {
         let observation = judge_root(None, false);
-        assert_eq!(observation.level, Level::Warn);
+        assert_eq!(observation.level, Level::Fail);
         assert!(
             observation
                 .observed
-                .ends_with("sudo is not installed (enough while the installer logs in as root)")
+                .ends_with("sudo is not installed, so it cannot use sudo as the guide asks")
         );
     }
 

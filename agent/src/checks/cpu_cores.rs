@@ -1,21 +1,16 @@
-//! `cpu.cores`: a control-plane node runs etcd, kube-apiserver and the platform's global
-//! components; with fewer than 8 CPUs (12 on ARM) they starve each other, etcd misses its
-//! heartbeats and leader elections flap under the installer's load.
-
-use std::collections::BTreeSet;
+//! `cpu.cores`: a node runs its share of the platform — etcd, kube-apiserver and the global
+//! components on the control plane, the platform's and the applications' pods on workers;
+//! below the sizing guide's cores they starve each other, etcd misses its heartbeats and
+//! leader elections flap under the installer's load. The guide counts cores, so physical
+//! cores are counted where hyperthreads can be told apart.
 
 use ironprep_schema::Role;
 
-use crate::check::{Check, Context, Observation, Outcome, Scope};
+use crate::check::{Check, Context, Outcome, Scope};
 use crate::hardware::CpuKind;
 use crate::host::{Host, HostError};
+use crate::sizing;
 use crate::system;
-
-/// The guide's x86 minimum.
-const X86_MINIMUM: usize = 8;
-/// ARM (Kunpeng 920): at least 1.5× the x86 figure, 2× recommended.
-const ARM_MINIMUM: usize = 12;
-const ARM_RECOMMENDED: usize = 16;
 
 pub struct CpuCores;
 
@@ -25,63 +20,63 @@ impl Check for CpuCores {
     }
 
     fn title(&self) -> &'static str {
-        "control plane has at least 8 CPUs (12 on ARM)"
+        "the node has the cores the sizing guide asks for its role (control plane 8, worker 12)"
     }
 
     fn hint(&self) -> &'static str {
-        "give the host at least 8 CPUs (ARM: at least 12, 16 recommended); on a hypervisor \
-         reserve them for this VM (no CPU overcommit: dedicated or pinned vCPUs)"
+        "give the node the cores of its role (control plane ≥ 8, 16 recommended; worker ≥ 12, \
+         24 recommended; single-node PoC ≥ 16; ARM: 1.5× the minimum, 2× recommended); on a \
+         hypervisor reserve them for this VM (no CPU overcommit: dedicated or pinned vCPUs)"
+    }
+
+    fn explain(&self) -> &'static str {
+        "Seed 004's sizing tables: a control-plane node needs at least 8 cores (16 \
+         recommended), a worker node 12 (24 recommended), the single-node PoC 16 \
+         (--topology single-node); a node with both roles needs the larger. Below the \
+         minimum fails, below the recommended tier warns. ARM (Kunpeng 920) needs at least \
+         1.5 times the x86 minimum and twice it recommended. The guide says cores, so \
+         hyperthreads do not count: physical cores are counted from cpuinfo's physical \
+         id/core id (or sysfs' thread siblings), and the observation says what was counted. \
+         The guide also asks for no CPU overcommit, which a guest cannot see from inside: a \
+         hypervisor guest gets a warning to reserve its vCPUs. Installer-only hosts are not \
+         sized here (disk.free covers them)."
     }
 
     fn scope(&self) -> Scope {
-        Scope::EVERY_PROFILE.for_roles(&[Role::ControlPlane])
+        Scope::EVERY_PROFILE.for_roles(&[Role::ControlPlane, Role::Worker])
     }
 
-    fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
+    fn run(&self, host: &Host, context: &Context) -> Result<Outcome, HostError> {
         let cpus = system::cpuinfo(host)?;
         let kind = CpuKind::of(&cpus[0]);
-        let logical = cpus.len();
+        let Some(requirement) = sizing::requirement(context, kind.is_arm()) else {
+            return Ok(Outcome::skip("neither a control-plane nor a worker node"));
+        };
+        let cores = sizing::cores(host, &cpus, kind)?;
         let mut observed = format!(
-            "{logical} logical CPU{}",
-            if logical == 1 { "" } else { "s" }
+            "{} logical CPU{} ({})",
+            cores.logical,
+            if cores.logical == 1 { "" } else { "s" },
+            cores.how
         );
-        if let Some(topology) = topology(&cpus) {
-            observed.push_str(&format!(" ({topology})"));
-        }
         if kind.is_arm() {
             observed.push_str(&format!(", {}", kind.describe()));
-            return Ok(Observation::new(
-                observed,
-                format!("≥ {ARM_MINIMUM} on ARM ({ARM_RECOMMENDED} recommended)"),
-            )
-            .warn_if(logical < ARM_RECOMMENDED)
-            .fail_if(logical < ARM_MINIMUM)
-            .into());
         }
-        Ok(Observation::new(observed, format!("≥ {X86_MINIMUM}"))
-            .fail_if(logical < X86_MINIMUM)
-            .into())
+        let guest = sizing::hypervisor(host, &cpus)?;
+        let below = (
+            cores.counted < requirement.minimum.cores,
+            cores.counted < requirement.recommended.cores,
+        );
+        let observation = sizing::judge(
+            sizing::Resource::Cores,
+            &requirement,
+            below,
+            observed,
+            "",
+            guest.as_deref(),
+        );
+        Ok(observation.into())
     }
-}
-
-/// "2 sockets, 40 physical cores", from the x86 `physical id` and `core id` fields; `None`
-/// where the kernel does not print them (ARM, some hypervisors).
-fn topology(cpus: &[system::CpuBlock]) -> Option<String> {
-    let mut sockets = BTreeSet::new();
-    let mut cores = BTreeSet::new();
-    for cpu in cpus {
-        let socket = cpu.get("physical id")?;
-        let core = cpu.get("core id")?;
-        sockets.insert(socket.as_str());
-        cores.insert((socket.as_str(), core.as_str()));
-    }
-    let plural =
-        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
-    Some(format!(
-        "{}, {}",
-        plural(sockets.len(), "socket"),
-        plural(cores.len(), "physical core")
-    ))
 }
 
 #[cfg(test)]
@@ -89,6 +84,7 @@ mod tests {
     use ironprep_schema::{Cni, Profile, Status};
 
     use super::*;
+    use crate::check::Topology;
     use crate::hardware::fixtures::{kunpeng_cpuinfo, x86_cpuinfo};
     use crate::testing::{Tree, assert_status, context};
 
@@ -98,42 +94,118 @@ mod tests {
         Tree::new().file("proc/cpuinfo", cpuinfo).status(&CpuCores)
     }
 
+    fn as_role(role: Role) -> Context {
+        context(Profile::Traditional, &[role], Cni::KubeOvn)
+    }
+
     #[test]
-    fn a_two_socket_server_passes_and_shows_its_topology() {
+    fn a_two_socket_server_passes_and_shows_what_it_counted() {
         let result = run(&x86_cpuinfo(XEON, "2500.000", 2, 20, 2));
         assert_status(&result, Status::Pass);
         assert_eq!(
             result.observed,
-            "80 logical CPUs (2 sockets, 40 physical cores)"
+            "80 logical CPUs (2 sockets, 40 physical cores counted)"
+        );
+        assert_eq!(
+            result.expected,
+            "≥ 8 cores for a control-plane node (16 cores recommended)"
         );
     }
 
     #[test]
-    fn hyperthreads_count_as_cpus() {
+    fn hyperthreads_are_not_cores() {
+        // 4 cores with 2 threads each: 8 logical CPUs, but the guide's 8 cores are not there.
         let result = run(&x86_cpuinfo(XEON, "2500.000", 1, 4, 2));
-        assert_status(&result, Status::Pass);
+        assert_status(&result, Status::Fail);
         assert_eq!(
             result.observed,
-            "8 logical CPUs (1 socket, 4 physical cores)"
+            "8 logical CPUs (1 socket, 4 physical cores counted)"
         );
     }
 
     #[test]
-    fn a_small_vm_fails() {
-        let result = run(&x86_cpuinfo("AMD EPYC", "2596.096", 1, 2, 1));
-        assert_status(&result, Status::Fail);
+    fn the_minimum_passes_with_a_warning_below_the_recommended_tier() {
+        let result = run(&x86_cpuinfo(XEON, "2500.000", 1, 8, 2));
+        assert_status(&result, Status::Warn);
         assert_eq!(
-            result.observed,
-            "2 logical CPUs (1 socket, 2 physical cores)"
+            result.hint,
+            "meets the minimum; the guide recommends 16 cores for a control-plane node"
         );
-        assert_eq!(result.expected, "≥ 8");
     }
 
     #[test]
-    fn a_cpuinfo_without_topology_still_counts() {
-        let result = run("processor\t: 0\nmodel name\t: QEMU Virtual CPU version 2.5+\n\n");
+    fn workers_need_twelve_cores_and_are_no_longer_skipped() {
+        let tree = Tree::new().file("proc/cpuinfo", &x86_cpuinfo(XEON, "2500.000", 1, 10, 2));
+        let worker = tree.run(&CpuCores, &as_role(Role::Worker));
+        assert_status(&worker, Status::Fail);
+        assert_eq!(
+            worker.expected,
+            "≥ 12 cores for a worker node (24 cores recommended)"
+        );
+        assert_status(
+            &tree.run(&CpuCores, &as_role(Role::ControlPlane)),
+            Status::Warn,
+        );
+        let big = Tree::new().file("proc/cpuinfo", &x86_cpuinfo(XEON, "2500.000", 2, 12, 2));
+        assert_status(&big.run(&CpuCores, &as_role(Role::Worker)), Status::Pass);
+    }
+
+    #[test]
+    fn the_single_node_poc_needs_sixteen_cores() {
+        let tree = Tree::new().file("proc/cpuinfo", &x86_cpuinfo(XEON, "2500.000", 1, 12, 2));
+        let poc = Context {
+            topology: Topology::SingleNode,
+            ..Context::default()
+        };
+        let result = tree.run(&CpuCores, &poc);
         assert_status(&result, Status::Fail);
-        assert_eq!(result.observed, "1 logical CPU");
+        assert_eq!(result.expected, "≥ 16 cores for a single-node PoC");
+    }
+
+    #[test]
+    fn a_cpuinfo_without_topology_counts_thread_siblings_or_says_it_could_not() {
+        let qemu = "processor\t: 0\nmodel name\t: QEMU Virtual CPU version 2.5+\n\n";
+        assert_eq!(
+            run(qemu).observed,
+            "1 logical CPU (topology unknown: logical CPUs counted)"
+        );
+        let smt: String = (0..16)
+            .map(|n| format!("processor\t: {n}\nmodel name\t: Some CPU\n\n"))
+            .collect();
+        let result = Tree::new()
+            .file("proc/cpuinfo", &smt)
+            .file(
+                "sys/devices/system/cpu/cpu0/topology/thread_siblings_list",
+                "0,8\n",
+            )
+            .status(&CpuCores);
+        assert_status(&result, Status::Warn);
+        assert_eq!(
+            result.observed,
+            "16 logical CPUs (2 threads per core: 8 physical cores counted)"
+        );
+    }
+
+    #[test]
+    fn a_guest_gets_the_overcommit_advisory() {
+        let cpuinfo =
+            x86_cpuinfo(XEON, "2500.000", 2, 12, 1).replace("lahf_lm", "lahf_lm hypervisor");
+        let result = Tree::new()
+            .file("proc/cpuinfo", &cpuinfo)
+            .file("sys/class/dmi/id/sys_vendor", "VMware, Inc.\n")
+            .file("sys/class/dmi/id/product_name", "VMware Virtual Platform\n")
+            .status(&CpuCores);
+        assert_status(&result, Status::Warn);
+        assert_eq!(
+            result.observed,
+            "24 logical CPUs (2 sockets, 24 physical cores counted); a VMware guest: reserve \
+             these vCPUs on the host, the guide allows no CPU overcommit"
+        );
+        assert!(
+            result.hint.starts_with("reserve the VM's vCPUs"),
+            "{}",
+            result.hint
+        );
     }
 
     #[test]
@@ -149,16 +221,19 @@ mod tests {
             assert_status(&result, status);
             assert_eq!(
                 result.observed,
-                format!("{count} logical CPUs, Kunpeng 920")
+                format!(
+                    "{count} logical CPUs (no SMT on Kunpeng 920: {count} cores counted), \
+                     Kunpeng 920"
+                )
             );
         }
     }
 
     #[test]
-    fn workers_are_out_of_scope() {
+    fn installer_only_hosts_are_out_of_scope() {
         let tree = Tree::new().file("proc/cpuinfo", &kunpeng_cpuinfo(2));
-        let worker = context(Profile::Immutable, &[Role::Worker], Cni::KubeOvn);
-        assert_status(&tree.run(&CpuCores, &worker), Status::Skip);
+        let installer = context(Profile::Immutable, &[Role::Installer], Cni::KubeOvn);
+        assert_status(&tree.run(&CpuCores, &installer), Status::Skip);
     }
 
     #[test]

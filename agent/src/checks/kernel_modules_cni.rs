@@ -4,7 +4,7 @@
 use ironprep_schema::Cni;
 
 use super::kernel_modules_ipvs::ModuleSurvey;
-use crate::check::{Check, Context, Observation, Outcome, Scope, Severity};
+use crate::check::{Check, Context, Observation, Outcome, Scope};
 use crate::host::{Host, HostError};
 
 const MODULES: [&str; 2] = ["geneve", "openvswitch"];
@@ -29,8 +29,12 @@ impl Check for KernelModulesCni {
         Scope::TRADITIONAL.for_cni(Cni::KubeOvn)
     }
 
-    fn severity(&self) -> Severity {
-        Severity::Advisory
+    fn explain(&self) -> &'static str {
+        "⚠️ in the node-check list means: decide whether the condition holds and, if it does, \
+         fix it (seed 004: «Если да, необходимо их устранить»). The condition is \"the global \
+         cluster plans to use Kube-OVN\", and Kube-OVN is the installer's default CNI: the \
+         check runs only with --cni kube-ovn (the default), where the condition is known to \
+         hold, so missing modules fail. With --cni calico it is skipped."
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
@@ -70,9 +74,9 @@ mod tests {
     }
 
     #[test]
-    fn missing_modules_warn() {
+    fn missing_modules_fail_because_kube_ovn_is_the_cni() {
         let result = ubuntu("geneve 36864 0 - Live 0xffffffffc0b5c000\n").status(&KernelModulesCni);
-        assert_status(&result, Status::Warn);
+        assert_status(&result, Status::Fail);
         assert_eq!(
             result.observed,
             "geneve loaded; openvswitch not loaded (the module file exists, modprobe can load it)"

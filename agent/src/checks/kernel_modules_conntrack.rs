@@ -2,7 +2,7 @@
 //! into `nf_conntrack` (4.19 upstream, 4.18 in RHEL 8), kube-proxy and the CNI need
 //! `nf_conntrack_ipv4` (and `nf_conntrack_ipv6` for IPv6) or Service NAT silently fails.
 
-use crate::check::{Check, Context, Observation, Outcome, Severity};
+use crate::check::{Check, Context, IpFamily, Observation, Outcome};
 use crate::host::{Host, HostError};
 use crate::system::{self, KernelVersion, OsRelease};
 
@@ -31,11 +31,16 @@ impl Check for KernelModulesConntrack {
          /etc/modules-load.d/conntrack.conf so they load at boot"
     }
 
-    fn severity(&self) -> Severity {
-        Severity::Advisory
+    fn explain(&self) -> &'static str {
+        "⚠️ in the node-check list means: decide whether the condition holds and, if it does, \
+         fix it (seed 004). The condition is the kernel's version — older than 4.19.0, or \
+         older than 4.18.0 on RHEL — which the agent reads: where it holds, a missing \
+         nf_conntrack_ipv4 fails; newer kernels skip. nf_conntrack_ipv6 is needed \"for IPv6\": \
+         with --ip-family dual or ipv6 it fails when missing, with ipv4 it is not needed, and \
+         without --ip-family the condition is unknown, so it warns."
     }
 
-    fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
+    fn run(&self, host: &Host, context: &Context) -> Result<Outcome, HostError> {
         let release = system::kernel_release(host)?;
         let kernel = KernelVersion::parse(&release).ok_or_else(|| {
             HostError::new(
@@ -64,17 +69,26 @@ impl Check for KernelModulesConntrack {
         };
         let mut observed = survey.describe();
         let ipv6_missing = !enabled("nf_conntrack_ipv6");
+        let ipv6_needed = context.ip_family.map(IpFamily::needs_ipv6);
         if ipv6_missing {
-            observed.push_str(" (nf_conntrack_ipv6 is needed only for IPv6 or dual stack)");
+            observed.push_str(match ipv6_needed {
+                None => {
+                    " (nf_conntrack_ipv6 is needed for IPv6 or dual stack; --ip-family not given)"
+                }
+                Some(false) => " (nf_conntrack_ipv6 is not needed for an IPv4 cluster)",
+                Some(true) => "",
+            });
         }
-        Ok(Observation::new(
-            observed,
-            "nf_conntrack_ipv4 (and for IPv6 nf_conntrack_ipv6) loaded or built in",
-        )
-        .warn_if(ipv6_missing)
-        .fail_if(!enabled("nf_conntrack_ipv4"))
-        .with_hint(survey.hint("conntrack"))
-        .into())
+        let expected = match ipv6_needed {
+            Some(true) => "nf_conntrack_ipv4 and nf_conntrack_ipv6 loaded or built in",
+            Some(false) => "nf_conntrack_ipv4 loaded or built in",
+            None => "nf_conntrack_ipv4 (and for IPv6 nf_conntrack_ipv6) loaded or built in",
+        };
+        Ok(Observation::new(observed, expected)
+            .warn_if(ipv6_missing && ipv6_needed.is_none())
+            .fail_if(!enabled("nf_conntrack_ipv4") || (ipv6_missing && ipv6_needed == Some(true)))
+            .with_hint(survey.hint("conntrack"))
+            .into())
     }
 }
 
@@ -115,16 +129,41 @@ mod tests {
     }
 
     #[test]
-    fn missing_ipv4_module_warns_as_an_advisory_check() {
+    fn a_missing_ipv4_module_fails_on_an_old_kernel() {
         let result = centos7("nf_conntrack 139264 0 - Live 0xffffffffc03e4000\n")
             .status(&KernelModulesConntrack);
-        assert_status(&result, Status::Warn);
+        assert_status(&result, Status::Fail);
         assert_eq!(
             result.observed,
             "nf_conntrack_ipv4, nf_conntrack_ipv6 not loaded (the module file exists, modprobe \
-             can load it) (nf_conntrack_ipv6 is needed only for IPv6 or dual stack)"
+             can load it) (nf_conntrack_ipv6 is needed for IPv6 or dual stack; --ip-family not \
+             given)"
         );
         assert!(result.hint.contains("/etc/modules-load.d/conntrack.conf"));
+    }
+
+    #[test]
+    fn the_ipv6_module_depends_on_the_ip_family() {
+        let ipv4_only = "nf_conntrack_ipv4 15053 4 - Live 0xffffffffc0a7a000\nnf_conntrack 139264 6 nf_conntrack_ipv4, Live 0xffffffffc03e4000\n";
+        let with = |family| Context {
+            ip_family: family,
+            ..Context::default()
+        };
+        let tree = centos7(ipv4_only);
+        assert_status(
+            &tree.run(&KernelModulesConntrack, &with(None)),
+            Status::Warn,
+        );
+        let ipv4 = tree.run(&KernelModulesConntrack, &with(Some(IpFamily::Ipv4)));
+        assert_status(&ipv4, Status::Pass);
+        assert!(
+            ipv4.observed
+                .ends_with("(nf_conntrack_ipv6 is not needed for an IPv4 cluster)")
+        );
+        assert_status(
+            &tree.run(&KernelModulesConntrack, &with(Some(IpFamily::Dual))),
+            Status::Fail,
+        );
     }
 
     #[test]
@@ -156,7 +195,7 @@ mod tests {
             .file("proc/sys/kernel/osrelease", "4.18.0-25-generic\n")
             .file("proc/modules", "")
             .status(&KernelModulesConntrack);
-        assert_status(&result, Status::Warn);
+        assert_status(&result, Status::Fail);
     }
 
     #[test]

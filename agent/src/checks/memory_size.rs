@@ -1,24 +1,20 @@
-//! `memory.size`: a control-plane node runs etcd, the API server and the platform's own
-//! components; below the sizing guide's minimum they are OOM-killed under ordinary load and
-//! the global cluster becomes unstable.
+//! `memory.size`: a node runs its share of the platform — etcd, the API server and the global
+//! components on the control plane, the platform's and the applications' pods on workers;
+//! below the sizing guide's memory they are OOM-killed under ordinary load and the cluster
+//! becomes unstable.
 
 use ironprep_schema::Role;
 
-use crate::check::{Check, Context, Observation, Outcome, Scope};
+use crate::check::{Check, Context, Outcome, Scope};
+use crate::hardware::CpuKind;
 use crate::host::{Host, HostError};
+use crate::sizing;
 use crate::system;
-
-/// The sizing guide's minimum for x86 control-plane nodes, in GB of installed RAM. Memory is
-/// sold in binary units, so "16 GB" is 16 GiB of DIMMs (or of VM memory).
-const X86_MINIMUM_GB: u64 = 16;
-
-/// ARM (Kunpeng 920) needs 1.5× the x86 figures at least, 2× recommended.
-const ARM_MINIMUM_GB: u64 = 24;
-const ARM_RECOMMENDED_GB: u64 = 32;
 
 /// MemTotal is the installed RAM minus what firmware, the kernel image and reservations such
 /// as crashkernel take before the kernel counts it: a 16 GiB machine shows about 15.5 GiB.
 /// Requiring 95% of the nominal size accepts every such machine and still refuses a 15 GiB VM.
+/// Memory is sold in binary units, so "16 GB" is 16 GiB of DIMMs (or of VM memory).
 const MEMTOTAL_SHARE_PERCENT: u64 = 95;
 
 pub struct MemorySize;
@@ -29,62 +25,62 @@ impl Check for MemorySize {
     }
 
     fn title(&self) -> &'static str {
-        "control-plane memory is at least 16 GB (24 GB on ARM)"
+        "the node has the memory the sizing guide asks for its role (control plane 16 GB, worker 24 GB)"
     }
 
     fn hint(&self) -> &'static str {
-        "give the node at least 16 GB of RAM (ARM/Kunpeng 920: at least 24 GB, 32 GB \
-         recommended), without memory overcommit on the hypervisor"
+        "give the node the memory of its role (control plane ≥ 16 GB, 32 GB recommended; worker \
+         ≥ 24 GB, 48 GB recommended; single-node PoC ≥ 32 GB; ARM: 1.5× the minimum, 2× \
+         recommended), without memory overcommit or ballooning on the hypervisor"
+    }
+
+    fn explain(&self) -> &'static str {
+        "Seed 004's sizing tables: a control-plane node needs at least 16 GB (32 GB \
+         recommended), a worker node 24 GB (48 GB recommended), the single-node PoC 32 GB \
+         (--topology single-node); a node with both roles needs the larger. Below the minimum \
+         fails, below the recommended tier warns. ARM (Kunpeng 920) needs at least 1.5 times \
+         the x86 minimum and twice it recommended. MemTotal must reach 95% of the figure \
+         (firmware and the kernel keep the rest). The guide also asks for no memory \
+         overcommit, which a guest cannot see from inside: a hypervisor guest gets a warning \
+         to reserve its memory."
     }
 
     fn scope(&self) -> Scope {
-        Scope::EVERY_PROFILE.for_roles(&[Role::ControlPlane])
+        Scope::EVERY_PROFILE.for_roles(&[Role::ControlPlane, Role::Worker])
     }
 
-    fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
+    fn run(&self, host: &Host, context: &Context) -> Result<Outcome, HostError> {
         let total = system::memory(host)?.total_bytes;
         let cpus = system::cpuinfo(host)?;
-        let arm = cpus.first().and_then(arm_cpu);
-        let (minimum, recommended) = match arm {
-            Some(_) => (ARM_MINIMUM_GB, ARM_RECOMMENDED_GB),
-            None => (X86_MINIMUM_GB, X86_MINIMUM_GB),
+        let kind = CpuKind::of(&cpus[0]);
+        let Some(requirement) = sizing::requirement(context, kind.is_arm()) else {
+            return Ok(Outcome::skip("neither a control-plane nor a worker node"));
         };
         let mut observed = format!("{} (MemTotal)", system::gib(total));
-        if let Some(cpu) = arm {
-            observed.push_str(&format!(", {cpu}"));
+        if kind.is_arm() {
+            observed.push_str(&format!(", {}", kind.describe()));
         }
-        let expected = match arm {
-            Some(_) => format!(
-                "≥ {minimum} GB on ARM ({recommended} GB recommended); MemTotal ≥ {}",
-                system::gib(required_memtotal(minimum))
-            ),
-            None => format!(
-                "≥ {minimum} GB; MemTotal ≥ {}",
-                system::gib(required_memtotal(minimum))
-            ),
-        };
-        Ok(Observation::new(observed, expected)
-            .warn_if(total < required_memtotal(recommended))
-            .fail_if(total < required_memtotal(minimum))
-            .into())
+        let guest = sizing::hypervisor(host, &cpus)?;
+        let minimum = required_memtotal(requirement.minimum.memory_gb);
+        let below = (
+            total < minimum,
+            total < required_memtotal(requirement.recommended.memory_gb),
+        );
+        let observation = sizing::judge(
+            sizing::Resource::Memory,
+            &requirement,
+            below,
+            observed,
+            &format!("; MemTotal ≥ {}", system::gib(minimum)),
+            guest.as_deref(),
+        );
+        Ok(observation.into())
     }
 }
 
 /// The MemTotal a machine with `gigabytes` of RAM shows at least.
 fn required_memtotal(gigabytes: u64) -> u64 {
     (gigabytes << 30) / 100 * MEMTOTAL_SHARE_PERCENT
-}
-
-/// The CPU in words when it is an ARM one (aarch64 cpuinfo has `CPU implementer`, x86 does not).
-fn arm_cpu(block: &system::CpuBlock) -> Option<&'static str> {
-    let implementer = block.get("CPU implementer")?;
-    let part = block.get("CPU part").map(String::as_str);
-    // HiSilicon (0x48) part 0xd01 is the TaiShan v110 core of the Kunpeng 920.
-    Some(if implementer == "0x48" && part == Some("0xd01") {
-        "ARM (Kunpeng 920)"
-    } else {
-        "ARM"
-    })
 }
 
 #[cfg(test)]
@@ -119,12 +115,63 @@ mod tests {
     }
 
     #[test]
-    fn a_16_gib_machine_passes_despite_reservations() {
-        // A 16 GiB RHEL 8 VM with crashkernel=auto.
+    fn a_16_gib_machine_meets_the_minimum_despite_reservations() {
+        // A 16 GiB RHEL 8 machine with crashkernel=auto: the minimum, not the recommended tier.
         let result = check(X86_CPUINFO, 16_252_928);
-        assert_status(&result, Status::Pass);
+        assert_status(&result, Status::Warn);
         assert_eq!(result.observed, "15.5 GiB (MemTotal)");
-        assert_eq!(result.expected, "≥ 16 GB; MemTotal ≥ 15.2 GiB");
+        assert_eq!(
+            result.expected,
+            "≥ 16 GB for a control-plane node (32 GB recommended); MemTotal ≥ 15.2 GiB"
+        );
+        assert_eq!(
+            result.hint,
+            "meets the minimum; the guide recommends 32 GB for a control-plane node"
+        );
+        assert_status(&check(X86_CPUINFO, 32_653_312), Status::Pass);
+    }
+
+    #[test]
+    fn workers_need_24_gb_and_the_poc_32() {
+        let tree = Tree::new()
+            .file("proc/cpuinfo", X86_CPUINFO)
+            .file("proc/meminfo", &meminfo(20 * 1024 * 1024));
+        let worker = tree.run(
+            &MemorySize,
+            &context(Profile::Traditional, &[Role::Worker], Cni::KubeOvn),
+        );
+        assert_status(&worker, Status::Fail);
+        assert_eq!(
+            worker.expected,
+            "≥ 24 GB for a worker node (48 GB recommended); MemTotal ≥ 22.8 GiB"
+        );
+        let poc = Context {
+            topology: crate::check::Topology::SingleNode,
+            ..Context::default()
+        };
+        let big = Tree::new()
+            .file("proc/cpuinfo", X86_CPUINFO)
+            .file("proc/meminfo", &meminfo(32_653_312));
+        assert_status(&big.run(&MemorySize, &poc), Status::Pass);
+        assert_status(&tree.run(&MemorySize, &poc), Status::Fail);
+    }
+
+    #[test]
+    fn a_guest_gets_the_overcommit_advisory() {
+        let result = Tree::new()
+            .file(
+                "proc/cpuinfo",
+                &X86_CPUINFO.replace("sep\n", "sep hypervisor\n"),
+            )
+            .file("proc/meminfo", &meminfo(65_741_208))
+            .file("sys/class/dmi/id/sys_vendor", "QEMU\n")
+            .status(&MemorySize);
+        assert_status(&result, Status::Warn);
+        assert_eq!(
+            result.observed,
+            "62.7 GiB (MemTotal); a QEMU/KVM guest: reserve this memory on the host, the guide \
+             allows no memory overcommit"
+        );
     }
 
     #[test]
@@ -144,20 +191,20 @@ mod tests {
     fn kunpeng_needs_24_and_recommends_32() {
         let small = check(KUNPENG_CPUINFO, 16_252_928);
         assert_status(&small, Status::Fail);
-        assert_eq!(small.observed, "15.5 GiB (MemTotal), ARM (Kunpeng 920)");
+        assert_eq!(small.observed, "15.5 GiB (MemTotal), Kunpeng 920");
         assert_eq!(
             small.expected,
-            "≥ 24 GB on ARM (32 GB recommended); MemTotal ≥ 22.8 GiB"
+            "≥ 24 GB for a control-plane node on ARM (32 GB recommended); MemTotal ≥ 22.8 GiB"
         );
         assert_status(&check(KUNPENG_CPUINFO, 24_522_752), Status::Warn);
         assert_status(&check(KUNPENG_CPUINFO, 32_653_312), Status::Pass);
     }
 
     #[test]
-    fn workers_are_out_of_scope() {
+    fn installer_only_hosts_are_out_of_scope() {
         let result = Tree::new().run(
             &MemorySize,
-            &context(Profile::Immutable, &[Role::Worker], Cni::KubeOvn),
+            &context(Profile::Immutable, &[Role::Installer], Cni::KubeOvn),
         );
         assert_status(&result, Status::Skip);
     }

@@ -2,7 +2,7 @@
 //! cluster's own three. Past its limits pods fail to start or DNS lookups fail; within them
 //! every short name still costs a query per domain, so the guide wants none at all.
 
-use crate::check::{Check, Context, Observation, Outcome, Severity};
+use crate::check::{Check, Context, Observation, Outcome};
 use crate::host::{Host, HostError};
 use crate::network::ResolvConf;
 
@@ -36,8 +36,12 @@ impl Check for NetResolvSearch {
          each ≤ 253 characters, ≤ 2048 characters in all"
     }
 
-    fn severity(&self) -> Severity {
-        Severity::Advisory
+    fn explain(&self) -> &'static str {
+        "⚠️ (seed 004): resolv.conf should have no search domains; if they are needed, the \
+         guide's limits apply — fewer than domainCountLimit - 3 (32 - 3) domains, each at most \
+         253 characters, at most 2048 characters together. Search domains within the limits \
+         are a warning (the guide prefers none, but allows them); over the limits the \
+         condition is known to break pod DNS, so the check fails."
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
@@ -166,10 +170,10 @@ mod tests {
     }
 
     #[test]
-    fn every_broken_limit_is_named() {
+    fn over_the_limits_fails_and_every_broken_limit_is_named() {
         let many: Vec<String> = (1..=29).map(|n| format!("d{n}.example.com")).collect();
         let result = check(&format!("search {}\n", many.join(" ")));
-        assert_status(&result, Status::Warn);
+        assert_status(&result, Status::Fail);
         assert!(
             result.observed.contains("… (24 more)")
                 && result

@@ -26,6 +26,13 @@ impl Check for SecurityApparmor {
          apparmor=0 to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub and reboot"
     }
 
+    fn explain(&self) -> &'static str {
+        "The node-check list says disable (seed 004: «Отключите apparmor/selinux»). AppArmor \
+         enabled in the kernel fails even with no profile loaded: containerd still confines \
+         every container with its default profile, and any package can load profiles at \
+         the next start. It passes when the kernel has AppArmor off (apparmor=0) or lacks it."
+    }
+
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
         if !host.is_dir("/sys")? {
             return Ok(Outcome::skip(
@@ -61,7 +68,7 @@ impl Check for SecurityApparmor {
                          containers with its default profile)",
                         "disabled",
                     );
-                    return Ok(observation.warn_if(true).into());
+                    return Ok(observation.fail_if(true).into());
                 }
                 let counts: Vec<String> = modes
                     .iter()
@@ -118,12 +125,12 @@ mod tests {
     }
 
     #[test]
-    fn enabled_without_profiles_warns() {
+    fn enabled_without_profiles_still_fails() {
         let result = Tree::new()
             .file("sys/module/apparmor/parameters/enabled", "Y\n")
             .file("sys/kernel/security/apparmor/profiles", "")
             .status(&SecurityApparmor);
-        assert_status(&result, Status::Warn);
+        assert_status(&result, Status::Fail);
     }
 
     #[test]

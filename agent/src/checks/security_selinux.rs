@@ -43,19 +43,30 @@ impl Check for SecuritySelinux {
          reboot (RHEL 9 and later: grubby --update-kernel=ALL --args=selinux=0)"
     }
 
+    fn explain(&self) -> &'static str {
+        "The node-check list says disable, not soften (seed 004: «Отключите apparmor/selinux»): \
+         permissive mode still loads the policy, labels files and logs denials, and is one \
+         `setenforce 1` from enforcing. So the check wants SELinux disabled both in the \
+         running kernel and after the next reboot, and names both states: permissive now \
+         fails even when the configuration already says disabled (the host has not been \
+         rebooted since), and so does a running kernel that is disabled while the \
+         configuration would bring SELinux back."
+    }
+
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
+        let expected = "disabled now and after reboot (permissive is not disabled)";
         // A tree without /sys (a mounted disk image) says nothing about a running kernel.
         if !host.is_dir("/sys")? {
             return Ok(match configured_mode(host)? {
                 Some(mode) => Observation::new(
                     format!(
-                        "SELINUX={} in {CONFIG} (running state unknown: no /sys)",
+                        "{} after reboot (SELINUX={} in {CONFIG}; running state unknown: no /sys)",
+                        mode.as_str(),
                         mode.as_str()
                     ),
-                    "disabled, now and after reboot",
+                    expected,
                 )
-                .warn_if(mode == Mode::Permissive)
-                .fail_if(mode == Mode::Enforcing)
+                .fail_if(mode != Mode::Disabled)
                 .into(),
                 None => Outcome::skip(format!(
                     "no /sys and no SELINUX= in {CONFIG}: nothing tells the SELinux state"
@@ -81,34 +92,29 @@ impl Check for SecuritySelinux {
         let booted_off = system::kernel_cmdline(host)
             .ok()
             .is_some_and(|cmdline| last_value(&cmdline, "selinux") == Some("0"));
-        let after_reboot = match configured {
-            _ if booted_off => Mode::Disabled,
-            Some(mode) => mode,
-            None => running,
+        let (after_reboot, why) = match configured {
+            _ if booted_off => (
+                Mode::Disabled,
+                " (selinux=0 on the kernel command line)".to_owned(),
+            ),
+            Some(mode) => (mode, format!(" (SELINUX={} in {CONFIG})", mode.as_str())),
+            None => (running, format!(" (no SELINUX= in {CONFIG})")),
         };
-
-        let mut observed = match running {
-            Mode::Disabled => "disabled (no selinuxfs)".to_owned(),
-            Mode::Permissive => "permissive (not enforcing, but not disabled)".to_owned(),
-            Mode::Enforcing => "enforcing".to_owned(),
+        let now = match running {
+            Mode::Disabled => "disabled now (no selinuxfs)",
+            Mode::Permissive => "permissive now",
+            Mode::Enforcing => "enforcing now",
         };
-        if after_reboot != running {
-            observed = format!(
-                "{} now, {} after reboot",
-                running.as_str(),
-                after_reboot.as_str()
+        let observed = format!("{now}, {} after reboot{why}", after_reboot.as_str());
+        let mut observation = Observation::new(observed, expected)
+            .fail_if(running != Mode::Disabled || after_reboot != Mode::Disabled);
+        if running != Mode::Disabled && after_reboot == Mode::Disabled {
+            observation = observation.with_hint(
+                "reboot the host: SELinux is configured off, but the running kernel still has it \
+                 (setenforce 0 only makes it permissive)",
             );
-            if let Some(mode) = configured
-                && !booted_off
-            {
-                observed.push_str(&format!(" (SELINUX={} in {CONFIG})", mode.as_str()));
-            }
         }
-        let worst = running.max(after_reboot);
-        Ok(Observation::new(observed, "disabled, now and after reboot")
-            .warn_if(worst == Mode::Permissive)
-            .fail_if(worst == Mode::Enforcing)
-            .into())
+        Ok(observation.into())
     }
 }
 
@@ -155,7 +161,11 @@ mod tests {
             .file("etc/selinux/config", &config("disabled"))
             .status(&SecuritySelinux);
         assert_status(&result, Status::Pass);
-        assert_eq!(result.observed, "disabled (no selinuxfs)");
+        assert_eq!(
+            result.observed,
+            "disabled now (no selinuxfs), disabled after reboot (SELINUX=disabled in \
+             /etc/selinux/config)"
+        );
     }
 
     #[test]
@@ -172,7 +182,8 @@ mod tests {
         assert_status(&result, Status::Fail);
         assert_eq!(
             result.observed,
-            "SELINUX=enforcing in /etc/selinux/config (running state unknown: no /sys)"
+            "enforcing after reboot (SELINUX=enforcing in /etc/selinux/config; running state \
+             unknown: no /sys)"
         );
         assert_status(&Tree::new().status(&SecuritySelinux), Status::Skip);
     }
@@ -184,19 +195,40 @@ mod tests {
             .file("etc/selinux/config", &config("enforcing"))
             .status(&SecuritySelinux);
         assert_status(&result, Status::Fail);
-        assert_eq!(result.observed, "enforcing");
+        assert_eq!(
+            result.observed,
+            "enforcing now, enforcing after reboot (SELINUX=enforcing in /etc/selinux/config)"
+        );
     }
 
     #[test]
-    fn permissive_warns() {
+    fn permissive_fails() {
         let result = Tree::new()
             .file("sys/fs/selinux/enforce", "0")
             .file("etc/selinux/config", &config("permissive"))
             .status(&SecuritySelinux);
-        assert_status(&result, Status::Warn);
+        assert_status(&result, Status::Fail);
         assert_eq!(
             result.observed,
-            "permissive (not enforcing, but not disabled)"
+            "permissive now, permissive after reboot (SELINUX=permissive in /etc/selinux/config)"
+        );
+    }
+
+    #[test]
+    fn permissive_now_fails_even_when_disabled_after_reboot() {
+        let result = Tree::new()
+            .file("sys/fs/selinux/enforce", "0")
+            .file("etc/selinux/config", &config("disabled"))
+            .status(&SecuritySelinux);
+        assert_status(&result, Status::Fail);
+        assert_eq!(
+            result.observed,
+            "permissive now, disabled after reboot (SELINUX=disabled in /etc/selinux/config)"
+        );
+        assert!(
+            result.hint.starts_with("reboot the host"),
+            "{}",
+            result.hint
         );
     }
 

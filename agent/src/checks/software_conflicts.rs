@@ -71,20 +71,53 @@ const SNAPS: &[&str] = &[
     "kubelet",
 ];
 
-/// Container runtime and Kubernetes programs that shadow the installer's when found first in
-/// PATH. CNI plugins live in /opt/cni/bin, which the installer replaces itself.
+/// Container runtime, container networking and Kubernetes programs that shadow the
+/// installer's when found first in PATH (seed 004: docker, containerd, runc, podman, container
+/// networking, container runtimes, Kubernetes). CNI plugins belong in /opt/cni/bin, which the
+/// installer replaces itself; copies dropped into /usr/local/bin are strays. Plugin names that
+/// are also ordinary words (`static`, `dhcp`, `dummy`, `tap`, `firewall`) are left out: a
+/// script of that name is more likely than a lost plugin.
 const STRAY_BINARIES: &[&str] = &[
+    // Docker and containerd
     "docker",
     "dockerd",
     "docker-init",
     "docker-proxy",
+    "cri-dockerd",
     "containerd",
     "ctr",
+    "nerdctl",
+    // OCI runtimes
     "runc",
     "crun",
+    "youki",
+    "runsc",
+    // CRI-O and Podman
+    "crio",
+    "conmon",
+    "pinns",
     "crictl",
-    "nerdctl",
     "podman",
+    // Container networking
+    "flanneld",
+    "calicoctl",
+    "calico",
+    "calico-ipam",
+    "flannel",
+    "bridge",
+    "host-local",
+    "host-device",
+    "loopback",
+    "portmap",
+    "ptp",
+    "macvlan",
+    "ipvlan",
+    "bandwidth",
+    "tuning",
+    "vlan",
+    "sbr",
+    "vrf",
+    // Kubernetes
     "kubelet",
     "kubeadm",
     "kubectl",
@@ -112,6 +145,8 @@ enum Family {
     Kylin,
     Ubuntu,
     Other,
+    /// No readable os-release: no package list applies.
+    Unknown,
 }
 
 impl Family {
@@ -166,10 +201,31 @@ impl Check for SoftwareConflicts {
          /usr/local/bin"
     }
 
+    fn explain(&self) -> &'static str {
+        "Seed 004 lists the conflicting packages per distribution (RHEL/CentOS, Kylin, Ubuntu \
+         dpkg and snap) and then asks to look for other conflicting binaries in directories \
+         such as /usr/local/bin: docker, containerd, runc, podman, container networking, \
+         container runtimes, Kubernetes. The binary scan of /usr/local/bin and \
+         /usr/local/sbin stands on its own: a stray binary fails even where no package \
+         database can be read. When the packages cannot be read (rpm under --root, no \
+         os-release, an OS without a list) and no binary is found, the check warns — the \
+         packages are unknown, not clean."
+    }
+
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
-        let release = OsRelease::read(host)?;
-        let family = Family::of(&release);
         let mut survey = Survey::default();
+        let release = match OsRelease::read(host) {
+            Ok(release) => Some((Family::of(&release), release)),
+            Err(error) => {
+                survey
+                    .unchecked
+                    .push(format!("packages (distribution unknown: {error})"));
+                None
+            }
+        };
+        let family = release
+            .as_ref()
+            .map_or(Family::Unknown, |(family, _)| *family);
         match family {
             Family::RedHat | Family::Kylin => {
                 let entries = if family == Family::Kylin {
@@ -195,13 +251,16 @@ impl Check for SoftwareConflicts {
                 let snaps = snap_names(host, &mut survey.notes)?;
                 survey.add("snap", "snaps", &snaps, SNAPS);
             }
+            Family::Unknown => {}
             Family::Other => survey.unchecked.push(format!(
                 "packages (no conflict list for {}; the guide has RHEL/CentOS, Kylin and Ubuntu)",
-                if release.pretty_name.is_empty() {
-                    &release.id
-                } else {
-                    &release.pretty_name
-                }
+                release.as_ref().map_or("this OS", |(_, release)| {
+                    if release.pretty_name.is_empty() {
+                        &release.id
+                    } else {
+                        &release.pretty_name
+                    }
+                })
             )),
         }
         for directory in BINARY_DIRECTORIES {
@@ -258,8 +317,11 @@ impl Survey {
             if self.unchecked.is_empty() {
                 return Observation::new(looked, expected).into();
             }
-            // What could be read is clean, but a package database was not: not a pass.
-            return Outcome::skip(format!("{looked}{unchecked}"));
+            // What could be read is clean, but a package database was not: not a pass, and
+            // not a skip either — the binary scan did run.
+            return Observation::new(format!("{looked}{unchecked}"), expected)
+                .warn_if(true)
+                .into();
         }
         let mut groups: Vec<String> = Vec::new();
         let mut sources: Vec<&str> = self.conflicts.iter().map(|c| c.source).collect();
@@ -628,18 +690,36 @@ Description: Open Container Project - runtime
     }
 
     #[test]
-    fn rpm_under_a_root_is_not_a_pass() {
+    fn rpm_under_a_root_warns_but_the_binary_scan_stands() {
         let result = Tree::new()
             .file("etc/os-release", CENTOS7)
             .dir("var/lib/rpm")
             .status(&SoftwareConflicts);
-        assert_status(&result, Status::Skip);
+        assert_status(&result, Status::Warn);
         assert_eq!(
-            result.reason.as_deref(),
-            Some(
-                "none among /usr/local/bin, /usr/local/sbin; not checked: rpm packages (the \
-                 rpm database needs rpm, which --root cannot run)"
-            )
+            result.observed,
+            "none among /usr/local/bin, /usr/local/sbin; not checked: rpm packages (the rpm \
+             database needs rpm, which --root cannot run)"
+        );
+    }
+
+    #[test]
+    fn cri_o_and_container_networking_binaries_are_strays_too() {
+        let result = Tree::new()
+            .executable("usr/local/bin/crio")
+            .executable("usr/local/bin/conmon")
+            .executable("usr/local/bin/pinns")
+            .executable("usr/local/bin/calicoctl")
+            .executable("usr/local/bin/host-local")
+            .executable("usr/local/bin/helm")
+            .executable("usr/local/sbin/flanneld")
+            .status(&SoftwareConflicts);
+        assert_status(&result, Status::Fail);
+        assert_eq!(
+            result.observed,
+            "/usr/local/bin: calicoctl, conmon, crio, host-local, pinns; /usr/local/sbin: \
+             flanneld; not checked: packages (distribution unknown: /usr/lib/os-release: no \
+             such file)"
         );
     }
 
@@ -687,12 +767,13 @@ Description: Open Container Project - runtime
     }
 
     #[test]
-    fn a_missing_os_release_is_an_error_naming_it() {
+    fn a_missing_os_release_leaves_the_packages_unknown_and_still_scans_binaries() {
         let result = Tree::new().status(&SoftwareConflicts);
-        assert_status(&result, Status::Error);
+        assert_status(&result, Status::Warn);
         assert_eq!(
-            result.reason.as_deref(),
-            Some("/usr/lib/os-release: no such file")
+            result.observed,
+            "none among /usr/local/bin, /usr/local/sbin; not checked: packages (distribution \
+             unknown: /usr/lib/os-release: no such file)"
         );
     }
 

@@ -2,7 +2,7 @@
 //! preparation runs the LVM tools on the host; without lvm2 their pods crash-loop after the
 //! cluster is up, and no volume can be provisioned.
 
-use crate::check::{Check, Context, Observation, Outcome, Severity, Storage};
+use crate::check::{Check, Context, Observation, Outcome, Storage};
 use crate::host::{Host, HostError};
 
 pub struct SoftwareLvm2;
@@ -20,8 +20,11 @@ impl Check for SoftwareLvm2 {
         "RHEL/CentOS/Kylin: yum install -y lvm2; Ubuntu: apt-get install -y lvm2"
     }
 
-    fn severity(&self) -> Severity {
-        Severity::Advisory
+    fn explain(&self) -> &'static str {
+        "⚠️ in the node-check list means: decide whether the condition holds and, if it does, \
+         fix it (seed 004). The condition is \"TopoLVM or Rook local storage is planned\", \
+         which only --storage can tell: without it the check is skipped; with \
+         --storage topolvm|rook the condition holds, so a missing lvm2 fails."
     }
 
     fn run(&self, host: &Host, context: &Context) -> Result<Outcome, HostError> {
@@ -90,11 +93,11 @@ mod tests {
     }
 
     #[test]
-    fn missing_lvm2_only_warns() {
+    fn missing_lvm2_fails_when_the_storage_is_planned() {
         let result = Tree::new()
             .executable("usr/sbin/modprobe")
             .run(&SoftwareLvm2, &with_storage(Storage::Rook));
-        assert_status(&result, Status::Warn);
+        assert_status(&result, Status::Fail);
         assert_eq!(result.observed, "lvm2 not installed (no lvm or pvcreate)");
         assert_eq!(result.expected, "lvm2 installed (Rook planned)");
     }

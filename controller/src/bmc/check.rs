@@ -104,6 +104,12 @@ pub struct Context {
     pub emulated_tpm: bool,
 }
 
+impl Context {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Observed(Observation),

@@ -60,7 +60,9 @@ impl FromStr for Cidr {
 }
 
 /// The ports a host with `target` roles must accept from a host with `source` roles (seed
-/// 004's port list, read as who talks to whom).
+/// 004's port list, read as who talks to whom). Calico's pods reach other hosts' pods over
+/// IP-in-IP (IP protocol 4), which the guide wants enabled (seed 004, «при использовании
+/// Calico CNI убедитесь, что протокол IP-in-IP включен»), as Kube-OVN's over Geneve, UDP 6081.
 pub fn required_ports(target: &[Role], source: &[Role], cni: Cni) -> Vec<Port> {
     let tcp = |port| Port {
         protocol: Protocol::Tcp,
@@ -81,7 +83,7 @@ pub fn required_ports(target: &[Role], source: &[Role], cni: Cni) -> Vec<Port> {
             protocol: Protocol::Udp,
             port: 6081,
         }),
-        Cni::Calico => ports.push(tcp(179)),
+        Cni::Calico => ports.extend([tcp(179), Port::IPIP]),
     }
     ports.sort();
     ports

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use ironprep_schema::net::{FailingPair, ProbeResult, Protocol};
+use ironprep_schema::net::{FailingPair, Port, ProbeResult, Protocol};
 use ironprep_schema::{Cni, FleetCheck, HostEntry, Role, Status};
 
 use super::cross_host::{check, skipped};
@@ -80,17 +80,21 @@ pub fn connectivity(measurement: Option<&Measurement>) -> FleetCheck {
                     unmeasured += 1;
                     continue;
                 }
-                (Protocol::Udp, ProbeResult::Sent) => {
+                (Protocol::Udp | Protocol::Ipip, ProbeResult::Sent) => {
                     match target.closed.as_ref().filter(|_| listened) {
                         None => {
                             unmeasured += 1;
                             continue;
                         }
                         Some(closed) => {
-                            let heard = closed.received.iter().any(|received| {
-                                received.port == probe.port.port
-                                    && received.from.iter().any(|name| name == source)
-                            });
+                            let heard = if probe.port.protocol == Protocol::Ipip {
+                                closed.ipip_from.iter().flatten().any(|name| name == source)
+                            } else {
+                                closed.received.iter().any(|received| {
+                                    received.port == probe.port.port
+                                        && received.from.iter().any(|name| name == source)
+                                })
+                            };
                             (!heard).then(|| "not-received".to_owned())
                         }
                     }
@@ -111,7 +115,7 @@ pub fn connectivity(measurement: Option<&Measurement>) -> FleetCheck {
     pairs.sort();
     let expected = "every host reaches its peers on the ports their roles need (control \
                     plane: 6443, 2379, 2380, 10250; all: 10250, 22; kube-ovn: 6641, 6642, \
-                    udp/6081; calico: 179)"
+                    udp/6081; calico: 179 and IP-in-IP)"
         .to_owned();
     let involved: BTreeSet<String> = pairs
         .iter()
@@ -162,10 +166,16 @@ pub fn connectivity(measurement: Option<&Measurement>) -> FleetCheck {
                 String::new()
             }
         );
-        result.result.hint = "open these ports between the hosts (host firewall: firewalld, \
-                              nftables, iptables; security groups; switch ACLs): a timeout \
-                              means dropped, refused means rejected"
-            .to_owned();
+        result.result.hint = if pairs.iter().any(|pair| pair.port == Port::IPIP) {
+            "open these ports between the hosts, and let IP protocol 4 (IP-in-IP) through for \
+             Calico (host firewall: firewalld, nftables, iptables; security groups; switch \
+             ACLs; cloud networks that filter protocols other than TCP/UDP/ICMP): a timeout \
+             means dropped, refused means rejected"
+        } else {
+            "open these ports between the hosts (host firewall: firewalld, nftables, iptables; \
+             security groups; switch ACLs): a timeout means dropped, refused means rejected"
+        }
+        .to_owned();
     } else if status == Status::Error {
         result.result.reason = Some(observed.clone());
         result.hosts = measurement.failed.keys().cloned().collect();
@@ -653,11 +663,55 @@ mod tests {
         );
         assert_eq!(
             text(required_ports(&cp, &worker, Cni::Calico)),
-            "tcp/22 tcp/179 tcp/6443 tcp/10250"
+            "tcp/22 tcp/179 tcp/6443 tcp/10250 ipip"
         );
         assert_eq!(
             text(required_ports(&worker, &cp, Cni::KubeOvn)),
             "tcp/22 tcp/10250 udp/6081"
+        );
+    }
+
+    /// `from>to port result` of every failing pair.
+    fn pair_lines(check: &FleetCheck) -> Vec<String> {
+        check
+            .pairs
+            .iter()
+            .map(|pair| format!("{}>{} {} {}", pair.from, pair.to, pair.port, pair.result))
+            .collect()
+    }
+
+    #[test]
+    fn calico_needs_ip_in_ip_to_arrive() {
+        let mut a = session(&[tcp(179), Port::IPIP]);
+        let mut b = session(&[tcp(179), Port::IPIP]);
+        let mut c = session(&[tcp(179), Port::IPIP]);
+        for (session, peers) in [
+            (&mut a, ["b", "c"]),
+            (&mut b, ["a", "c"]),
+            (&mut c, ["a", "b"]),
+        ] {
+            session.probes.as_mut().unwrap().probes = peers
+                .iter()
+                .flat_map(|peer| {
+                    [
+                        probe(peer, tcp(179), ProbeResult::Open),
+                        probe(peer, Port::IPIP, ProbeResult::Sent),
+                    ]
+                })
+                .collect();
+        }
+        // c's firewall drops IP protocol 4: it hears no one; a and b hear each other and c.
+        a.closed.as_mut().unwrap().ipip_from = Some(vec!["b".to_owned(), "c".to_owned()]);
+        b.closed.as_mut().unwrap().ipip_from = Some(vec!["a".to_owned(), "c".to_owned()]);
+        c.closed.as_mut().unwrap().ipip_from = Some(Vec::new());
+        let check = connectivity(Some(&measured(vec![("a", a), ("b", b), ("c", c)])));
+        assert_eq!(check.result.status, Status::Fail);
+        let pairs = pair_lines(&check);
+        assert_eq!(pairs, ["a>c ipip not-received", "b>c ipip not-received"]);
+        assert!(
+            check.result.hint.contains("IP protocol 4"),
+            "{}",
+            check.result.hint
         );
     }
 
@@ -685,11 +739,7 @@ mod tests {
         }];
         let check = connectivity(Some(&measured(vec![("a", a), ("b", b), ("c", c)])));
         assert_eq!(check.result.status, Status::Fail);
-        let pairs: Vec<String> = check
-            .pairs
-            .iter()
-            .map(|pair| format!("{}>{} {} {}", pair.from, pair.to, pair.port, pair.result))
-            .collect();
+        let pairs = pair_lines(&check);
         assert_eq!(pairs, ["a>b tcp/6443 timeout", "a>c udp/6081 not-received"]);
         assert_eq!(check.hosts, ["a", "b", "c"]);
         assert!(

@@ -11,6 +11,7 @@ mod context;
 mod finding;
 mod load;
 mod object;
+mod pair;
 mod render;
 mod rule;
 mod rules;
@@ -45,6 +46,7 @@ Examples:
   kubectl -n cpaas-system get cm dcs-import-extra-resources -o yaml | ironprep lint -
   ironprep lint --phase installed --vip 192.168.10.100 expansion.yaml
   ironprep lint --dr --primary-vip 192.168.10.100 --standby-vip 192.168.20.100 primary/
+  ironprep lint --primary primary/ --standby standby/   both DR sides, each on its own, then compared
   ironprep lint --format sarif manifests/ > lint.sarif
   ironprep lint --explain naming.global-prefix
   kubectl get machineinventories,machineinventorypools,seedimages,machineregistrations \\
@@ -55,8 +57,20 @@ Silence a rule for one document with a comment in it: `# ironprep: ignore RULE[,
 Exit codes: 0 no error (warnings allowed unless --strict), 1 errors, 2 unreadable input or usage.")]
 pub struct LintArgs {
     /// Files, directories (recursively: *.yaml, *.yml, *.json) or `-` for standard input.
-    #[arg(value_name = "PATH", required_unless_present_any = ["list_rules", "explain"])]
+    #[arg(
+        value_name = "PATH",
+        required_unless_present_any = ["list_rules", "explain", "primary"]
+    )]
     pub paths: Vec<PathBuf>,
+
+    /// DR: the primary side's manifests (file or directory). Each side is linted on its own
+    /// (its own VIP, names and pools), then what both sides must share is compared.
+    #[arg(long, value_name = "PATH", requires = "standby", conflicts_with_all = ["paths", "vip"])]
+    pub primary: Option<PathBuf>,
+
+    /// DR: the standby side's manifests (file or directory); see --primary.
+    #[arg(long, value_name = "PATH", requires = "primary")]
+    pub standby: Option<PathBuf>,
 
     /// bootstrap (before handoff, the default) or installed (after handoff).
     #[arg(long, value_enum, default_value_t = Phase::Bootstrap)]
@@ -155,8 +169,13 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             .transpose()?
             .map(std::sync::Arc::new),
     };
-    let loaded = load::load_paths(&args.paths, &mut std::io::stdin().lock());
-    let result = lint(loaded, given, &args.disable);
+    let result = match (&args.primary, &args.standby) {
+        (Some(primary), Some(standby)) => pair::lint_pair(primary, standby, given, &args.disable),
+        _ => {
+            let loaded = load::load_paths(&args.paths, &mut std::io::stdin().lock());
+            lint(loaded, given, &args.disable)
+        }
+    };
     let outcome = render::Outcome {
         findings: &result.findings,
         errors: &result.errors,
@@ -232,20 +251,35 @@ pub fn lint(loaded: Loaded, given: Given, disabled: &[String]) -> LintResult {
     let objects = loaded.objects.len();
     let set = Manifests::new(loaded.objects);
     let context = Context::infer(given, &set);
-    let rules: Vec<&'static dyn Rule> = rules::ALL
-        .iter()
-        .copied()
-        .filter(|rule| !disabled.iter().any(|id| id == rule.id()))
-        .collect();
+    let rules = enabled_rules(disabled);
     let mut findings = Vec::new();
     for rule in &rules {
         let mut sink = Sink::new(*rule);
         rule.check(&set, &context, &mut sink);
         findings.extend(sink.into_findings());
     }
-    // Report order: input order of files, then line; rules keep registry order on one line.
-    let order: std::collections::HashMap<&str, usize> = loaded
-        .sources
+    sort_findings(&mut findings, &loaded.sources);
+    LintResult {
+        findings,
+        errors: loaded.errors,
+        sources: loaded.sources,
+        objects,
+        files: loaded.files,
+        rules,
+    }
+}
+
+fn enabled_rules(disabled: &[String]) -> Vec<&'static dyn Rule> {
+    rules::ALL
+        .iter()
+        .copied()
+        .filter(|rule| !disabled.iter().any(|id| id == rule.id()))
+        .collect()
+}
+
+/// Report order: input order of files, then line; rules keep registry order on one line.
+fn sort_findings(findings: &mut [Finding], sources: &[std::sync::Arc<object::Source>]) {
+    let order: std::collections::HashMap<&str, usize> = sources
         .iter()
         .enumerate()
         .map(|(at, source)| (source.name.as_str(), at))
@@ -259,14 +293,6 @@ pub fn lint(loaded: Loaded, given: Given, disabled: &[String]) -> LintResult {
             finding.line,
         )
     });
-    LintResult {
-        findings,
-        errors: loaded.errors,
-        sources: loaded.sources,
-        objects,
-        files: loaded.files,
-        rules,
-    }
 }
 
 /// Reads the paths (and standard input for `-`) and lints them with the given context.

@@ -30,6 +30,18 @@ pub trait Rule: Sync {
     }
 
     fn check(&self, set: &Manifests, context: &Context, sink: &mut Sink);
+
+    /// Compares the two sides of a DR pair (`lint --primary DIR --standby DIR`), each linted
+    /// on its own by [`Rule::check`] first. Only rules about what both sides must share have
+    /// something to say here.
+    fn check_pair(&self, _primary: Side<'_>, _standby: Side<'_>, _sink: &mut Sink) {}
+}
+
+/// One side of a DR pair: its own manifest set and the context inferred from it.
+#[derive(Clone, Copy)]
+pub struct Side<'a> {
+    pub set: &'a Manifests,
+    pub context: &'a Context,
 }
 
 /// Collects one rule's findings.

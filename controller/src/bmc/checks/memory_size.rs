@@ -1,16 +1,14 @@
-//! `memory.size` from the BMC: the installed memory (`MemorySummary`), against the same sizing
-//! minimum as the agent's check (16 GB for x86 control-plane nodes, 24 GB on ARM). The BMC
-//! counts installed DIMMs, so no allowance for the kernel's reservations is needed here.
+//! `memory.size` from the BMC: the installed memory (`MemorySummary`), against the sizing
+//! guide's figures for the node's role — the same figures as the agent's check
+//! (`ironprep_schema::sizing`). The BMC counts installed DIMMs, so no allowance for the
+//! kernel's reservations is needed, and there is no hypervisor to warn about.
 
 use ironprep_schema::Role;
 use ironprep_schema::bmc::BmcFacts;
+use ironprep_schema::sizing;
 
 use super::is_arm;
 use crate::bmc::check::{BmcCheck, Context, Observation, Outcome, Scope, missing};
-
-const X86_MINIMUM_GIB: u64 = 16;
-const ARM_MINIMUM_GIB: u64 = 24;
-const ARM_RECOMMENDED_GIB: u64 = 32;
 
 pub struct MemorySize;
 
@@ -20,37 +18,45 @@ impl BmcCheck for MemorySize {
     }
 
     fn title(&self) -> &'static str {
-        "control-plane memory is at least 16 GB (24 GB on ARM)"
+        "the node has the memory the sizing guide asks for its role (control plane 16 GB, worker 24 GB)"
     }
 
     fn hint(&self) -> &'static str {
-        "give the node at least 16 GB of RAM (ARM/Kunpeng 920: at least 24 GB, 32 GB \
-         recommended), without memory overcommit on the hypervisor"
+        "give the node the memory of its role (control plane ≥ 16 GB, 32 GB recommended; worker \
+         ≥ 24 GB, 48 GB recommended; single-node PoC ≥ 32 GB; ARM: 1.5× the minimum, 2× \
+         recommended), without memory overcommit or ballooning on the hypervisor"
     }
 
     fn scope(&self) -> Scope {
-        Scope::EVERY_PROFILE.for_roles(&[Role::ControlPlane])
+        Scope::EVERY_PROFILE.for_roles(&[Role::ControlPlane, Role::Worker])
     }
 
-    fn run(&self, facts: &BmcFacts, _: &Context) -> Outcome {
+    fn run(&self, facts: &BmcFacts, context: &Context) -> Outcome {
         let Some(mib) = facts.memory_mib else {
             return missing(facts, "System", "memory size (MemorySummary)");
         };
+        let arm = is_arm(facts);
+        let Some(requirement) = sizing::requirement(
+            context.has_role(Role::ControlPlane),
+            context.has_role(Role::Worker),
+            false,
+            arm,
+        ) else {
+            return Outcome::Skip("neither a control-plane nor a worker node".to_owned());
+        };
         let gib = mib as f64 / 1024.0;
-        let observed = format!("{gib:.1} GiB installed (MemorySummary)");
-        let below = |minimum: u64| mib < minimum * 1024;
-        if is_arm(facts) {
-            return Observation::new(
-                format!("{observed}, ARM"),
-                format!("≥ {ARM_MINIMUM_GIB} GB on ARM ({ARM_RECOMMENDED_GIB} GB recommended)"),
-            )
-            .warn_if(below(ARM_RECOMMENDED_GIB))
-            .fail_if(below(ARM_MINIMUM_GIB))
-            .into();
+        let mut observed = format!("{gib:.1} GiB installed (MemorySummary)");
+        if arm {
+            observed.push_str(", ARM");
         }
-        Observation::new(observed, format!("≥ {X86_MINIMUM_GIB} GB"))
-            .fail_if(below(X86_MINIMUM_GIB))
-            .into()
+        let below = |gigabytes: u64| mib < gigabytes * 1024;
+        Observation::new(
+            observed,
+            requirement.describe(|tier| format!("{} GB", tier.memory_gb)),
+        )
+        .warn_if(below(requirement.recommended.memory_gb))
+        .fail_if(below(requirement.minimum.memory_gb))
+        .into()
     }
 }
 
@@ -72,19 +78,28 @@ mod tests {
         };
         let result = run(&MemorySize, &small);
         assert_status(&result, Status::Fail);
-        assert_eq!(result.expected, "≥ 16 GB");
+        assert_eq!(
+            result.expected,
+            "≥ 16 GB for a control-plane node (32 GB recommended)"
+        );
     }
 
     #[test]
-    fn arm_needs_more_and_workers_are_out_of_scope() {
+    fn arm_needs_more_and_workers_are_sized_as_workers() {
         let mut arm = server();
         for processor in &mut arm.processors {
             processor.instruction_set = Some("ARM-A64".to_owned());
         }
         arm.memory_mib = Some(24 * 1024);
         assert_status(&run(&MemorySize, &arm), Status::Warn);
-        let worker = run_in(&MemorySize, &server(), &context(&[Role::Worker]));
-        assert_status(&worker, Status::Skip);
+        let mut worker = server();
+        worker.memory_mib = Some(32 * 1024);
+        let worker = run_in(&MemorySize, &worker, &context(&[Role::Worker]));
+        assert_status(&worker, Status::Warn);
+        assert_eq!(
+            worker.expected,
+            "≥ 24 GB for a worker node (48 GB recommended)"
+        );
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //! mounted from cpaas-system/dex.tls when agentTLSMode is strict (seed 000); a wrong Secret or
 //! key leaves the agent with an empty CA, which strict mode treats as fatal.
 
-use super::apprelease_common::{BAREMETAL, expect};
+use super::apprelease_common::{baremetal_releases, expect};
 use super::describe;
 use crate::lint::context::Context;
 use crate::lint::rule::{Rule, Sink};
-use crate::lint::set::{self, Manifests};
+use crate::lint::set::Manifests;
 
 pub struct AgentTls;
 
@@ -21,10 +21,7 @@ impl Rule for AgentTls {
     );
 
     fn check(&self, set: &Manifests, _: &Context, sink: &mut Sink) {
-        for object in set
-            .of_kind(set::APP_RELEASE)
-            .filter(|object| object.name == BAREMETAL)
-        {
+        for object in baremetal_releases(set) {
             expect(
                 sink,
                 object,

@@ -9,6 +9,12 @@ use crate::lint::tree::{Node, Pos};
 
 pub(super) const BAREMETAL: &str = "cluster-api-provider-baremetal";
 
+/// The bare-metal provider's AppReleases (`cluster-api-provider-baremetal`).
+pub(super) fn baremetal_releases(set: &Manifests) -> impl Iterator<Item = &Object> {
+    set.of_kind(set::APP_RELEASE)
+        .filter(|object| object.name == BAREMETAL)
+}
+
 pub(super) fn providers(set: &Manifests) -> impl Iterator<Item = &Object> {
     set.of_kind(set::APP_RELEASE)
         .filter(|object| object.name.starts_with("cluster-api-provider-"))

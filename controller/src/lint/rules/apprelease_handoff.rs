@@ -2,11 +2,11 @@
 //! https://<VIP>/kubernetes/global; without the VIP or with delivery disabled the hosts keep
 //! watching the bootstrap host, which is then torn down (seed 000).
 
-use super::apprelease_common::{BAREMETAL, value};
+use super::apprelease_common::{baremetal_releases, value};
 use super::describe;
 use crate::lint::context::Context;
 use crate::lint::rule::{Rule, Sink};
-use crate::lint::set::{self, Manifests};
+use crate::lint::set::Manifests;
 use crate::lint::tree::Node;
 
 pub struct Handoff;
@@ -22,10 +22,7 @@ impl Rule for Handoff {
     );
 
     fn check(&self, set: &Manifests, context: &Context, sink: &mut Sink) {
-        for object in set
-            .of_kind(set::APP_RELEASE)
-            .filter(|object| object.name == BAREMETAL)
-        {
+        for object in baremetal_releases(set) {
             let vip = value(object, &["handoffHook", "controlPlaneVIP"]);
             match vip.node.and_then(Node::str) {
                 None => sink.at(

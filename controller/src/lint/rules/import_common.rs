@@ -2,6 +2,7 @@
 //! `resources.yaml` tells the installer what to carry from the bootstrap KIND cluster into the
 //! new global cluster. Findings point into the embedded text.
 
+use crate::lint::context::Provider;
 use crate::lint::object::{self, Object};
 use crate::lint::set::{self, Manifests};
 use crate::lint::tree::{Node, Pos};
@@ -35,4 +36,33 @@ pub(super) fn names(entry: &Node) -> Vec<(&str, Pos)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The credential Secrets a provider's import list must carry (seed 000, Step 7), with why:
+/// vSphere's `global-vsphere-credentials` and whatever `VSphereCluster.spec.identityRef` names,
+/// HCS's `HCSCluster.spec.identityRef` Secret. Bare Metal and DCS import none.
+pub(super) fn provider_credentials(set: &Manifests, provider: Provider) -> Vec<(String, String)> {
+    let (kind, mut names) = match provider {
+        Provider::Vsphere => (
+            "VSphereCluster",
+            vec![(
+                "global-vsphere-credentials".to_owned(),
+                "the vCenter credentials of VSphereCluster.spec.identityRef".to_owned(),
+            )],
+        ),
+        Provider::Hcs => ("HCSCluster", Vec::new()),
+        Provider::Baremetal | Provider::Dcs => return Vec::new(),
+    };
+    for cluster in set.of_kind(kind) {
+        if let Some(name) = cluster.str(&["spec", "identityRef", "name"])
+            && !name.contains(['$', '<'])
+            && !names.iter().any(|(known, _)| known == name)
+        {
+            names.push((
+                name.to_owned(),
+                format!("the Secret {}.spec.identityRef names", cluster.label()),
+            ));
+        }
+    }
+    names
 }

@@ -2,10 +2,11 @@
 //! environment and is the wrong lifecycle object after handoff; the registration token and the
 //! bootstrap dex.tls belong to the temporary KIND host; the final global cluster's dex.tls
 //! comes from the installer's certificate flow (seed 000, Step 7). Only the seedimages CRD is
-//! imported, so the API type is known.
+//! imported, so the API type is known. Platform credentials depend on the provider: vSphere
+//! must import `global-vsphere-credentials` and HCS its identity Secret, Bare Metal none.
 
 use super::describe;
-use super::import_common::{config_maps, entries, names, resource};
+use super::import_common::{config_maps, entries, names, provider_credentials, resource};
 use crate::lint::context::Context;
 use crate::lint::rule::{Rule, Sink};
 use crate::lint::set::{self, Manifests};
@@ -15,16 +16,20 @@ pub struct Forbidden;
 impl Rule for Forbidden {
     describe!(
         "import.forbidden",
-        "resources.yaml never imports SeedImages, the registration token Secret, the bootstrap dex.tls or platform credentials",
+        "resources.yaml never imports SeedImages, the registration token Secret, the bootstrap dex.tls or credentials the provider does not need",
         why: "A bootstrap SeedImage builds an ISO that points at the bootstrap environment and is \
               the wrong lifecycle object after handoff; the registration token and the \
               bootstrap dex.tls belong to the temporary KIND host; the final global cluster's \
               dex.tls comes from the installer's certificate flow (seed 000, Step 7). Only the \
-              seedimages CRD is imported, so the API type is known.",
+              seedimages CRD is imported, so the API type is known. Credentials depend on the \
+              provider: vSphere imports global-vsphere-credentials (VSphereCluster \
+              identityRef) and HCS its identity Secret, which their clusters need; Bare Metal \
+              imports no platform credential.",
         example: "- resource: \"secrets\"\n  names:\n  - \"global-4c4c4544-0042\"   # plan Secrets only\n  method: kubectl",
     );
 
-    fn check(&self, set: &Manifests, _: &Context, sink: &mut Sink) {
+    fn check(&self, set: &Manifests, context: &Context, sink: &mut Sink) {
+        let needed = provider_credentials(set, context.provider);
         let token_secrets: Vec<String> = set
             .of_kind(set::REGISTRATION)
             .map(|registration| format!("{}-token", registration.name))
@@ -47,7 +52,9 @@ impl Rule for Forbidden {
                     continue;
                 }
                 for (name, pos) in names(entry) {
-                    let reason = if name == "dex.tls" {
+                    let reason = if needed.iter().any(|(wanted, _)| wanted == name) {
+                        None
+                    } else if name == "dex.tls" {
                         Some(
                             "the bootstrap dex.tls (the final one comes from the installer's certificate flow)",
                         )
@@ -56,7 +63,14 @@ impl Rule for Forbidden {
                     {
                         Some("a registration or service-account token Secret")
                     } else if name.contains("registry-auth") || name.contains("credential") {
-                        Some("a platform credential Secret")
+                        Some(match context.provider {
+                            crate::lint::context::Provider::Baremetal => {
+                                "a platform credential Secret (Bare Metal imports none)"
+                            }
+                            _ => {
+                                "a platform credential Secret the provider's cluster does not reference"
+                            }
+                        })
                     } else {
                         None
                     };

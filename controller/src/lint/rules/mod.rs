@@ -13,7 +13,10 @@ mod apprelease_bootstrap_endpoint;
 mod apprelease_chart_repo;
 mod apprelease_cluster_type;
 mod apprelease_common;
+mod apprelease_delivery_mode;
 mod apprelease_handoff;
+mod apprelease_ingress_tls;
+mod apprelease_system_agent_auth;
 mod baremetalcluster_common;
 mod baremetalcluster_encryption_secret;
 mod baremetalcluster_lb_type;
@@ -22,18 +25,23 @@ mod baremetalcluster_vip;
 mod baremetalcluster_vrid;
 mod cluster_baremetal_metadata;
 mod cluster_cidrs;
+mod cluster_registry_address;
 mod dr_rbac_secrets;
+mod dr_service_account_issuer;
 mod import_common;
+mod import_dcs_default;
 mod import_forbidden;
 mod import_present;
 mod import_required;
 mod import_resources;
+mod installer_cidrs;
 mod installer_common;
 mod installer_console;
 mod installer_dr_certificate;
 mod installer_ha;
 mod installer_registry;
 mod kcp_common;
+mod kcp_dr_service_account_key;
 mod kcp_encryption_file;
 mod kcp_etcd_sans;
 mod kcp_format;
@@ -41,6 +49,7 @@ mod kcp_max_surge;
 mod kcp_replicas;
 mod kcp_skip_kube_proxy;
 mod kcp_version_in_catalog;
+mod machinedeployment_max_surge;
 mod namespace_cpaas_system;
 mod naming_cluster_prefix;
 mod naming_global_name;
@@ -143,6 +152,15 @@ pub static ALL: &[&dyn Rule] = &[
     &inventory_plan_secret::PlanSecret,
     &inventory_observed_network::ObservedNetwork,
     &inventory_pool::InPool,
+    &cluster_registry_address::RegistryAddress,
+    &kcp_dr_service_account_key::DrServiceAccountKey,
+    &machinedeployment_max_surge::MaxSurge,
+    &import_dcs_default::DcsDefault,
+    &apprelease_system_agent_auth::SystemAgentAuth,
+    &apprelease_delivery_mode::DeliveryMode,
+    &apprelease_ingress_tls::IngressTls,
+    &installer_cidrs::Cidrs,
+    &dr_service_account_issuer::ServiceAccountIssuer,
 ];
 
 pub fn find(id: &str) -> Option<&'static dyn Rule> {
