@@ -519,7 +519,7 @@ mod tests {
         // A check without an explanation still says when it applies and how to fix it.
         let swap = explanation(checks::find("memory.swap").unwrap());
         assert!(
-            !swap.contains("why:") && swap.contains("fix: swapoff -a"),
+            !swap.contains("why:") && swap.contains("fix: `swapoff -a`"),
             "{swap}"
         );
     }

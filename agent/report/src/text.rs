@@ -76,6 +76,11 @@ pub fn pieces(text: &str) -> Vec<Piece<'_>> {
                 .find(')')
                 .map_or(prose_start, |at| prose_start + at + 1);
         }
+        // The command stands on its own line, so the separator that followed it in the
+        // sentence (", then reboot", "; Ubuntu: …") would start the next line: drop it.
+        let after = &text[prose_start..];
+        let separator = after.len() - after.trim_start_matches([',', ';', ' ']).len();
+        prose_start += separator;
         search = prose_start;
     }
     let rest = text[prose_start..].trim();
@@ -213,7 +218,7 @@ mod tests {
             [
                 Piece::Prose("run"),
                 Piece::Code("swapoff -a"),
-                Piece::Prose(", then edit /etc/fstab")
+                Piece::Prose("then edit /etc/fstab")
             ]
         );
         assert_eq!(pieces("no code"), [Piece::Prose("no code")]);

@@ -24,8 +24,8 @@ impl Check for AccessRootOrSudo {
     }
 
     fn hint(&self) -> &'static str {
-        "connect as root, or give the user passwordless sudo: echo 'USER ALL=(ALL) NOPASSWD: \
-         ALL' > /etc/sudoers.d/USER && chmod 0440 /etc/sudoers.d/USER && visudo -c"
+        "connect as root, or give the user passwordless sudo: `echo 'USER ALL=(ALL) NOPASSWD: ALL' \
+         > /etc/sudoers.d/USER && chmod 0440 /etc/sudoers.d/USER && visudo -c`"
     }
 
     fn explain(&self) -> &'static str {
@@ -73,7 +73,9 @@ fn judge_root(sudo_user: Option<&str>, sudo_installed: bool) -> Observation {
     if sudo_installed {
         observation
     } else {
-        observation.with_hint("RHEL/CentOS/Kylin: yum install sudo; Ubuntu: apt install sudo")
+        observation.with_hint(
+            "RHEL/CentOS/Kylin: `yum install -y sudo`; Ubuntu: `apt-get install -y sudo`",
+        )
     }
 }
 

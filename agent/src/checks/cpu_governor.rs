@@ -23,11 +23,11 @@ impl Check for CpuGovernor {
     }
 
     fn hint(&self) -> &'static str {
-        "cpupower frequency-set -g performance, and keep it after a reboot: RHEL/CentOS/Kylin \
-         `yum install -y kernel-tools tuned && tuned-adm profile throughput-performance`; \
-         Ubuntu `apt install linux-tools-common linux-tools-$(uname -r)`, then persist it with \
-         a systemd unit (and `systemctl disable ondemand` where that unit exists); also set \
-         the BIOS power profile to Maximum Performance"
+        "`cpupower frequency-set -g performance`, and keep it after a reboot: RHEL/CentOS/Kylin \
+         `yum install -y kernel-tools tuned && tuned-adm profile throughput-performance`; Ubuntu \
+         `apt install linux-tools-common linux-tools-$(uname -r)`, then persist it with a systemd \
+         unit (and `systemctl disable ondemand` where that unit exists); also set the BIOS power \
+         profile to Maximum Performance"
     }
 
     fn scope(&self) -> Scope {

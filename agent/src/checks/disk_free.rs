@@ -40,7 +40,8 @@ impl Check for DiskFree {
 
     fn hint(&self) -> &'static str {
         "unpack the package on a local filesystem with at least 100 GB free (and point \
-         --package-dir at it), or grow this one (e.g. lvextend -r -L +100G on its logical volume)"
+         --package-dir at it), or grow this one's logical volume: `lvextend -r -L +100G \
+         /dev/VG/LV`"
     }
 
     fn scope(&self) -> Scope {

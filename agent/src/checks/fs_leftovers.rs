@@ -32,10 +32,10 @@ impl Check for FsLeftovers {
     }
 
     fn hint(&self) -> &'static str {
-        "stop the old services (systemctl disable --now kubelet docker containerd), back up \
-         anything still needed (an old etcd's data), then rm -rf /var/lib/docker \
+        "stop the old services (`systemctl disable --now kubelet docker containerd`), back up \
+         anything still needed (an old etcd's data), then `rm -rf /var/lib/docker \
          /var/lib/containerd /var/log/pods /var/lib/kubelet/pki /etc/kubernetes /var/lib/etcd \
-         /etc/cni/net.d"
+         /etc/cni/net.d`"
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
@@ -66,8 +66,8 @@ impl Check for FsLeftovers {
             Observation::new(format!("present: {}", present.join(", ")), expected)
                 .fail_if(true)
                 .with_hint(format!(
-                    "stop the old services (systemctl disable --now kubelet docker containerd), \
-                 back up anything still needed, then rm -rf {listed}"
+                    "stop the old services (`systemctl disable --now kubelet docker containerd`), \
+                     back up anything still needed, then `rm -rf {listed}`"
                 ))
                 .into(),
         )
@@ -112,7 +112,7 @@ mod tests {
         assert!(
             result
                 .hint
-                .ends_with("rm -rf /var/lib/docker /var/lib/kubelet/pki"),
+                .ends_with("`rm -rf /var/lib/docker /var/lib/kubelet/pki`"),
             "{}",
             result.hint
         );
@@ -140,7 +140,7 @@ mod tests {
         assert!(
             result
                 .hint
-                .ends_with("rm -rf /etc/kubernetes /var/lib/etcd /etc/cni/net.d"),
+                .ends_with("`rm -rf /etc/kubernetes /var/lib/etcd /etc/cni/net.d`"),
             "{}",
             result.hint
         );

@@ -33,8 +33,8 @@ impl Check for FsTmpExec {
     }
 
     fn hint(&self) -> &'static str {
-        "remove noexec from the /tmp entry in /etc/fstab (or from tmp.mount: systemctl edit \
-         tmp.mount), then mount -o remount,exec /tmp"
+        "remove noexec from the /tmp entry in /etc/fstab or from tmp.mount (`systemctl edit \
+         tmp.mount`), then `mount -o remount,exec /tmp`"
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {

@@ -21,7 +21,7 @@ impl Check for KernelCmdlineNokmem {
     }
 
     fn hint(&self) -> &'static str {
-        "grubby --update-kernel=ALL --args=cgroup.memory=nokmem, then reboot"
+        "`grubby --update-kernel=ALL --args=cgroup.memory=nokmem`, then reboot"
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
@@ -106,7 +106,7 @@ mod tests {
         );
         assert_eq!(
             result.hint,
-            "grubby --update-kernel=ALL --args=cgroup.memory=nokmem, then reboot"
+            "`grubby --update-kernel=ALL --args=cgroup.memory=nokmem`, then reboot"
         );
     }
 
@@ -121,7 +121,7 @@ mod tests {
         assert!(
             result
                 .hint
-                .starts_with("grub2-mkconfig -o /boot/grub2/grub.cfg"),
+                .starts_with("`grub2-mkconfig -o /boot/grub2/grub.cfg`"),
             "{}",
             result.hint
         );

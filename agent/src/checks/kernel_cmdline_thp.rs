@@ -22,9 +22,9 @@ impl Check for KernelCmdlineThp {
     }
 
     fn hint(&self) -> &'static str {
-        "RHEL/CentOS/Kylin: grubby --update-kernel=ALL --args=transparent_hugepage=never; \
-         Ubuntu: add transparent_hugepage=never to GRUB_CMDLINE_LINUX in /etc/default/grub and \
-         run update-grub; then reboot"
+        "RHEL/CentOS/Kylin: `grubby --update-kernel=ALL --args=transparent_hugepage=never`; \
+         Ubuntu: add transparent_hugepage=never to GRUB_CMDLINE_LINUX in /etc/default/grub and run \
+         `update-grub`; then reboot"
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
@@ -99,15 +99,15 @@ pub(super) fn kernel_argument_hint(
     let (rpm, debian) = if configured {
         (
             format!(
-                "grub2-mkconfig -o /boot/grub2/grub.cfg (or grubby --update-kernel=ALL \
-                 --args={argument})"
+                "`grub2-mkconfig -o /boot/grub2/grub.cfg`, or `grubby --update-kernel=ALL \
+                 --args={argument}`"
             ),
-            "update-grub".to_owned(),
+            "`update-grub`".to_owned(),
         )
     } else {
         (
-            format!("grubby --update-kernel=ALL --args={argument}"),
-            format!("add {argument} to GRUB_CMDLINE_LINUX in {GRUB_DEFAULTS}, run update-grub"),
+            format!("`grubby --update-kernel=ALL --args={argument}`"),
+            format!("add {argument} to GRUB_CMDLINE_LINUX in {GRUB_DEFAULTS}, run `update-grub`"),
         )
     };
     match release {
@@ -235,7 +235,7 @@ mod tests {
         );
         assert_eq!(
             result.hint,
-            "grubby --update-kernel=ALL --args=transparent_hugepage=never, then reboot"
+            "`grubby --update-kernel=ALL --args=transparent_hugepage=never`, then reboot"
         );
     }
 

@@ -21,8 +21,8 @@ impl Check for KernelModulesCni {
     }
 
     fn hint(&self) -> &'static str {
-        "modprobe -a geneve openvswitch, and list them in /etc/modules-load.d/kube-ovn.conf so \
-         they load at boot"
+        "`modprobe -a geneve openvswitch && printf '%s\\n' geneve openvswitch > \
+         /etc/modules-load.d/kube-ovn.conf` so they also load at boot"
     }
 
     fn scope(&self) -> Scope {
@@ -82,7 +82,7 @@ mod tests {
             "geneve loaded; openvswitch not loaded (the module file exists, modprobe can load it)"
         );
         assert!(
-            result.hint.starts_with("modprobe -a openvswitch;"),
+            result.hint.starts_with("`modprobe -a openvswitch &&"),
             "{}",
             result.hint
         );

@@ -27,8 +27,8 @@ impl Check for KernelModulesConntrack {
     }
 
     fn hint(&self) -> &'static str {
-        "modprobe -a nf_conntrack_ipv4 nf_conntrack_ipv6, and list them in \
-         /etc/modules-load.d/conntrack.conf so they load at boot"
+        "`modprobe -a nf_conntrack_ipv4 nf_conntrack_ipv6 && printf '%s\\n' nf_conntrack_ipv4 \
+         nf_conntrack_ipv6 > /etc/modules-load.d/conntrack.conf` so they also load at boot"
     }
 
     fn explain(&self) -> &'static str {

@@ -25,8 +25,8 @@ impl Check for KernelModulesIpvs {
     }
 
     fn hint(&self) -> &'static str {
-        "modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh, and list them in \
-         /etc/modules-load.d/ipvs.conf so they load at boot"
+        "`modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh && printf '%s\\n' ip_vs ip_vs_rr ip_vs_wrr \
+         ip_vs_sh > /etc/modules-load.d/ipvs.conf` so they also load at boot"
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
@@ -162,8 +162,8 @@ impl ModuleSurvey {
         }
         let all: Vec<&str> = self.modules.iter().map(|module| module.name).collect();
         let mut hint = format!(
-            "modprobe -a {}; printf '%s\\n' {} > /etc/modules-load.d/{conf}.conf so they load \
-             at boot",
+            "`modprobe -a {} && printf '%s\\n' {} > /etc/modules-load.d/{conf}.conf` so they also \
+             load at boot",
             missing.join(" "),
             all.join(" ")
         );
@@ -175,8 +175,8 @@ impl ModuleSurvey {
             .collect();
         if !absent.is_empty() {
             hint = format!(
-                "kernel {} has no {}: install its extra modules (Ubuntu: \
-                 linux-modules-extra-$(uname -r)) or boot a kernel that has them; then {hint}",
+                "kernel {} has no {}: install its extra modules or boot a kernel that has them \
+                 (Ubuntu: `apt-get install -y linux-modules-extra-$(uname -r)`); then {hint}",
                 self.kernel_release,
                 absent.join(", ")
             );

@@ -16,8 +16,8 @@ impl Check for MemorySwap {
     }
 
     fn hint(&self) -> &'static str {
-        "swapoff -a, then remove or comment out the swap lines in /etc/fstab (and mask \
-         systemd swap units) so it stays off after a reboot"
+        "`swapoff -a`, then remove or comment out the swap lines in /etc/fstab (and mask systemd \
+         swap units) so it stays off after a reboot"
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {

@@ -20,9 +20,9 @@ impl Check for NetDefaultRoute {
     }
 
     fn hint(&self) -> &'static str {
-        "add a default gateway to the cluster NIC (RHEL/CentOS/Kylin: nmcli connection modify \
-         CONN ipv4.gateway GW && nmcli connection up CONN; Ubuntu: 'routes: - to: default \
-         via: GW' in netplan, then netplan apply); on an air-gapped network a route to \
+        "add a default gateway to the cluster NIC — RHEL/CentOS/Kylin: `nmcli connection modify \
+         CONN ipv4.gateway GW && nmcli connection up CONN`; Ubuntu: a `routes: [{to: default, via: \
+         GW}]` entry in netplan, then `netplan apply`; on an air-gapped network a route to \
          0.0.0.0/0 via any router of the segment is enough"
     }
 
@@ -106,10 +106,11 @@ impl Check for NetDefaultRoute {
         if missing.contains(&"a global IPv6 address") || missing.contains(&"an IPv6 default route")
         {
             observation = observation.with_hint(format!(
-                "configure {} on the cluster NIC (RHEL/CentOS/Kylin: nmcli connection modify \
-                 CONN ipv6.method manual ipv6.addresses ADDR/64 ipv6.gateway GW6, and \
-                 ipv4.gateway GW when IPv4 lacks one; Ubuntu: addresses and 'routes: - to: \
-                 default via: GW6' in netplan), then bring the connection up",
+                "configure {} on the cluster NIC — RHEL/CentOS/Kylin: `nmcli connection modify \
+                 CONN ipv6.method manual ipv6.addresses ADDR/64 ipv6.gateway GW6 && nmcli \
+                 connection up CONN`, adding ipv4.gateway GW when IPv4 lacks one; Ubuntu: the \
+                 addresses and a `routes: [{{to: default, via: GW6}}]` entry in netplan, then \
+                 `netplan apply`",
                 missing.join(" and ")
             ));
         }

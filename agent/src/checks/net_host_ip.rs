@@ -21,9 +21,10 @@ impl Check for NetHostIp {
     }
 
     fn hint(&self) -> &'static str {
-        "give the host a routable unicast address on its cluster NIC (RHEL/CentOS/Kylin: nmcli \
-         connection modify CONN ipv4.method manual ipv4.addresses ADDR/PREFIX; Ubuntu: netplan), \
-         and use that address for the node in the inventory"
+        "give the host a routable unicast address on its cluster NIC and use that address for the \
+         node in the inventory — RHEL/CentOS/Kylin: `nmcli connection modify CONN ipv4.method \
+         manual ipv4.addresses ADDR/PREFIX && nmcli connection up CONN`; Ubuntu: set it in \
+         netplan, then `netplan apply`"
     }
 
     fn scope(&self) -> Scope {

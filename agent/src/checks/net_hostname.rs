@@ -19,7 +19,7 @@ impl Check for NetHostname {
     }
 
     fn hint(&self) -> &'static str {
-        "hostnamectl set-hostname NAME with at most 36 lowercase letters, digits, '-' and '.', \
+        "`hostnamectl set-hostname NAME` with at most 36 lowercase letters, digits, '-' and '.', \
          starting and ending with a letter or digit"
     }
 

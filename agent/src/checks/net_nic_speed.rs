@@ -21,8 +21,9 @@ impl Check for NetNicSpeed {
     }
 
     fn hint(&self) -> &'static str {
-        "check the cable, the switch port and autonegotiation (ethtool NIC shows the negotiated \
-         speed; ethtool -s NIC autoneg on), or move the cluster network to a faster NIC"
+        "check the cable, the switch port and autonegotiation — `ethtool NIC` shows the negotiated \
+         speed, `ethtool -s NIC autoneg on` renegotiates — or move the cluster network to a faster \
+         NIC"
     }
 
     fn scope(&self) -> Scope {

@@ -31,8 +31,8 @@ impl Check for NetPortsFree {
     }
 
     fn hint(&self) -> &'static str {
-        "stop and disable the program holding each port (ss -ltnp 'sport = :PORT' names it; \
-         systemctl disable --now UNIT), or move it to another port"
+        "stop and disable the program holding each port — `ss -ltnp 'sport = :PORT'` names it, \
+         `systemctl disable --now UNIT` stops it — or move it to another port"
     }
 
     fn run(&self, host: &Host, context: &Context) -> Result<Outcome, HostError> {

@@ -26,9 +26,9 @@ impl Check for NetResolvNameserver {
 
     fn hint(&self) -> &'static str {
         "list the real DNS servers as 'nameserver ADDR' lines in /etc/resolv.conf. \
-         RHEL/CentOS/Kylin: nmcli connection modify CONN ipv4.dns 'ADDR1 ADDR2' && \
-         nmcli connection up CONN. Ubuntu (systemd-resolved): systemctl disable --now \
-         systemd-resolved && rm /etc/resolv.conf, then write the file with the real servers"
+         RHEL/CentOS/Kylin: `nmcli connection modify CONN ipv4.dns 'ADDR1 ADDR2' && nmcli \
+         connection up CONN`. Ubuntu (systemd-resolved): `systemctl disable --now systemd-resolved \
+         && rm /etc/resolv.conf`, then write the file with the real servers"
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {

@@ -30,10 +30,10 @@ impl Check for NetResolvSearch {
     }
 
     fn hint(&self) -> &'static str {
-        "remove the search/domain line from /etc/resolv.conf (RHEL/CentOS/Kylin: nmcli connection \
-         modify CONN ipv4.dns-search '' && nmcli connection up CONN; Ubuntu: drop 'search:' from \
-         the netplan nameservers and netplan apply); if domains are needed, keep fewer than 29, \
-         each ≤ 253 characters, ≤ 2048 characters in all"
+        "remove the search/domain line from /etc/resolv.conf — RHEL/CentOS/Kylin: `nmcli \
+         connection modify CONN ipv4.dns-search '' && nmcli connection up CONN`; Ubuntu: drop \
+         'search:' from the netplan nameservers, then `netplan apply`; if domains are needed, keep \
+         fewer than 29, each ≤ 253 characters, ≤ 2048 characters in all"
     }
 
     fn explain(&self) -> &'static str {

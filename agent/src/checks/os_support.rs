@@ -239,16 +239,16 @@ impl Verdict {
                          ({} needs the GA kernel {})",
                         row.label, row.kernel
                     ),
-                    "boot the GA kernel: apt install linux-generic, apt purge the \
-                     linux-generic-hwe-* packages, reboot into the GA kernel",
+                    "boot the GA kernel: `apt-get install -y linux-generic && apt-get purge \
+                     'linux-generic-hwe-*'`, then reboot into the GA kernel",
                 );
             } else {
                 self.add(
                     Level::Fail,
                     format!("kernel {kernel} is not {}", row.kernel),
-                    "boot a kernel of the supported A.B.C (RHEL/CentOS/Kylin: \
-                     grubby --set-default /boot/vmlinuz-<release>; Ubuntu: set GRUB_DEFAULT \
-                     and update-grub) and reboot, or contact technical support",
+                    "boot a kernel of the supported A.B.C and reboot, or contact technical support; \
+                     RHEL/CentOS/Kylin: `grubby --set-default /boot/vmlinuz-RELEASE`; Ubuntu: set \
+                     GRUB_DEFAULT, then `update-grub`",
                 );
             }
         }

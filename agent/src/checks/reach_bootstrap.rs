@@ -20,8 +20,8 @@ impl Check for ReachBootstrap {
     }
 
     fn hint(&self) -> &'static str {
-        "open TCP 12443 from this host to the installer host, and serve the bootstrap dex.tls \
-         with the installer host IP as an IP SAN (ironprep certs dex-tls --host-ip IP)"
+        "open TCP 12443 from this host to the installer host, and serve the bootstrap dex.tls with \
+         the installer host IP as an IP SAN: `ironprep certs dex-tls --host-ip IP`"
     }
 
     fn scope(&self) -> Scope {

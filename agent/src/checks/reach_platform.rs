@@ -20,7 +20,7 @@ impl Check for ReachPlatform {
 
     fn hint(&self) -> &'static str {
         "open TCP 443 from this host to the platform ingress, and serve a certificate from the \
-         given CA with the URL's IP or name in its SAN; curl -kI URL/kubernetes/global/version \
+         given CA with the URL's IP or name in its SAN; `curl -kI URL/kubernetes/global/version` \
          must answer 401"
     }
 

@@ -20,7 +20,7 @@ impl Check for ReachRegistry {
 
     fn hint(&self) -> &'static str {
         "open the registry port (11443 on the platform) from this host, and serve a certificate \
-         from the given CA for the registry's IP or name; curl -kI https://HOST:PORT/v2/ must \
+         from the given CA for the registry's IP or name; `curl -kI https://HOST:PORT/v2/` must \
          answer 200 or 401"
     }
 

@@ -22,8 +22,9 @@ impl Check for SecurityApparmor {
     }
 
     fn hint(&self) -> &'static str {
-        "systemctl disable --now apparmor; aa-teardown (unloads the loaded profiles); add \
-         apparmor=0 to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub and reboot"
+        "`systemctl disable --now apparmor && aa-teardown` (aa-teardown unloads the loaded \
+         profiles); add apparmor=0 to GRUB_CMDLINE_LINUX in /etc/default/grub, run `update-grub` \
+         and reboot"
     }
 
     fn explain(&self) -> &'static str {

@@ -78,9 +78,9 @@ impl Check for SecurityFirewall {
     }
 
     fn hint(&self) -> &'static str {
-        "RHEL/CentOS/Kylin: systemctl disable --now firewalld (and nftables, iptables, \
-         ip6tables if enabled); Ubuntu: ufw disable, systemctl disable --now nftables \
-         netfilter-persistent; then remove rules loaded by hand: nft flush ruleset"
+        "RHEL/CentOS/Kylin: `systemctl disable --now firewalld` (and nftables, iptables, ip6tables \
+         if enabled); Ubuntu: `ufw disable && systemctl disable --now nftables \
+         netfilter-persistent`; then remove rules loaded by hand: `nft flush ruleset`"
     }
 
     fn explain(&self) -> &'static str {
@@ -172,7 +172,9 @@ impl Check for SecurityFirewall {
             .warn_if(!unknown.is_empty())
             .fail_if(!findings.is_empty());
         if !hints.is_empty() {
-            observation = observation.with_hint(hints.join("; "));
+            // Each hint is one command: fenced, so that the terminal shows it whole on its own line.
+            let commands: Vec<String> = hints.iter().map(|hint| format!("`{hint}`")).collect();
+            observation = observation.with_hint(commands.join("; "));
         }
         Ok(observation.into())
     }
@@ -257,7 +259,7 @@ fn live_rulesets(
                         findings.push(format!(
                             "live nftables ruleset (nft list ruleset): {ruleset}"
                         ));
-                        hints.push("nft flush ruleset (after disabling what loads it)");
+                        hints.push("nft flush ruleset");
                     }
                 }
                 Err(reason) => unknown.push(format!("live nftables ruleset unknown: {reason}")),
@@ -416,7 +418,7 @@ mod tests {
             "firewalld running; firewalld.service enabled at boot (multi-user.target.wants); \
              live ruleset not read: --root"
         );
-        assert_eq!(result.hint, "systemctl disable --now firewalld");
+        assert_eq!(result.hint, "`systemctl disable --now firewalld`");
     }
 
     #[test]
@@ -451,7 +453,7 @@ mod tests {
         );
         assert_eq!(
             result.hint,
-            "systemctl disable --now nftables && nft flush ruleset"
+            "`systemctl disable --now nftables && nft flush ruleset`"
         );
     }
 
@@ -536,7 +538,7 @@ mod tests {
             result.observed,
             "ufw enabled (ENABLED=yes in /etc/ufw/ufw.conf); live ruleset not read: --root"
         );
-        assert_eq!(result.hint, "ufw disable");
+        assert_eq!(result.hint, "`ufw disable`");
     }
 
     #[test]

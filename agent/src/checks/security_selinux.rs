@@ -39,8 +39,9 @@ impl Check for SecuritySelinux {
     }
 
     fn hint(&self) -> &'static str {
-        "setenforce 0 (permissive at once), set SELINUX=disabled in /etc/selinux/config and \
-         reboot (RHEL 9 and later: grubby --update-kernel=ALL --args=selinux=0)"
+        "set SELINUX=disabled in /etc/selinux/config and reboot; until then `setenforce 0` \
+         makes it permissive; RHEL 9 and later also need `grubby --update-kernel=ALL \
+         --args=selinux=0`"
     }
 
     fn explain(&self) -> &'static str {
@@ -110,8 +111,8 @@ impl Check for SecuritySelinux {
             .fail_if(running != Mode::Disabled || after_reboot != Mode::Disabled);
         if running != Mode::Disabled && after_reboot == Mode::Disabled {
             observation = observation.with_hint(
-                "reboot the host: SELinux is configured off, but the running kernel still has it \
-                 (setenforce 0 only makes it permissive)",
+                "reboot the host: SELinux is configured off, but the running kernel still has \
+                 it; `setenforce 0` only makes it permissive",
             );
         }
         Ok(observation.into())

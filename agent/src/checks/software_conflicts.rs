@@ -196,9 +196,9 @@ impl Check for SoftwareConflicts {
 
     fn hint(&self) -> &'static str {
         "DANGER: confirm what runs on the conflicting software, plan the migration of its \
-         applications and back up their data first. Then RHEL/CentOS/Kylin: yum remove PACKAGE; \
-         Ubuntu: apt-get purge PACKAGE, snap remove --purge SNAP; move stray binaries out of \
-         /usr/local/bin"
+         applications and back up their data first. Then RHEL/CentOS/Kylin: `yum remove PACKAGE`; \
+         Ubuntu: `apt-get purge PACKAGE`, `snap remove --purge SNAP`; move stray binaries out of \
+         /usr/local/bin and /usr/local/sbin"
     }
 
     fn explain(&self) -> &'static str {
@@ -361,15 +361,15 @@ fn removal_hint(conflicts: &[Conflict]) -> String {
     let mut commands = Vec::new();
     let rpm = names("rpm");
     if !rpm.is_empty() {
-        commands.push(format!("yum remove {}", rpm.join(" ")));
+        commands.push(format!("`yum remove {}`", rpm.join(" ")));
     }
     let dpkg = names("dpkg");
     if !dpkg.is_empty() {
-        commands.push(format!("apt-get purge {}", dpkg.join(" ")));
+        commands.push(format!("`apt-get purge {}`", dpkg.join(" ")));
     }
     let snaps = names("snap");
     if !snaps.is_empty() {
-        commands.push(format!("snap remove --purge {}", snaps.join(" ")));
+        commands.push(format!("`snap remove --purge {}`", snaps.join(" ")));
     }
     let binaries: Vec<String> = conflicts
         .iter()
@@ -378,14 +378,14 @@ fn removal_hint(conflicts: &[Conflict]) -> String {
         .collect();
     if !binaries.is_empty() {
         commands.push(format!(
-            "mkdir -p /root/stray-bin && mv {} /root/stray-bin/",
+            "`mkdir -p /root/stray-bin && mv {} /root/stray-bin/`",
             binaries.join(" ")
         ));
     }
     format!(
         "DANGER: this stops the containers and workloads using them and can lose data. Confirm \
          what runs there, plan the migration of those applications and back up their data \
-         first. Then: systemctl disable --now kubelet docker containerd; {}",
+         first. Then: `systemctl disable --now kubelet docker containerd`; {}",
         commands.join("; ")
     )
 }
@@ -664,9 +664,9 @@ Description: Open Container Project - runtime
         assert!(result.hint.starts_with("DANGER: "), "{}", result.hint);
         assert!(
             result.hint.ends_with(
-                "apt-get purge containerd.io; snap remove --purge microk8s; \
-                 mkdir -p /root/stray-bin && mv /usr/local/bin/containerd-shim-runc-v2 \
-                 /usr/local/bin/kubectl /root/stray-bin/"
+                "`apt-get purge containerd.io`; `snap remove --purge microk8s`; \
+                 `mkdir -p /root/stray-bin && mv /usr/local/bin/containerd-shim-runc-v2 \
+                 /usr/local/bin/kubectl /root/stray-bin/`"
             ),
             "{}",
             result.hint

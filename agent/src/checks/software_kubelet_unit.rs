@@ -20,9 +20,9 @@ impl Check for SoftwareKubeletUnit {
     }
 
     fn hint(&self) -> &'static str {
-        "back up the unit, then: systemctl disable --now kubelet; \
-         rm -rf /etc/systemd/system/kubelet.service /etc/systemd/system/kubelet.service.d; \
-         systemctl daemon-reload"
+        "back up the unit, then: `systemctl disable --now kubelet && rm -rf \
+         /etc/systemd/system/kubelet.service /etc/systemd/system/kubelet.service.d && systemctl \
+         daemon-reload`"
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
@@ -60,8 +60,8 @@ impl Check for SoftwareKubeletUnit {
             .fail_if(unit);
         if masked {
             observation = observation.with_hint(
-                "systemctl unmask kubelet (removes the /dev/null link); remove \
-                 /etc/systemd/system/kubelet.service.d if present; systemctl daemon-reload",
+                "`systemctl unmask kubelet && rm -rf /etc/systemd/system/kubelet.service.d && \
+                 systemctl daemon-reload` (unmask removes the /dev/null link)",
             );
         }
         Ok(observation.into())
@@ -127,7 +127,7 @@ mod tests {
             result.observed,
             "/etc/systemd/system/kubelet.service -> /dev/null (kubelet is masked)"
         );
-        assert!(result.hint.starts_with("systemctl unmask kubelet"));
+        assert!(result.hint.starts_with("`systemctl unmask kubelet"));
     }
 
     #[test]

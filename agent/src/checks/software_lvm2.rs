@@ -17,7 +17,7 @@ impl Check for SoftwareLvm2 {
     }
 
     fn hint(&self) -> &'static str {
-        "RHEL/CentOS/Kylin: yum install -y lvm2; Ubuntu: apt-get install -y lvm2"
+        "RHEL/CentOS/Kylin: `yum install -y lvm2`; Ubuntu: `apt-get install -y lvm2`"
     }
 
     fn explain(&self) -> &'static str {

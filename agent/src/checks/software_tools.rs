@@ -81,9 +81,9 @@ impl Check for SoftwareTools {
     }
 
     fn hint(&self) -> &'static str {
-        "RHEL/CentOS/Kylin: yum install -y iproute tar util-linux kmod procps-ng coreutils \
-         openssh-clients openssh-server; Ubuntu: apt-get install -y iproute2 tar mount kmod \
-         procps coreutils openssh-client openssh-sftp-server"
+        "RHEL/CentOS/Kylin: `yum install -y iproute tar util-linux kmod procps-ng coreutils \
+         openssh-clients openssh-server`; Ubuntu: `apt-get install -y iproute2 tar mount kmod \
+         procps coreutils openssh-client openssh-sftp-server`"
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
@@ -165,11 +165,11 @@ fn install_hint(missing: &[&Tool], release: Option<&OsRelease>) -> String {
         names.join(" ")
     };
     let rpm = format!(
-        "yum install -y {}",
+        "`yum install -y {}`",
         packages(|tool| tool.rpm_package, "openssh-server")
     );
     let deb = format!(
-        "apt-get install -y {}",
+        "`apt-get install -y {}`",
         packages(|tool| tool.deb_package, "openssh-sftp-server")
     );
     match release {
@@ -231,7 +231,7 @@ mod tests {
             .status(&SoftwareTools);
         assert_status(&result, Status::Fail);
         assert_eq!(result.observed, "missing: ss, sysctl");
-        assert_eq!(result.hint, "yum install -y iproute procps-ng");
+        assert_eq!(result.hint, "`yum install -y iproute procps-ng`");
     }
 
     #[test]
@@ -249,7 +249,7 @@ mod tests {
         assert_eq!(result.observed, "missing: swapoff, scp or an SFTP server");
         assert_eq!(
             result.hint,
-            "apt-get install -y mount openssh-client openssh-sftp-server"
+            "`apt-get install -y mount openssh-client openssh-sftp-server`"
         );
     }
 
@@ -302,12 +302,12 @@ mod tests {
         assert!(
             result
                 .hint
-                .starts_with("RHEL/CentOS/Kylin: yum install -y iproute tar")
+                .starts_with("RHEL/CentOS/Kylin: `yum install -y iproute tar")
         );
         assert!(
             result
                 .hint
-                .contains("; Ubuntu: apt-get install -y iproute2 tar mount")
+                .contains("; Ubuntu: `apt-get install -y iproute2 tar mount")
         );
     }
 

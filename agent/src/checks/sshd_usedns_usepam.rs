@@ -28,9 +28,9 @@ impl Check for SshdUsednsUsepam {
     }
 
     fn hint(&self) -> &'static str {
-        "set 'UseDNS no' and 'UsePAM no' in /etc/ssh/sshd_config before any Match block (and in \
-         no earlier file of /etc/ssh/sshd_config.d: the first value wins), then sshd -t && \
-         systemctl restart sshd (Ubuntu: systemctl restart ssh)"
+        "set 'UseDNS no' and 'UsePAM no' in /etc/ssh/sshd_config before any Match block (and in no \
+         earlier file of /etc/ssh/sshd_config.d: the first value wins), then `sshd -t && systemctl \
+         restart sshd`; Ubuntu: `sshd -t && systemctl restart ssh`"
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
@@ -82,7 +82,7 @@ impl Check for SshdUsednsUsepam {
         if !wrong.is_empty() {
             let fixes: Vec<String> = wrong.iter().map(|setting| setting.fix()).collect();
             observation = observation.with_hint(format!(
-                "{}; then sshd -t && systemctl restart sshd (Ubuntu: systemctl restart ssh)",
+                "{}; then `sshd -t && systemctl restart sshd`; Ubuntu: `sshd -t && systemctl restart ssh`",
                 fixes.join("; ")
             ));
         }

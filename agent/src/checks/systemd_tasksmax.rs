@@ -24,7 +24,7 @@ impl Check for SystemdTasksmax {
 
     fn hint(&self) -> &'static str {
         "set DefaultTasksMax=infinity under [Manager] in /etc/systemd/system.conf (and in no \
-         /etc/systemd/system.conf.d/*.conf that overrides it), then systemctl daemon-reexec"
+         /etc/systemd/system.conf.d/*.conf that overrides it), then `systemctl daemon-reexec`"
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {
