@@ -24,7 +24,7 @@ pub mod resources;
 pub mod target;
 pub mod tls;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use ironprep_report::View;
+use ironprep_report::event::{Event, Observer};
 use ironprep_report::view::{Section, ViewKind};
 use ironprep_schema::bmc::{BmcBootHost, BmcBootReport, BmcFacts, BootResult};
 use ironprep_schema::listing::{CheckList, ListedCheck};
@@ -326,11 +327,15 @@ impl Connection {
     }
 
     /// Runs `work` for every target, `concurrency` at a time, each bounded by the timeout
-    /// and by Ctrl-C; results in target order.
+    /// and by Ctrl-C or SIGTERM; results in target order. A task that panics is still its
+    /// BMC's result (`agent-failed`, naming the panic), never dropped from the report.
+    /// Progress goes to `observer`; `finished` turns a result into its events.
     fn for_each<T, F, Fut>(
         &self,
         work: F,
         cut_short: impl Fn(&BmcTarget, HostOutcome, String) -> T + Send + Sync + 'static,
+        observer: &dyn Observer,
+        finished: impl Fn(&T, &dyn Observer),
     ) -> anyhow::Result<(Vec<T>, bool)>
     where
         T: Send + 'static,
@@ -350,33 +355,38 @@ impl Connection {
             .collect();
         let targets = self.targets.clone();
         let concurrency = self.concurrency;
-        let results =
-            runtime.block_on(async move {
-                let (cancel_tx, cancel_rx) = watch::channel(false);
-                let interrupted = Arc::new(AtomicBool::new(false));
-                {
-                    let interrupted = interrupted.clone();
-                    tokio::spawn(async move {
-                        if tokio::signal::ctrl_c().await.is_ok() {
-                            interrupted.store(true, Ordering::SeqCst);
-                            let _ = cancel_tx.send(true);
-                        }
-                    });
-                }
-                let work = Arc::new(work);
-                let cut_short = Arc::new(cut_short);
-                let semaphore = Arc::new(Semaphore::new(concurrency));
-                let mut tasks = tokio::task::JoinSet::new();
-                for (index, (target, client)) in targets.into_iter().zip(clients).enumerate() {
-                    let work = work.clone();
-                    let cut_short = cut_short.clone();
-                    let semaphore = semaphore.clone();
-                    let mut cancel = cancel_rx.clone();
-                    tasks.spawn(async move {
+        observer.event(&Event::Started {
+            subjects: targets.len(),
+        });
+        let results = runtime.block_on(async move {
+            let (cancel_tx, cancel_rx) = watch::channel(false);
+            let interrupted = Arc::new(AtomicBool::new(false));
+            {
+                let interrupted = interrupted.clone();
+                tokio::spawn(async move {
+                    if crate::fleet::runner::interruption().await {
+                        interrupted.store(true, Ordering::SeqCst);
+                        let _ = cancel_tx.send(true);
+                    }
+                });
+            }
+            let work = Arc::new(work);
+            let cut_short = Arc::new(cut_short);
+            let semaphore = Arc::new(Semaphore::new(concurrency));
+            let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
+            let mut tasks = tokio::task::JoinSet::new();
+            let mut task_targets = HashMap::new();
+            for (index, (target, client)) in targets.iter().cloned().zip(clients).enumerate() {
+                let work = work.clone();
+                let cut_short = cut_short.clone();
+                let semaphore = semaphore.clone();
+                let mut cancel = cancel_rx.clone();
+                let started = started_tx.clone();
+                let handle = tasks.spawn(async move {
                     let client = match client {
                         Ok(client) => Arc::new(client),
                         Err(error) => {
-                            return (index, cut_short(&target, error.outcome(), error.to_string()));
+                            return cut_short(&target, error.outcome(), error.to_string());
                         }
                     };
                     let permit = tokio::select! {
@@ -384,10 +394,11 @@ impl Connection {
                         _ = cancel.wait_for(|cancelled| *cancelled) => None,
                     };
                     let Some(_permit) = permit else {
-                        let text = "not started: interrupted (Ctrl-C)".to_owned();
-                        return (index, cut_short(&target, HostOutcome::Timeout, text));
+                        let text = "not started: interrupted (Ctrl-C or SIGTERM)".to_owned();
+                        return cut_short(&target, HostOutcome::Timeout, text);
                     };
-                    let result = tokio::select! {
+                    let _ = started.send(index);
+                    tokio::select! {
                         finished = tokio::time::timeout(timeout, work(client, target.clone())) => {
                             match finished {
                                 Ok(result) => result,
@@ -401,29 +412,52 @@ impl Connection {
                         _ = cancel.wait_for(|cancelled| *cancelled) => cut_short(
                             &target,
                             HostOutcome::Timeout,
-                            "interrupted (Ctrl-C) before this BMC finished".to_owned(),
+                            "interrupted (Ctrl-C or SIGTERM) before this BMC finished".to_owned(),
                         ),
-                    };
-                    (index, result)
+                    }
                 });
-                }
-                let mut results = Vec::new();
-                while let Some(joined) = tasks.join_next().await {
-                    // A task returns or panics; a panic is a bug, and its host is then missing
-                    // from the report rather than taking the others down.
-                    if let Ok(result) = joined {
-                        results.push(result);
+                task_targets.insert(handle.id(), index);
+            }
+            drop(started_tx);
+            let mut results: Vec<Option<T>> = std::iter::repeat_with(|| None)
+                .take(targets.len())
+                .collect();
+            loop {
+                tokio::select! {
+                    Some(index) = started_rx.recv() => {
+                        observer.event(&Event::SubjectStarted { name: &targets[index].name });
+                    }
+                    joined = tasks.join_next_with_id() => {
+                        let Some(joined) = joined else { break };
+                        let (index, result) = match joined {
+                            Ok((id, result)) => (task_targets[&id], result),
+                            Err(error) => {
+                                let index = task_targets[&error.id()];
+                                let reason = crate::fleet::runner::panic_message(error);
+                                let text = format!(
+                                    "internal error of ironprep while working on this BMC: {reason}"
+                                );
+                                (index, cut_short(&targets[index], HostOutcome::AgentFailed, text))
+                            }
+                        };
+                        finished(&result, observer);
+                        results[index] = Some(result);
                     }
                 }
-                results.sort_by_key(|(index, _)| *index);
-                (
-                    results
-                        .into_iter()
-                        .map(|(_, result)| result)
-                        .collect::<Vec<T>>(),
-                    interrupted.load(Ordering::SeqCst),
-                )
-            });
+            }
+            let results = results
+                .into_iter()
+                .zip(&targets)
+                .map(|(result, target)| {
+                    // Every index is filled by its task; kept total anyway.
+                    result.unwrap_or_else(|| {
+                        let text = "internal error of ironprep: the BMC's task never ended";
+                        cut_short(target, HostOutcome::AgentFailed, text.to_owned())
+                    })
+                })
+                .collect::<Vec<T>>();
+            (results, interrupted.load(Ordering::SeqCst))
+        });
         Ok(results)
     }
 }
@@ -511,7 +545,10 @@ pub fn plan_check(args: &BmcCheckArgs) -> anyhow::Result<CheckPlan> {
 }
 
 /// Checks every BMC; the report and the exit code (130 when interrupted).
-pub fn execute_check(plan: &CheckPlan) -> anyhow::Result<(FleetReport, ExitCode)> {
+pub fn execute_check(
+    plan: &CheckPlan,
+    observer: &dyn Observer,
+) -> anyhow::Result<(FleetReport, ExitCode)> {
     let settings = plan.settings.clone();
     let (per_bmc, interrupted) = plan.connection.for_each(
         move |client, target| {
@@ -522,6 +559,12 @@ pub fn execute_check(plan: &CheckPlan) -> anyhow::Result<(FleetReport, ExitCode)
             }
         },
         |target, outcome, error| vec![failed_entry(target, outcome, error)],
+        observer,
+        |entries, observer| {
+            for entry in entries {
+                observer.event(&Event::HostFinished { entry });
+            }
+        },
     )?;
     plan.connection.save_pins();
     // Only roles someone stated count for fleet.role-count, as for `ironprep check`.
@@ -673,7 +716,7 @@ fn run_check(args: &BmcCheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCod
         return Ok(ExitCode::Success);
     }
     let plan = plan_check(args)?;
-    let (report, code) = execute_check(&plan)?;
+    let (report, code) = execute_check(&plan, output.observer())?;
     output.finish(&report, &check_view(&report), out)?;
     Ok(code)
 }
@@ -757,7 +800,10 @@ fn check_iso(text: &str) -> anyhow::Result<String> {
     Ok(url.to_string())
 }
 
-pub fn execute_boot(plan: &BootPlan) -> anyhow::Result<(BmcBootReport, ExitCode)> {
+pub fn execute_boot(
+    plan: &BootPlan,
+    observer: &dyn Observer,
+) -> anyhow::Result<(BmcBootReport, ExitCode)> {
     let started = Instant::now();
     let request = Arc::new(plan.request.clone());
     let apply = plan.apply;
@@ -775,6 +821,9 @@ pub fn execute_boot(plan: &BootPlan) -> anyhow::Result<(BmcBootReport, ExitCode)
                 Some(error),
             )]
         },
+        observer,
+        // The boot report is not a fleet report: the bar counts BMCs started, no verdicts.
+        |_, _| {},
     )?;
     plan.connection.save_pins();
     let report = BmcBootReport {
@@ -881,7 +930,7 @@ async fn boot_bmc(
 fn run_boot(args: &BmcBootArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let output = Output::open(&args.output)?;
     let plan = plan_boot(args)?;
-    let (report, code) = execute_boot(&plan)?;
+    let (report, code) = execute_boot(&plan, output.observer())?;
     output.finish(&report, &boot_view(&report), out)?;
     Ok(code)
 }
@@ -1007,6 +1056,83 @@ mod tests {
             BmcCommand::Check(args) => *args,
             BmcCommand::Boot(_) => unreachable!(),
         }
+    }
+
+    /// Records what a run reports as it goes.
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<String>>);
+
+    impl Observer for Recorder {
+        fn event(&self, event: &Event<'_>) {
+            let line = match event {
+                Event::Started { subjects } => format!("started {subjects}"),
+                Event::SubjectStarted { name } => format!("begin {name}"),
+                Event::HostFinished { entry } => format!("end {} {:?}", entry.host, entry.outcome),
+                Event::Note { text, .. } => format!("note {text}"),
+            };
+            self.0.lock().unwrap().push(line);
+        }
+    }
+
+    #[test]
+    fn a_bmc_whose_task_panics_is_still_in_the_report_and_progress_is_reported() {
+        let targets = ["https://127.0.0.1:9/", "https://127.0.0.2:9/"]
+            .iter()
+            .map(|url| {
+                let (url, system) = target::parse_url(url, "--bmc").unwrap();
+                BmcTarget {
+                    name: url.host.clone(),
+                    url,
+                    system,
+                    user: None,
+                    roles: Vec::new(),
+                }
+            })
+            .collect();
+        let connection = Connection {
+            targets,
+            default_user: Some("root".to_owned()),
+            password: Arc::new(Password::for_tests("secret")),
+            trust: Trust::Insecure,
+            known_hosts: None,
+            timeout: Duration::from_secs(600),
+            concurrency: 2,
+        };
+        let recorder = Recorder::default();
+        let (entries, interrupted) = connection
+            .for_each(
+                |_client, target| async move {
+                    if target.name == "127.0.0.2" {
+                        panic!("index out of bounds");
+                    }
+                    vec![failed_entry(&target, HostOutcome::Reported, String::new())]
+                },
+                |target, outcome, error| vec![failed_entry(target, outcome, error)],
+                &recorder,
+                |entries, observer| {
+                    for entry in entries {
+                        observer.event(&Event::HostFinished { entry });
+                    }
+                },
+            )
+            .unwrap();
+        assert!(!interrupted);
+        let entries: Vec<HostEntry> = entries.into_iter().flatten().collect();
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        assert_eq!(entries[0].outcome, HostOutcome::Reported);
+        assert_eq!(entries[1].host, "127.0.0.2");
+        assert_eq!(entries[1].outcome, HostOutcome::AgentFailed);
+        let error = entries[1].error.as_deref().unwrap_or_default();
+        assert!(error.contains("a panic: index out of bounds"), "{error}");
+        let events = recorder.0.lock().unwrap().clone();
+        assert_eq!(events[0], "started 2");
+        for name in ["127.0.0.1", "127.0.0.2"] {
+            assert!(events.contains(&format!("begin {name}")), "{events:?}");
+        }
+        assert!(
+            events.contains(&"end 127.0.0.2 AgentFailed".to_owned()),
+            "{events:?}"
+        );
     }
 
     #[test]

@@ -214,7 +214,7 @@ async fn run(plan: Plan, observer: &dyn Observer) -> Finished {
 
 /// Resolves on Ctrl-C or SIGTERM (how a CI job or `timeout` stops the controller): both mean
 /// "stop, clean up the hosts, report what is known".
-async fn interruption() -> bool {
+pub(crate) async fn interruption() -> bool {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -339,7 +339,7 @@ enum Progress {
     Started(usize),
 }
 
-fn panic_message(error: tokio::task::JoinError) -> String {
+pub(crate) fn panic_message(error: tokio::task::JoinError) -> String {
     if error.is_cancelled() {
         return "its task was cancelled".to_owned();
     }

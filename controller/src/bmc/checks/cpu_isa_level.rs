@@ -21,9 +21,9 @@ impl BmcCheck for CpuIsaLevel {
     }
 
     fn hint(&self) -> &'static str {
-        "use a CPU with SSE4.2/POPCNT/CMPXCHG16B; for a VM, expose the host CPU \
-         (libvirt <cpu mode='host-passthrough'/> or a named model such as Nehalem or newer, \
-         never qemu64/kvm64)"
+        "use a CPU with SSE4.2/POPCNT/CMPXCHG16B; for a VM, expose the host CPU to the guest — a \
+         named model such as Nehalem or newer, never qemu64/kvm64, or libvirt's `<cpu \
+         mode='host-passthrough'/>`"
     }
 
     fn scope(&self) -> Scope {

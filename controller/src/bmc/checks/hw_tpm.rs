@@ -21,9 +21,9 @@ impl BmcCheck for HwTpm {
     }
 
     fn hint(&self) -> &'static str {
-        "enable the TPM 2.0 in the firmware setup (Intel PTT or AMD fTPM, or a discrete TPM \
-         module set to 2.0 mode) and check that the kernel sees it (/dev/tpmrm0); for a VM add \
-         a vTPM 2.0 (libvirt <tpm model='tpm-crb'><backend type='emulator' version='2.0'/>)"
+        "enable the TPM 2.0 in the firmware setup (Intel PTT or AMD fTPM, or a discrete TPM module \
+         set to 2.0 mode) and check that the kernel sees it (/dev/tpmrm0); for a VM add a vTPM \
+         2.0, in libvirt `<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>`"
     }
 
     fn scope(&self) -> Scope {

@@ -21,8 +21,8 @@ impl BmcCheck for NetNics {
     }
 
     fn hint(&self) -> &'static str {
-        "cable a NIC and give it an IPv4 address (RHEL/CentOS/Kylin: nmcli connection up CONN; \
-         Ubuntu: netplan apply); for the immutable profile prefer DHCP (a reservation per MAC), \
+        "cable a NIC and give it an IPv4 address — RHEL/CentOS/Kylin: `nmcli connection up CONN`; \
+         Ubuntu: `netplan apply`; for the immutable profile prefer DHCP (a reservation per MAC), \
          which the elemental live ISO uses without further setup"
     }
 
