@@ -102,12 +102,37 @@ pub struct CertificateFacts {
     pub fingerprint: String,
 }
 
+/// Why bytes are not a usable X.509 certificate.
+#[derive(Debug, thiserror::Error)]
+pub enum CertificateError {
+    /// The DER structure itself; x509-parser's error text says where.
+    #[error("{0}")]
+    Der(String),
+    #[error("{0} bytes of trailing data after the certificate")]
+    TrailingData(usize),
+    #[error("{extension}: {problem}")]
+    Extension {
+        extension: &'static str,
+        problem: String,
+    },
+}
+
+impl CertificateError {
+    fn extension(extension: &'static str, error: X509Error) -> CertificateError {
+        CertificateError::Extension {
+            extension,
+            problem: error.to_string(),
+        }
+    }
+}
+
 impl CertificateFacts {
-    /// Parses one DER certificate; the error is a short description of what is wrong.
-    pub fn parse(der: CertificateDer<'static>) -> Result<CertificateFacts, String> {
-        let (rest, cert) = X509Certificate::from_der(&der).map_err(|error| error.to_string())?;
+    /// Parses one DER certificate; the caller names the file or endpoint it came from.
+    pub fn parse(der: CertificateDer<'static>) -> Result<CertificateFacts, CertificateError> {
+        let (rest, cert) = X509Certificate::from_der(&der)
+            .map_err(|error| CertificateError::Der(error.to_string()))?;
         if !rest.is_empty() {
-            return Err(format!("{} bytes of trailing data", rest.len()));
+            return Err(CertificateError::TrailingData(rest.len()));
         }
         let mut facts = CertificateFacts {
             subject: cert.subject().to_string(),
@@ -141,7 +166,7 @@ impl CertificateFacts {
         };
         if let Some(san) = cert
             .subject_alternative_name()
-            .map_err(|error| format!("subjectAltName: {error}"))?
+            .map_err(|error| CertificateError::extension("subjectAltName", error))?
         {
             facts.has_san_extension = true;
             for name in &san.value.general_names {
@@ -158,13 +183,13 @@ impl CertificateFacts {
         }
         if let Some(constraints) = cert
             .basic_constraints()
-            .map_err(|error| format!("basicConstraints: {error}"))?
+            .map_err(|error| CertificateError::extension("basicConstraints", error))?
         {
             facts.basic_constraints = Some((constraints.value.ca, constraints.critical));
         }
         if let Some(usage) = cert
             .key_usage()
-            .map_err(|error| format!("keyUsage: {error}"))?
+            .map_err(|error| CertificateError::extension("keyUsage", error))?
         {
             facts.key_usage = Some(KeyUsageBits {
                 digital_signature: usage.value.digital_signature(),
@@ -177,7 +202,7 @@ impl CertificateFacts {
         }
         if let Some(usage) = cert
             .extended_key_usage()
-            .map_err(|error| format!("extendedKeyUsage: {error}"))?
+            .map_err(|error| CertificateError::extension("extendedKeyUsage", error))?
         {
             facts.extended_key_usage = Some(ExtendedKeyUsageBits {
                 server_auth: usage.value.server_auth,

@@ -12,7 +12,10 @@ pub enum InputProblem {
     #[error("malformed PEM: {0}")]
     MalformedPem(String),
     #[error("certificate {index} is not a valid X.509 certificate: {problem}")]
-    MalformedCertificate { index: usize, problem: String },
+    MalformedCertificate {
+        index: usize,
+        problem: crate::certificate::CertificateError,
+    },
     #[error("holds {count} certificates; give only the issuing CA certificate")]
     SeveralCertificates { count: usize },
     #[error("is not a CA certificate: {0}")]

@@ -128,7 +128,7 @@ impl Authority {
             Error::Argument {
                 argument: "generated CA",
                 value: common_name.to_owned(),
-                problem,
+                problem: problem.to_string(),
             }
         })?;
         Ok(Authority {
@@ -247,7 +247,7 @@ impl Authority {
             Error::Argument {
                 argument: "generated certificate",
                 value: request.common_name.clone().unwrap_or_default(),
-                problem,
+                problem: problem.to_string(),
             }
         })?;
         Ok(Issued {

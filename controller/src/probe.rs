@@ -243,23 +243,19 @@ fn bracketed(ip: IpAddr) -> String {
 /// within the timeout.
 pub fn execute(plan: &Plan) -> ProbeReport {
     let started = Instant::now();
-    let outcomes: Vec<Result<EndpointOutcome, String>> = std::thread::scope(|scope| {
+    let outcomes: Vec<Result<EndpointOutcome, ProbeFailure>> = std::thread::scope(|scope| {
         let handles: Vec<_> = plan
             .probes
             .iter()
             .map(|planned| {
                 scope.spawn(move || {
-                    endpoint::probe(&planned.request).map_err(|error| error.to_string())
+                    endpoint::probe(&planned.request).map_err(ProbeFailure::Endpoint)
                 })
             })
             .collect();
         handles
             .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|_| Err("internal error: the probe panicked".to_owned()))
-            })
+            .map(|handle| handle.join().unwrap_or(Err(ProbeFailure::Panicked)))
             .collect()
     });
     let mut endpoints: Vec<ProbeEndpoint> = plan
@@ -284,9 +280,18 @@ pub fn execute(plan: &Plan) -> ProbeReport {
     }
 }
 
+/// Why a probe has no outcome: the endpoint could not be probed at all, or a bug.
+#[derive(Debug, thiserror::Error)]
+enum ProbeFailure {
+    #[error(transparent)]
+    Endpoint(endpoint::EndpointError),
+    #[error("internal error: the probe panicked")]
+    Panicked,
+}
+
 fn endpoint_result(
     planned: &Planned,
-    outcome: &Result<EndpointOutcome, String>,
+    outcome: &Result<EndpointOutcome, ProbeFailure>,
     trust_text: &str,
 ) -> ProbeEndpoint {
     let target = &planned.request.target;
@@ -331,7 +336,7 @@ fn endpoint_result(
                 Status::Error,
                 String::new(),
                 "report this as a bug of ironprep".to_owned(),
-                Some(error.clone()),
+                Some(error.to_string()),
             ),
             url: Some(target.url()),
             steps: Vec::new(),

@@ -217,11 +217,16 @@ fn is_fingerprint(text: &str) -> bool {
     })
 }
 
+/// A BMC presented bytes that are not an X.509 certificate (x509-parser says where).
+#[derive(Debug, thiserror::Error)]
+#[error("malformed certificate: {0}")]
+pub struct MalformedCertificate(String);
+
 /// `SHA256:BASE64` of a certificate's SubjectPublicKeyInfo: what is pinned, so that a BMC that
 /// renews its certificate with the same key stays trusted.
-pub fn spki_fingerprint(certificate_der: &[u8]) -> Result<String, String> {
+pub fn spki_fingerprint(certificate_der: &[u8]) -> Result<String, MalformedCertificate> {
     let (_, certificate) = x509_parser::parse_x509_certificate(certificate_der)
-        .map_err(|error| format!("malformed certificate: {error}"))?;
+        .map_err(|error| MalformedCertificate(error.to_string()))?;
     let digest = Sha256::digest(certificate.tbs_certificate.subject_pki.raw);
     Ok(format!(
         "SHA256:{}",
