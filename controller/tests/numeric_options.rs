@@ -42,3 +42,22 @@ fn out_of_range_numbers_are_usage_errors_naming_the_flag() {
         );
     }
 }
+
+#[test]
+fn a_known_hosts_file_that_is_not_there_is_an_error_unless_accept_new_creates_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let missing = directory.path().join("knwon_hosts");
+    let missing = missing.to_str().unwrap();
+    let hosts = ["check", "--hosts", "192.0.2.1", "--agent", "/bin/true"];
+    let mut args = hosts.to_vec();
+    args.extend(["--known-hosts", missing]);
+    assert_usage_error(&args, "--known-hosts");
+    let stderr = String::from_utf8_lossy(&ironprep(&args).stderr).into_owned();
+    assert!(stderr.contains("no such file"), "{stderr}");
+    // accept-new will create it, so the run gets past planning: to loopback's closed
+    // discard port, refused at once.
+    let mut args = vec!["check", "--hosts", "127.0.0.1:9", "--agent", "/bin/true"];
+    args.extend(["--known-hosts", missing, "--host-key-policy", "accept-new"]);
+    let stderr = String::from_utf8_lossy(&ironprep(&args).stderr).into_owned();
+    assert!(!stderr.contains("no such file"), "{stderr}");
+}

@@ -4,8 +4,10 @@
 //! user's. This module does what OpenSSH does for those, and tells which algorithms to offer
 //! so a host known only by its ECDSA key is still verified.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
@@ -23,6 +25,9 @@ pub enum Verdict {
     Changed { file: PathBuf, line: usize },
     /// The key is marked `@revoked`.
     Revoked { file: PathBuf, line: usize },
+    /// accept-new learned another key for this name earlier in this run (two inventory
+    /// names for one host:port that answered with different keys).
+    ChangedInRun { first: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,11 +53,47 @@ struct Entry {
     line: usize,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct KnownHosts {
     entries: Vec<Entry>,
     /// Where accept-new appends: the first file given (the user's).
     learn_file: Option<PathBuf>,
+    /// What accept-new learned in this run, per known_hosts name (`host` or `[host]:port`):
+    /// a second key for one name in one run is a changed key, not a second thing to learn.
+    learned: Mutex<BTreeMap<String, PublicKey>>,
+}
+
+/// Why accept-new could not record a key.
+#[derive(Debug, thiserror::Error)]
+pub enum LearnError {
+    #[error("no known_hosts file to add the key to")]
+    NoFile,
+    #[error("cannot encode the host key: {0}")]
+    Encode(String),
+    /// Another connection to the same name learned a different key earlier in this run.
+    #[error(
+        "{name} presented another key earlier in this run ({first}); two different keys for \
+         one host is a changed key — nothing was learned"
+    )]
+    Conflict { name: String, first: String },
+    #[error("cannot create {path}: {source}")]
+    CreateDirectory {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Why the known_hosts files could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {path}: {source}")]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
 }
 
 /// The name known_hosts uses for a host: `host` on port 22, `[host]:port` otherwise.
@@ -67,16 +108,21 @@ pub fn host_name(address: &str, port: u16) -> String {
 impl KnownHosts {
     /// Reads the files that exist; a file that exists but cannot be read is an error (a
     /// silent skip would turn strict checking into "unknown host" everywhere).
-    pub fn load(files: &[PathBuf]) -> Result<KnownHosts, String> {
+    pub fn load(files: &[PathBuf]) -> Result<KnownHosts, LoadError> {
         let mut known = KnownHosts {
-            entries: Vec::new(),
             learn_file: files.first().cloned(),
+            ..KnownHosts::default()
         };
         for file in files {
             let text = match std::fs::read_to_string(file) {
                 Ok(text) => text,
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(error) => return Err(format!("cannot read {}: {error}", file.display())),
+                Err(source) => {
+                    return Err(LoadError {
+                        path: file.clone(),
+                        source,
+                    });
+                }
             };
             known.add_text(file, &text);
         }
@@ -126,6 +172,20 @@ impl KnownHosts {
                 }
             }
         }
+        if !known && changed.is_none() {
+            let learned = self
+                .learned
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(first) = names.iter().find_map(|name| learned.get(name)) {
+                if first.key_data() == key.key_data() {
+                    return Verdict::Known;
+                }
+                return Verdict::ChangedInRun {
+                    first: first.fingerprint(HashAlg::Sha256).to_string(),
+                };
+            }
+        }
         match (known, changed) {
             (true, _) => Verdict::Known,
             (false, Some((file, line))) => Verdict::Changed { file, line },
@@ -162,33 +222,61 @@ impl KnownHosts {
         (!algorithms.is_empty()).then_some(algorithms)
     }
 
-    /// accept-new: appends `name key` to the user's file (created 0600 when missing).
-    pub fn learn(&self, name: &str, key: &PublicKey) -> Result<(), String> {
+    /// accept-new: appends `name key` to the user's file (created 0600 when missing, its
+    /// missing directories 0700 as OpenSSH makes `~/.ssh`). A name is learned once per run: the
+    /// same key again is known, a different one is a [`LearnError::Conflict`].
+    pub fn learn(&self, name: &str, key: &PublicKey) -> Result<(), LearnError> {
         let Some(file) = &self.learn_file else {
-            return Err("no known_hosts file to add the key to".to_owned());
+            return Err(LearnError::NoFile);
         };
+        // Held across the write, so that two connections to one host cannot both learn.
+        let mut learned = self
+            .learned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(first) = learned.get(name) {
+            if first.key_data() == key.key_data() {
+                return Ok(());
+            }
+            return Err(LearnError::Conflict {
+                name: name.to_owned(),
+                first: first.fingerprint(HashAlg::Sha256).to_string(),
+            });
+        }
         let key_text = key
             .to_openssh()
-            .map_err(|error| format!("cannot encode the host key: {error}"))?;
+            .map_err(|error| LearnError::Encode(error.to_string()))?;
         let key_text = key_text.split(' ').take(2).collect::<Vec<_>>().join(" ");
         if let Some(parent) = file
             .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
+            .filter(|parent| !parent.as_os_str().is_empty() && !parent.exists())
         {
-            std::fs::create_dir_all(parent)
-                .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(parent)
+                .map_err(|source| LearnError::CreateDirectory {
+                    path: parent.to_owned(),
+                    source,
+                })?;
         }
         let mut options = std::fs::OpenOptions::new();
         options.create(true).append(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut handle = options
-            .open(file)
-            .map_err(|error| format!("cannot open {}: {error}", file.display()))?;
+        let write_error = |source| LearnError::Write {
+            path: file.clone(),
+            source,
+        };
+        let mut handle = options.open(file).map_err(write_error)?;
         // One write per line: appends from concurrent hosts never interleave within a line.
         handle
             .write_all(format!("{name} {key_text}\n").as_bytes())
-            .map_err(|error| format!("cannot write {}: {error}", file.display()))
+            .map_err(write_error)?;
+        learned.insert(name.to_owned(), key.clone());
+        Ok(())
     }
 }
 
@@ -249,17 +337,34 @@ impl Patterns {
     }
 }
 
-/// `*` any run, `?` one character.
+/// `*` any run, `?` one character. Greedy with one backtrack point (the last `*`), so a
+/// pattern of many stars costs at most pattern × text steps — the recursive form was
+/// exponential (24 `*` and an `x` hung every run).
 fn wildcard(pattern: &[u8], text: &[u8]) -> bool {
-    match (pattern.first(), text.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => {
-            wildcard(&pattern[1..], text) || (!text.is_empty() && wildcard(pattern, &text[1..]))
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                // Let the last star swallow one more character and retry from there.
+                Some((star_p, star_t)) => {
+                    p = star_p + 1;
+                    t = star_t + 1;
+                    star = Some((star_p, star_t + 1));
+                }
+                None => return false,
+            },
         }
-        (Some(b'?'), Some(_)) => wildcard(&pattern[1..], &text[1..]),
-        (Some(p), Some(t)) if p == t => wildcard(&pattern[1..], &text[1..]),
-        _ => false,
     }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -368,6 +473,68 @@ BCZd0jI0qNsStuaDnufcjn5dpfBQlUFiE1OI8qDy8A1HlU7l1KUJCuY7eBa70y6zSSi024P6wc+Xxm+9
         assert_eq!(file.algorithms(&names(&["other"])), None);
         assert_eq!(host_name("10.0.0.1", 22), "10.0.0.1");
         assert_eq!(host_name("10.0.0.1", 2222), "[10.0.0.1]:2222");
+    }
+
+    #[test]
+    fn many_stars_match_in_linear_time() {
+        // The review's line: 24 `*` then `x`, against a long name that does not end in x.
+        let pattern = format!("{}x", "*".repeat(24));
+        let file = known(&format!("{pattern} {ED25519}\n"));
+        let name = "a".repeat(200);
+        assert_eq!(
+            file.verify(&names(&[&name]), &key(ED25519)),
+            Verdict::Unknown
+        );
+        assert_eq!(
+            file.verify(&names(&[&format!("{name}x")]), &key(ED25519)),
+            Verdict::Known
+        );
+        assert!(wildcard(b"*.example.*", b"node1.example.com"));
+        assert!(wildcard(b"node?", b"node7"));
+        assert!(!wildcard(b"node?", b"node"));
+        assert!(wildcard(b"a*b*c", b"aXXbYYc"));
+        assert!(!wildcard(b"a*b*c", b"aXXbYY"));
+        assert!(wildcard(b"**", b""));
+    }
+
+    #[test]
+    fn accept_new_learns_a_name_once_and_a_second_key_is_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_hosts");
+        let file = KnownHosts::load(std::slice::from_ref(&path)).unwrap();
+        let name = "[10.9.9.9]:2222";
+        file.learn(name, &key(ED25519)).unwrap();
+        // The same host again (a second inventory name for it): known, not written twice.
+        assert_eq!(file.verify(&names(&[name]), &key(ED25519)), Verdict::Known);
+        file.learn(name, &key(ED25519)).unwrap();
+        // Another key for the same host:port in the same run is a changed key.
+        assert!(matches!(
+            file.verify(&names(&[name]), &key(ED25519_OTHER)),
+            Verdict::ChangedInRun { .. }
+        ));
+        assert!(matches!(
+            file.learn(name, &key(ED25519_OTHER)),
+            Err(LearnError::Conflict { .. })
+        ));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn accept_new_creates_missing_directories_private_like_openssh() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("home/.ssh/known_hosts");
+        let file = KnownHosts::load(std::slice::from_ref(&path)).unwrap();
+        // Under the usual umask 022 the old code made these 0755 (0777 under umask 000).
+        file.learn("10.9.9.9", &key(ED25519)).unwrap();
+        for directory in [dir.path().join("home"), dir.path().join("home/.ssh")] {
+            let mode = std::fs::metadata(&directory).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", directory.display());
+        }
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     #[test]

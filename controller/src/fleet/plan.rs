@@ -15,11 +15,11 @@ use ironprep_schema::{Cni, Role};
 use super::AgentArguments;
 use super::FleetArgs;
 use super::inventory::{self, Inventory, InventoryError, InventoryHost};
-use super::known_hosts::KnownHosts;
+use super::known_hosts::{self, KnownHosts};
 use super::network::{self, NetworkPlan};
 use super::network_checks::NetworkInputs;
 use super::remote::AgentUpload;
-use super::ssh::{self, Identity, SshContext, Target};
+use super::ssh::{self, HostKeyPolicy, Identity, SshContext, Target};
 
 /// How long cleaning up a host that timed out or was interrupted may take.
 pub const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,6 +55,16 @@ pub enum PlanError {
     /// known_hosts or a private key could not be used; the message names the file.
     #[error("{0}")]
     Credentials(String),
+    #[error(transparent)]
+    KnownHosts(#[from] known_hosts::LoadError),
+    /// A `--known-hosts` file given by name that is not there: strict checking against it
+    /// would quietly refuse every host as unknown.
+    #[error(
+        "--known-hosts {}: no such file (a typing error?); give an existing file, or \
+         --host-key-policy accept-new to create it",
+        path.display()
+    )]
+    KnownHostsMissing { path: PathBuf },
     #[error("host {host}: {message}")]
     HostKey { host: String, message: String },
 }
@@ -214,7 +224,18 @@ fn ssh_context(
             .map(|path| expand_home(path))
             .collect()
     };
-    let known_hosts = KnownHosts::load(&known_files).map_err(PlanError::Credentials)?;
+    if !fleet.known_hosts.is_empty() {
+        // Only the first file is written by accept-new; every other must exist.
+        let creatable = usize::from(fleet.host_key_policy == HostKeyPolicy::AcceptNew);
+        if let Some(path) = known_files
+            .iter()
+            .skip(creatable)
+            .find(|path| !path.exists())
+        {
+            return Err(PlanError::KnownHostsMissing { path: path.clone() });
+        }
+    }
+    let known_hosts = KnownHosts::load(&known_files)?;
     let can_prompt = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let use_agent = std::env::var_os("SSH_AUTH_SOCK").is_some_and(|sock| !sock.is_empty());
     let mut identities = Vec::new();

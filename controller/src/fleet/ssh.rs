@@ -75,15 +75,12 @@ impl Target {
         }
     }
 
-    /// The names known_hosts may list this host under: its address, and its inventory name
-    /// as an alias (as `HostKeyAlias` would).
+    /// The name known_hosts must list this host under, as OpenSSH looks it up: the address
+    /// connected to (`ansible_host`, or the name when there is none), `[address]:port` off
+    /// port 22. The inventory name is not an alias: a key listed under it must not vouch for
+    /// an address whose own line lists another key.
     fn known_names(&self) -> Vec<String> {
-        let mut names = vec![host_name(&self.address, self.port)];
-        let alias = host_name(&self.name, self.port);
-        if !names.contains(&alias) {
-            names.push(alias);
-        }
-        names
+        vec![host_name(&self.address, self.port)]
     }
 }
 
@@ -136,6 +133,12 @@ impl client::Handler for Client {
                  another key; nothing was run (a reinstalled host, or a man in the middle)",
                 key.algorithm(),
                 file.display()
+            )),
+            Verdict::ChangedInRun { first } => refuse(format!(
+                "the host key changed during this run: the server offers {} {fingerprint}, \
+                 another connection to {} learned {first}; nothing was run",
+                key.algorithm(),
+                self.names[0]
             )),
             Verdict::Revoked { file, line } => refuse(format!(
                 "the host key {fingerprint} is marked @revoked ({}:{line}); nothing was run",
@@ -481,4 +484,45 @@ pub fn load_identity(path: &Path, can_prompt: bool) -> Result<Identity, String> 
         path: path.to_owned(),
         key: Arc::new(key),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY_A: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKb/sAeEj6DRXWjdQleOzj9jtMg06Gi97XUBQdD56IPb";
+    const KEY_B: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJK1NMSZAsMfY8bWyoox/HbcEd/jMshmAFwRuo7ptSje";
+
+    #[test]
+    fn the_address_decides_never_the_inventory_name() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("known_hosts");
+        std::fs::write(&file, format!("node1 {KEY_A}\n10.0.0.1 {KEY_B}\n")).unwrap();
+        let known = KnownHosts::load(&[file]).unwrap();
+        let target = Target {
+            name: "node1".to_owned(),
+            address: "10.0.0.1".to_owned(),
+            port: 22,
+            user: "root".to_owned(),
+            key_file: None,
+        };
+        let key = |text: &str| russh::keys::PublicKey::from_openssh(text).unwrap();
+        // The address's own line lists B: A, listed only under the inventory name, is a
+        // changed key (it was accepted before).
+        assert!(matches!(
+            known.verify(&target.known_names(), &key(KEY_A)),
+            Verdict::Changed { line: 2, .. }
+        ));
+        assert_eq!(
+            known.verify(&target.known_names(), &key(KEY_B)),
+            Verdict::Known
+        );
+        let elsewhere = Target {
+            port: 2222,
+            ..target
+        };
+        assert_eq!(elsewhere.known_names(), ["[10.0.0.1]:2222"]);
+    }
 }
