@@ -38,6 +38,10 @@ pub enum EndpointError {
     Url(String),
     #[error("'{0}' is not an https URL: the handoff endpoints speak TLS only")]
     NotHttps(String),
+    /// CR/LF in a URL would be written into the request line (header injection); the
+    /// URL is shown escaped.
+    #[error("invalid URL {0:?}: control characters and spaces are not allowed in a URL")]
+    UrlControl(String),
     #[error("invalid registry address '{0}': expected HOST[:PORT]")]
     Registry(String),
     #[error("invalid server name '{0}': not an IP address or DNS name")]
@@ -132,6 +136,9 @@ impl Target {
 
 /// `https://` only; host, port (443 by default) and the path as given.
 fn split_url(url: &str) -> Result<(String, u16, String), EndpointError> {
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(EndpointError::UrlControl(url.to_owned()));
+    }
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(EndpointError::Url(url.to_owned()));
     };
@@ -907,6 +914,31 @@ fn lowercase_io(error: &io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_request_line() {
+        for url in [
+            "https://127.0.0.1/x\r\nX-Evil: 1",
+            "https://127.0.0.1/\nGET / HTTP/1.1",
+            "https://127.0.0.1/a b",
+            "https://127.0.0.1/\u{1b}[2J",
+        ] {
+            let error = Target::ingress(url).unwrap_err();
+            assert!(
+                matches!(error, EndpointError::UrlControl(_)),
+                "{url:?}: {error}"
+            );
+            // Shown escaped: the terminal never receives the raw CR/LF or escape.
+            assert!(
+                !error.to_string().contains(['\r', '\n', '\u{1b}']),
+                "{error}"
+            );
+        }
+        assert!(matches!(
+            Target::registry("10.0.0.5:11443\r\nX: y"),
+            Err(EndpointError::UrlControl(_) | EndpointError::Registry(_))
+        ));
+    }
 
     #[test]
     fn ingress_urls_default_to_the_platform_path() {

@@ -61,3 +61,24 @@ fn a_known_hosts_file_that_is_not_there_is_an_error_unless_accept_new_creates_it
     let stderr = String::from_utf8_lossy(&ironprep(&args).stderr).into_owned();
     assert!(!stderr.contains("no such file"), "{stderr}");
 }
+
+#[test]
+fn urls_with_control_characters_are_refused_before_any_request() {
+    let injected = "https://127.0.0.1:9/seed.iso\r\nX-Injected: 1";
+    let output = ironprep(&["iso", "check", injected, "--phase", "bootstrap"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("control characters"), "{stderr}");
+    assert!(
+        !stderr.contains('\r'),
+        "the URL is shown escaped: {stderr:?}"
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_ironprep"))
+        .args(["bmc", "check", "--bmc", "https://127.0.0.1:9/\r\nX: 1"])
+        .env("IRONPREP_BMC_PASSWORD", "not-printed")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("control characters"), "{stderr}");
+}

@@ -85,6 +85,14 @@ pub fn parse_url(text: &str, origin: &str) -> Result<(BmcUrl, Option<String>), T
     if trimmed.is_empty() {
         return Err(error("empty BMC URL".to_owned()));
     }
+    // The URL parser would silently drop tabs and newlines; refuse them (and every other
+    // control character) instead of guessing what was meant.
+    if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(error(
+            "invalid BMC URL: control characters and spaces are not allowed (URL not shown)"
+                .to_owned(),
+        ));
+    }
     let with_scheme = if trimmed.contains("://") {
         trimmed.to_owned()
     } else {
@@ -242,6 +250,18 @@ fn finish(targets: Vec<BmcTarget>) -> Result<Vec<BmcTarget>, TargetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_in_a_bmc_url_are_refused_not_dropped() {
+        for url in [
+            "https://10.0.0.21/\r\nX: 1",
+            "https://10.0.\t0.21",
+            "10.0.0.21\n/x",
+        ] {
+            let error = parse_url(url, "--bmc").unwrap_err().to_string();
+            assert!(error.contains("control characters"), "{url:?}: {error}");
+        }
+    }
 
     #[test]
     fn urls_with_ports_fragments_and_ipv6() {

@@ -216,6 +216,14 @@ pub fn plan(args: &IsoCheckArgs) -> anyhow::Result<Plan> {
             .flat_map(|(_, certificates)| certificates.iter().map(|c| c.der.to_vec()))
             .collect(),
     };
+    for url in [Some(&args.image), args.checksum.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        if url.contains("://") && url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            bail!("invalid URL {url:?}: control characters and spaces are not allowed in a URL");
+        }
+    }
     let image = Location::from_argument(&args.image);
     if let Location::File(path) = &image
         && !path.exists()
