@@ -110,22 +110,14 @@ impl Host {
     /// than refused: these files are configuration written by people and tools.
     pub fn read_optional(&self, path: &str) -> Result<Option<String>, HostError> {
         let resolved = self.resolve(path)?;
-        let file = match fs::File::open(&resolved) {
-            Ok(file) => file,
-            Err(error) if is_absent(&error) => return Ok(None),
-            Err(error) => return Err(HostError::io(path, &error)),
-        };
-        let mut bytes = Vec::new();
-        file.take(MAX_READ_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|error| HostError::io(path, &error))?;
-        if bytes.len() as u64 > MAX_READ_BYTES {
-            return Err(HostError::new(
-                path,
-                "larger than 16 MiB; not a file a check reads",
-            ));
+        // Regular files only: a FIFO planted under --root (or in /etc) would block the check
+        // forever, a device would never end.
+        match ironprep_input::read(&resolved, MAX_READ_BYTES) {
+            Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+            Err(ironprep_input::ReadError::Io(error)) if is_absent(&error) => Ok(None),
+            Err(ironprep_input::ReadError::Io(error)) => Err(HostError::io(path, &error)),
+            Err(error) => Err(HostError::new(path, error.to_string())),
         }
-        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
     /// Whether anything (file, directory, dangling symlink) exists at `path`.
@@ -532,6 +524,22 @@ mod tests {
             host.read_link("/etc/resolv.conf").unwrap().as_deref(),
             Some("/run/systemd/resolve/stub-resolv.conf")
         );
+    }
+
+    #[test]
+    fn a_fifo_or_a_device_under_the_root_is_an_error_not_a_hang() {
+        let tree = Tree::new()
+            .file("etc/hostname", "node1\n")
+            .symlink("etc/machine-id", "/dev/zero");
+        let fifo = tree.path().join("etc/fstab");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let host = tree.host();
+        let error = host.read("/etc/fstab").unwrap_err();
+        assert_eq!(error.path, "/etc/fstab");
+        assert!(error.reason.contains("FIFO"), "{error}");
+        // A symlink out to /dev/zero stays inside the root: there is no dev/zero there.
+        assert_eq!(host.read_optional("/etc/machine-id").unwrap(), None);
+        assert_eq!(host.read("/etc/hostname").unwrap(), "node1\n");
     }
 
     #[test]

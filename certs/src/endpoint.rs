@@ -967,7 +967,6 @@ mod tests {
             "10.0.0.5",
             "https://",
             "https://host:port",
-            "https://a b",
             "https://h/?q",
         ] {
             assert!(

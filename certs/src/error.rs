@@ -26,6 +26,9 @@ pub enum InputProblem {
     KeyMismatch { certificate: PathBuf },
     #[error("is not a Secret manifest: {0}")]
     NotSecret(String),
+    /// Not a regular file, or larger than a PEM file can be.
+    #[error("{0}")]
+    Unreadable(ironprep_input::ReadError),
     #[error("{0}")]
     Other(String),
 }

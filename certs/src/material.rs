@@ -1,7 +1,6 @@
 //! Reading PEM certificates and keys from files, with errors that name the file, and the
 //! SHA-256 fingerprints used everywhere instead of key material.
 
-use std::fs;
 use std::path::Path;
 
 #[cfg(feature = "generate")]
@@ -14,11 +13,18 @@ use rustls::pki_types::pem::{self, PemObject};
 use crate::certificate::CertificateFacts;
 use crate::{Error, InputProblem};
 
-/// Reads a whole file; the error names it.
+/// The most a certificate, key or Secret file may hold: a CA bundle of the whole web PKI is
+/// a few hundred KiB.
+pub const MAX_PEM_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a whole file (a regular file, at most [`MAX_PEM_BYTES`]); the error names it.
 pub fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    fs::read(path).map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
+    ironprep_input::read(path, MAX_PEM_BYTES).map_err(|error| match error {
+        ironprep_input::ReadError::Io(source) => Error::Read {
+            path: path.to_owned(),
+            source,
+        },
+        other => Error::input(path, InputProblem::Unreadable(other)),
     })
 }
 

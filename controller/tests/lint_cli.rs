@@ -254,12 +254,15 @@ fn syntax_errors_duplicate_keys_tabs_and_binary_are_positioned_errors() {
     );
 }
 
+/// Just under the 16 MiB cap (a few times the largest real input): linted whole. Larger
+/// files are refused (tests/hostile_files.rs); how long this takes is a benchmark's business
+/// (scripts/bench-lint.sh), not this test's.
 #[test]
-fn a_50_mb_file_is_linted_without_trouble() {
+fn a_file_just_under_the_cap_is_linted_without_trouble() {
     let document = std::fs::read_to_string(fixture("global-baremetal/02-new-global.yaml")).unwrap();
     let mut text = String::new();
     let mut copy = 0;
-    while text.len() < 50 * 1024 * 1024 {
+    while text.len() + document.len() + 200 < 16 * 1024 * 1024 {
         text.push_str(&document.replace("global-", &format!("global-c{copy}-")));
         text.push_str("\n---\n");
         copy += 1;
@@ -267,13 +270,7 @@ fn a_50_mb_file_is_linted_without_trouble() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.yaml");
     std::fs::write(&path, &text).unwrap();
-    let start = Instant::now();
     let run = lint(&["--format", "json", path.to_str().unwrap()], None);
-    assert!(
-        start.elapsed() < Duration::from_secs(60),
-        "took {:?}",
-        start.elapsed()
-    );
     assert!(
         run.code == 0 || run.code == 1,
         "{}",

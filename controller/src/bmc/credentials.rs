@@ -84,9 +84,18 @@ pub fn password(
             ));
         }
     }
-    let bytes = std::fs::read(path).map_err(|source| CredentialsError::Read {
-        file: name.clone(),
-        source,
+    // Regular files only, opened without blocking: a FIFO passes the metadata test above
+    // as "not a file", but one swapped in after it must not hang the run either.
+    let bytes = ironprep_input::read(path, MAX_PASSWORD_FILE).map_err(|error| match error {
+        ironprep_input::ReadError::Io(source) => CredentialsError::Read {
+            file: name.clone(),
+            source,
+        },
+        _ => CredentialsError::Unusable {
+            file: name.clone(),
+            problem: "not a password file (a regular file of at most 4 KiB, the password on \
+                      its first line)",
+        },
     })?;
     let text = String::from_utf8(bytes).map_err(|_| CredentialsError::Unusable {
         file: name.clone(),

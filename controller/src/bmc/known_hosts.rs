@@ -35,7 +35,7 @@ pub enum KnownHostsError {
     #[error("cannot read {file}: {source}")]
     Read {
         file: String,
-        source: std::io::Error,
+        source: ironprep_input::ReadError,
     },
     #[error("cannot write {file}: {source}")]
     Write {
@@ -66,13 +66,16 @@ pub struct KnownHosts {
     learned: Mutex<BTreeMap<String, String>>,
 }
 
+/// The largest pin file read: one line per BMC.
+const MAX_PIN_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 impl KnownHosts {
     /// Reads the file; a missing file is an empty one (it is created when a pin is learned).
     pub fn load(file: &Path, policy: HostKeyPolicy) -> Result<KnownHosts, KnownHostsError> {
         let name = file.display().to_string();
-        let text = match std::fs::read_to_string(file) {
+        let text = match ironprep_input::read_to_string(file, MAX_PIN_FILE_BYTES) {
             Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(error) if error.is_not_found() => String::new(),
             Err(source) => return Err(KnownHostsError::Read { file: name, source }),
         };
         let pins = parse(&name, &text)?;
@@ -140,9 +143,9 @@ impl KnownHosts {
             file: name.clone(),
             source,
         };
-        let mut text = match std::fs::read_to_string(&self.file) {
+        let mut text = match ironprep_input::read_to_string(&self.file, MAX_PIN_FILE_BYTES) {
             Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(error) if error.is_not_found() => String::new(),
             Err(source) => return Err(KnownHostsError::Read { file: name, source }),
         };
         let current = parse(&name, &text)?;

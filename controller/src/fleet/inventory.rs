@@ -102,12 +102,17 @@ const KNOWN_VARS: &[&str] = &[
     "bmc_user",
 ];
 
+/// The largest inventory read: 100,000 hosts with their variables are a few MiB.
+const MAX_INVENTORY_BYTES: u64 = 64 * 1024 * 1024;
+
 pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| InventoryError {
-        file: file.clone(),
-        line: None,
-        message: format!("cannot read the inventory: {error}"),
+    let text = ironprep_input::read_to_string(path, MAX_INVENTORY_BYTES).map_err(|error| {
+        InventoryError {
+            file: file.clone(),
+            line: None,
+            message: format!("cannot read the inventory: {error}"),
+        }
     })?;
     parse(&file, &text)
 }

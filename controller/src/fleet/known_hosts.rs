@@ -90,11 +90,14 @@ pub enum LearnError {
 
 /// Why the known_hosts files could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read {path}: {source}")]
+#[error("cannot read {path}: {source}", path = path.display())]
 pub struct LoadError {
     pub path: PathBuf,
-    pub source: std::io::Error,
+    pub source: ironprep_input::ReadError,
 }
+
+/// The largest known_hosts file read (a FIFO or `/dev/zero` given by mistake never ends).
+const MAX_KNOWN_HOSTS_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The name known_hosts uses for a host: `host` on port 22, `[host]:port` otherwise.
 pub fn host_name(address: &str, port: u16) -> String {
@@ -114,9 +117,9 @@ impl KnownHosts {
             ..KnownHosts::default()
         };
         for file in files {
-            let text = match std::fs::read_to_string(file) {
+            let text = match ironprep_input::read_to_string(file, MAX_KNOWN_HOSTS_BYTES) {
                 Ok(text) => text,
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(error) if error.is_not_found() => continue,
                 Err(source) => {
                     return Err(LoadError {
                         path: file.clone(),

@@ -34,6 +34,8 @@ pub const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
 /// Hosts at the same time: each holds a socket and an SSH session; beyond this the
 /// controller's own file descriptors, not the hosts, would decide.
 pub const MAX_CONCURRENCY: usize = 4096;
+/// The agent binary is a few MiB; anything far larger is not it.
+const MAX_AGENT_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A command line that cannot be run; nothing was contacted.
 #[derive(Debug, thiserror::Error)]
@@ -45,12 +47,12 @@ pub enum PlanError {
     #[error("cannot read the agent {}: {source}", path.display())]
     Agent {
         path: PathBuf,
-        source: std::io::Error,
+        source: ironprep_input::ReadError,
     },
     #[error("cannot read the CA {}: {source}", path.display())]
     Ca {
         path: PathBuf,
-        source: std::io::Error,
+        source: ironprep_input::ReadError,
     },
     /// known_hosts or a private key could not be used; the message names the file.
     #[error("{0}")]
@@ -136,17 +138,20 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
         None => inventory::from_list(&fleet.hosts)?,
     };
     let mut warnings = inventory.warnings.clone();
-    let binary = std::fs::read(inputs.agent).map_err(|source| PlanError::Agent {
-        path: inputs.agent.to_owned(),
-        source,
-    })?;
+    let binary =
+        ironprep_input::read(inputs.agent, MAX_AGENT_BYTES).map_err(|source| PlanError::Agent {
+            path: inputs.agent.to_owned(),
+            source,
+        })?;
     let mut upload = AgentUpload::new(&binary);
     drop(binary);
     if let Some(path) = inputs.ca {
-        let pem = std::fs::read(path).map_err(|source| PlanError::Ca {
-            path: path.to_owned(),
-            source,
-        })?;
+        let pem = ironprep_input::read(path, ironprep_certs::material::MAX_PEM_BYTES).map_err(
+            |source| PlanError::Ca {
+                path: path.to_owned(),
+                source,
+            },
+        )?;
         upload = upload.with_ca(pem);
     }
     let ssh = ssh_context(fleet, &inventory, &mut warnings)?;

@@ -450,7 +450,8 @@ impl Drop for AbortOnDrop {
 /// Loads a private key, asking for its passphrase on the terminal once when it is encrypted.
 /// Errors name the file and why, never the passphrase.
 pub fn load_identity(path: &Path, can_prompt: bool) -> Result<Identity, String> {
-    let text = std::fs::read_to_string(path)
+    // An OpenSSH private key is a few KiB; a FIFO or device given by mistake is refused.
+    let text = ironprep_input::read_to_string(path, 1024 * 1024)
         .map_err(|error| format!("cannot read the SSH key {}: {error}", path.display()))?;
     let key = match russh::keys::decode_secret_key(&text, None) {
         Ok(key) => key,

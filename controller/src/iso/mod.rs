@@ -902,8 +902,8 @@ fn checksum(
                     metadata.len()
                 );
             }
-            let bytes =
-                std::fs::read(path).with_context(|| format!("--checksum {}", path.display()))?;
+            let bytes = ironprep_input::read(path, MAX_CHECKSUM_BYTES)
+                .with_context(|| format!("--checksum {}", path.display()))?;
             (path.display().to_string(), bytes)
         }
         Location::Url(url) => {

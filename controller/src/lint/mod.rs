@@ -21,7 +21,7 @@ mod tree;
 
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use ironprep_report::View;
@@ -151,7 +151,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             bail!("{}", unknown_rule(id));
         }
     }
-    let catalog = args.image_catalog.as_ref().map(read_catalog).transpose()?;
+    let catalog = args.image_catalog.as_deref().map(read_catalog).transpose()?;
     let given = Given {
         phase: Some(args.phase),
         dr: args.dr,
@@ -192,9 +192,9 @@ fn unknown_rule(id: &str) -> String {
     format!("unknown rule `{id}`; `ironprep lint --list-rules` lists them")
 }
 
-fn read_catalog(path: &PathBuf) -> anyhow::Result<Catalog> {
+fn read_catalog(path: &Path) -> anyhow::Result<Catalog> {
     let mut loaded = Loaded::default();
-    let bytes = std::fs::read(path)
+    let bytes = ironprep_input::read(path, MAX_INPUT_BYTES)
         .with_context(|| format!("cannot read the image catalog {}", path.display()))?;
     let name = path.display().to_string();
     load_bytes(&name, &bytes, &mut loaded);

@@ -207,9 +207,13 @@ pub fn dotted(path: &[PathPart<'_>]) -> String {
     out
 }
 
-/// How many nodes alias expansion may create beyond those written in the text, so that a
-/// "billion laughs" document fails quickly instead of exhausting memory.
-const ALIAS_BUDGET: usize = 100_000;
+/// How much alias expansion may add beyond what is written in the text, in bytes of the
+/// tree it builds: a "billion laughs" of small nodes and a few aliases of one huge scalar (a
+/// 1.3 MB file once asked for 4 GB) both fail quickly instead of exhausting memory.
+const ALIAS_BUDGET: usize = 32 * 1024 * 1024;
+
+/// What one node costs in the tree besides its text (the enum, position, vector slot).
+const NODE_WEIGHT: usize = 64;
 
 /// Parses a YAML stream (or JSON, which is YAML) into its documents.
 pub fn parse_stream(text: &str) -> Result<Vec<Document>, SyntaxError> {
@@ -223,7 +227,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, SyntaxError> {
 
 struct Builder<'input> {
     parser: Parser<'input, granit_parser::StrInput<'input>>,
-    /// Anchored nodes of the current document, with their size in nodes.
+    /// Anchored nodes of the current document, with their weight in bytes.
     anchors: HashMap<usize, (Node, usize)>,
     alias_budget: usize,
 }
@@ -273,7 +277,7 @@ impl<'input> Builder<'input> {
         }
     }
 
-    /// Builds the node that starts with `event`; returns it with its size in nodes.
+    /// Builds the node that starts with `event`; returns it with its weight in bytes.
     fn node(&mut self, event: Event<'input>, span: Span) -> Result<(Node, usize), SyntaxError> {
         let pos = Pos::from_marker(&span.start);
         match event {
@@ -288,20 +292,21 @@ impl<'input> Builder<'input> {
                         style,
                     })
                 };
+                let weight = NODE_WEIGHT + text_len(&value);
                 let node = Node { value, pos };
-                self.remember(anchor, &node, 1);
-                Ok((node, 1))
+                self.remember(anchor, &node, weight);
+                Ok((node, weight))
             }
             Event::SequenceStart(_, anchor, _tag) => {
                 let mut items = Vec::new();
-                let mut size = 1;
+                let mut size = NODE_WEIGHT;
                 loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::SequenceEnd) {
                         break;
                     }
                     let (item, item_size) = self.node(event, span)?;
-                    size += item_size;
+                    size = size.saturating_add(item_size);
                     items.push(item);
                 }
                 let node = Node {
@@ -316,7 +321,7 @@ impl<'input> Builder<'input> {
                 // Key → index into `entries`, so that duplicate detection stays linear in a
                 // mapping of many keys (a scan per key took minutes on 100,000 keys).
                 let mut seen: HashMap<String, usize> = HashMap::new();
-                let mut size = 1;
+                let mut size = NODE_WEIGHT;
                 loop {
                     let (event, key_span) = self.next()?;
                     if matches!(event, Event::MappingEnd) {
@@ -348,7 +353,7 @@ impl<'input> Builder<'input> {
                     seen.insert(key.clone(), entries.len());
                     let (event, span) = self.next()?;
                     let (value, value_size) = self.node(event, span)?;
-                    size += key_size + value_size;
+                    size = size.saturating_add(key_size).saturating_add(value_size);
                     entries.push(Entry {
                         key,
                         key_pos,
@@ -372,9 +377,11 @@ impl<'input> Builder<'input> {
                 if *size > self.alias_budget {
                     return Err(SyntaxError {
                         pos,
-                        message:
-                            "aliases expand to too many nodes (a \"billion laughs\" document?)"
-                                .to_owned(),
+                        message: format!(
+                            "aliases expand to more than {} MiB (a \"billion laughs\" \
+                             document?)",
+                            ALIAS_BUDGET / (1024 * 1024)
+                        ),
                     });
                 }
                 self.alias_budget -= size;
@@ -388,6 +395,13 @@ impl<'input> Builder<'input> {
         if anchor != 0 {
             self.anchors.insert(anchor, (node.clone(), size));
         }
+    }
+}
+
+fn text_len(value: &Value) -> usize {
+    match value {
+        Value::Scalar(scalar) => scalar.text.len(),
+        _ => 0,
     }
 }
 
@@ -449,7 +463,27 @@ mod tests {
             ));
         }
         let error = parse_stream(&text).unwrap_err();
-        assert!(error.message.contains("too many nodes"), "{error}");
+        assert!(
+            error.message.contains("aliases expand to more than"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn aliases_of_one_huge_scalar_stop_by_size_not_count() {
+        // A few hundred aliases (far below any node count) of a 1 MB string: gigabytes.
+        let mut text = format!("big: &big \"{}\"\nlist:\n", "x".repeat(1024 * 1024));
+        for _ in 0..300 {
+            text.push_str("- *big\n");
+        }
+        let error = parse_stream(&text).unwrap_err();
+        assert!(error.message.contains("more than 32 MiB"), "{error}");
+        // A few aliases of it are fine.
+        let small = format!(
+            "big: &big \"{}\"\nuse: [*big, *big]\n",
+            "x".repeat(1024 * 1024)
+        );
+        assert!(parse_stream(&small).is_ok());
     }
 
     #[test]

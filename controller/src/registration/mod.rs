@@ -10,7 +10,7 @@ pub mod names;
 pub mod pools;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -150,12 +150,7 @@ pub fn registration_of(object: &ManifestObject) -> Result<Registration, Registra
 /// The one MachineRegistration in `path`; errors name the file, line and field.
 pub fn read_registration(path: &Path) -> anyhow::Result<Registration> {
     let name = path.display().to_string();
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| {
-            file.take(crate::lint::MAX_INPUT_BYTES + 1)
-                .read_to_end(&mut bytes)
-        })
+    let bytes = ironprep_input::read(path, crate::lint::MAX_INPUT_BYTES)
         .with_context(|| format!("cannot read {name}"))?;
     let mut loaded = Loaded::default();
     load_bytes(&name, &bytes, &mut loaded);
@@ -195,14 +190,13 @@ pub fn read_registration(path: &Path) -> anyhow::Result<Registration> {
 /// Reads an ironprep fleet report (bounded; errors name the file and the JSON position).
 pub fn read_fleet(path: &Path) -> anyhow::Result<FleetReport> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_REPORT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {name}"))?;
-    if bytes.len() as u64 > MAX_REPORT_BYTES {
-        bail!("{name}: larger than {MAX_REPORT_BYTES} bytes: not a fleet report");
-    }
+    let bytes = ironprep_input::read(path, MAX_REPORT_BYTES).map_err(|error| match error {
+        ironprep_input::ReadError::TooLarge { .. } => anyhow::anyhow!(
+            "{name}: larger than {}: not a fleet report",
+            ironprep_input::size_text(MAX_REPORT_BYTES)
+        ),
+        other => anyhow::anyhow!("cannot read {name}: {other}"),
+    })?;
     let report: FleetReport = serde_json::from_slice(&bytes).map_err(|error| {
         anyhow::anyhow!(
             "{name}:{}:{}: not an ironprep fleet report (ironprep check --format json): {error}",
