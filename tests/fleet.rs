@@ -337,8 +337,10 @@ fn timeouts_and_ctrl_c_clean_up_hosts_in_flight() {
         ])
         .output()
         .unwrap();
+    // The agent sleeps 60 s: a run that ends well before proves the timeout cut it short,
+    // however loaded the machine (no tighter bound: that would measure the machine).
     assert!(
-        started.elapsed() < Duration::from_secs(12),
+        started.elapsed() < Duration::from_secs(50),
         "{:?}",
         started.elapsed()
     );

@@ -328,11 +328,13 @@ fn a_closed_port_fails_fast() {
         "--ca",
         &ca_path(),
         "--timeout",
-        "30",
+        "300",
     ]);
     assert_eq!(code, 1);
+    // Refused at once rather than waited on until the 300 s timeout; the bound is far from
+    // anything load can reach.
     assert!(
-        started.elapsed() < Duration::from_secs(10),
+        started.elapsed() < Duration::from_secs(240),
         "{:?}",
         started.elapsed()
     );
