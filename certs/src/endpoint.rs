@@ -963,12 +963,7 @@ mod tests {
             Target::ingress("http://10.0.0.5"),
             Err(EndpointError::NotHttps(_))
         ));
-        for bad in [
-            "10.0.0.5",
-            "https://",
-            "https://host:port",
-            "https://h/?q",
-        ] {
+        for bad in ["10.0.0.5", "https://", "https://host:port", "https://h/?q"] {
             assert!(
                 matches!(Target::ingress(bad), Err(EndpointError::Url(_))),
                 "{bad}"

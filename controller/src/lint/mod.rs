@@ -151,7 +151,11 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             bail!("{}", unknown_rule(id));
         }
     }
-    let catalog = args.image_catalog.as_deref().map(read_catalog).transpose()?;
+    let catalog = args
+        .image_catalog
+        .as_deref()
+        .map(read_catalog)
+        .transpose()?;
     let given = Given {
         phase: Some(args.phase),
         dr: args.dr,
