@@ -11,13 +11,14 @@
 #   strace                  the agent's read-only proof
 #   binutils                objdump, for the portable agent's glibc gate
 #   xorriso                 real SeedImage ISOs in elemental-operator's layout (tests/iso.rs)
+#   chromium                headless browser that loads `--format html` reports (tests/html.rs)
 #   cargo-zigbuild, ziglang the portable agent build (PyPI)
 #   sushy-tools             real Redfish servers for the `ironprep bmc` tests (PyPI):
 #                           sushy-static serves BMC mockups, sushy-emulator's fake driver
 #                           takes virtual media, boot overrides and resets
 set -euo pipefail
 
-packages=(openssh-server openssh-client iproute2 nftables iptables util-linux openssl strace binutils procps kmod sudo xorriso)
+packages=(openssh-server openssh-client iproute2 nftables iptables util-linux openssl strace binutils procps kmod sudo xorriso chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -1,6 +1,8 @@
 //! One sink per format. A sink turns a finished run — its [`View`] and its versioned JSON
 //! document — into bytes; a new format is one new file here and one line in [`for_format`].
 
+#[cfg(feature = "html")]
+pub mod html;
 pub mod json;
 #[cfg(feature = "junit")]
 pub mod junit;
@@ -41,6 +43,9 @@ pub fn for_format(format: Format, context: Context) -> Result<Box<dyn Sink>, Uns
         Format::Sarif => Ok(Box::new(sarif::Sarif::new(context.working_directory))),
         #[cfg(feature = "junit")]
         Format::Junit => Ok(Box::new(junit::Junit)),
+        #[cfg(feature = "html")]
+        Format::Html => Ok(Box::new(html::Html)),
+        #[cfg(not(all(feature = "junit", feature = "html")))]
         _ => Err(Unsupported(format)),
     }
 }
