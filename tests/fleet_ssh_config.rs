@@ -169,3 +169,88 @@ fn proxy_jump_loops_and_malformed_configs_exit_2_naming_file_and_line() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("missing_config"), "{stderr}");
 }
+
+/// `ironprep check -K` on a pseudo-terminal (util-linux `script`), its stdout and stderr
+/// redirected to files as in `2>&1 | tee`: the password is typed only once the prompt is shown
+/// (and the terminal's own echo is off, see below). Returns the exit code and what the
+/// terminal showed.
+fn check_with_become_password(fleet: &Fleet, password: &str) -> (Option<i32>, String) {
+    use std::io::{Read as _, Write as _};
+    // `stty -echo`: the test types the password as soon as the prompt is shown, possibly
+    // before ironprep turned echo off; a terminal echoing it would be the terminal's doing.
+    let command = format!(
+        "stty -echo; {} check --agent {} --ssh-key client_key --known-hosts known_hosts -i inventory.yaml \
+         -K --only {PASSABLE} --format json --output report.json >stdout.txt 2>stderr.txt",
+        ironprep_e2e::ironprep().display(),
+        support::agent().display(),
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(fleet.path(""))
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut shown = Vec::new();
+    let mut buffer = [0u8; 256];
+    while !String::from_utf8_lossy(&shown).contains("BECOME password: ") {
+        match stdout.read(&mut buffer).unwrap() {
+            0 => break,
+            read => shown.extend_from_slice(&buffer[..read]),
+        }
+    }
+    stdin.write_all(format!("{password}\n").as_bytes()).unwrap();
+    stdout.read_to_end(&mut shown).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    (status.code(), String::from_utf8_lossy(&shown).into_owned())
+}
+
+#[test]
+fn a_sudo_password_asked_on_the_terminal_never_shown() {
+    if !can_run("become") {
+        return;
+    }
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is missing (apt-get install -y bsdutils)");
+        return;
+    }
+    let fleet = Fleet::up("become", &["pw:sudo-password"]);
+    let password = std::fs::read_to_string(fleet.path("sudo_password")).unwrap();
+    let password = password.trim();
+    let everything = |shown: &str| {
+        let mut all = shown.to_owned();
+        for file in ["stdout.txt", "stderr.txt", "report.json", "pw/sshd.log"] {
+            let text = std::fs::read_to_string(fleet.path(file)).unwrap_or_default();
+            assert!(!text.contains(password), "{file}: {text}");
+            all.push_str(&text);
+        }
+        all
+    };
+
+    let (code, shown) = check_with_become_password(&fleet, password);
+    let stderr = std::fs::read_to_string(fleet.path("stderr.txt")).unwrap_or_default();
+    assert_eq!(code, Some(0), "terminal: {shown}\nstderr: {stderr}");
+    let report = read_report(&fleet, "report.json");
+    assert_eq!(report.hosts[0].outcome, HostOutcome::Reported);
+    assert!(!everything(&shown).contains(password));
+    assert!(fleet.leftovers("pw").is_empty());
+
+    // A wrong password is named as such, and not shown either.
+    let wrong = "not-the-password-4711";
+    let (code, shown) = check_with_become_password(&fleet, wrong);
+    assert_eq!(code, Some(3), "{shown}");
+    let report = read_report(&fleet, "report.json");
+    assert_eq!(report.hosts[0].outcome, HostOutcome::AgentFailed);
+    let error = report.hosts[0].error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("sudo refused the --ask-become-pass password"),
+        "{error}"
+    );
+    let all = everything(&shown);
+    assert!(!all.contains(wrong) && !all.contains(password));
+    assert!(fleet.leftovers("pw").is_empty());
+}

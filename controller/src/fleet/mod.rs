@@ -69,6 +69,13 @@ pub struct FleetArgs {
     #[arg(short = 'F', long = "ssh-config", value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
 
+    /// Ask once on the terminal (/dev/tty) for the password sudo wants on hosts logged in to as
+    /// a user other than root; it is sent on each such host's SSH channel stdin to `sudo -S`,
+    /// never on a command line, never shown. (ansible_become_password from a vault is not
+    /// read: ironprep does not decrypt Ansible vaults.)
+    #[arg(long, short = 'K')]
+    pub ask_become_pass: bool,
+
     /// Hosts checked at the same time (1–4096).
     #[arg(long, value_name = "N", default_value_t = 32,
           value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENCY as u64))]

@@ -6,7 +6,6 @@
 //! not on 300 hosts.
 
 use std::collections::HashMap;
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +18,7 @@ use super::inventory::{self, InventoryError, InventoryHost};
 use super::known_hosts::{self, KnownHosts};
 use super::network::{self, NetworkPlan};
 use super::network_checks::NetworkInputs;
-use super::remote::AgentUpload;
+use super::remote::{AgentUpload, BecomePassword};
 use super::ssh::{self, HostKeyPolicy, HostOptions, Identity, JumpPool, SshContext, Target};
 use super::ssh_config::{self, HostConfig, SshConfig, SshConfigError, Strictness};
 
@@ -49,6 +48,8 @@ pub enum PlanError {
     /// A ProxyJump chain that comes back to a host already on it, or never ends.
     #[error("ProxyJump loop: {chain} ({origin})")]
     JumpLoop { chain: String, origin: String },
+    #[error("--ask-become-pass needs a terminal to ask on (/dev/tty cannot be opened)")]
+    NoTerminal,
     #[error("host {host}: ansible ssh arguments: {message}")]
     SshArguments { host: String, message: String },
     #[error("cannot read the agent {}: {source}", path.display())]
@@ -156,6 +157,15 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
         })?;
         upload = upload.with_ca(pem);
     }
+    if fleet.ask_become_pass {
+        if !ssh::terminal_available() {
+            return Err(PlanError::NoTerminal);
+        }
+        let password = rpassword::prompt_password("BECOME password: ").map_err(|error| {
+            PlanError::Credentials(format!("cannot read the password: {error}"))
+        })?;
+        upload.become_password = Some(BecomePassword::new(password));
+    }
     let config = load_ssh_config(fleet)?;
     warnings.extend(config.warnings.iter().cloned());
     let default_user = std::env::var("USER")
@@ -252,7 +262,8 @@ fn ssh_context(
         }
     }
     let known_hosts = KnownHosts::load(&known_files)?;
-    let can_prompt = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    // The prompt reads and writes /dev/tty: it works with stdout and stderr piped.
+    let can_prompt = ssh::terminal_available();
     let use_agent = std::env::var_os("SSH_AUTH_SOCK").is_some_and(|sock| !sock.is_empty());
     let mut identities = Vec::new();
     if fleet.ssh_keys.is_empty() {

@@ -573,6 +573,16 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// Whether a prompt can be shown and answered: rpassword reads and writes /dev/tty, so this
+/// holds with stdin, stdout and stderr redirected as long as there is a controlling terminal.
+pub fn terminal_available() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
+}
+
 /// Loads a private key, asking for its passphrase on the terminal once when it is encrypted.
 /// Errors name the file and why, never the passphrase.
 pub fn load_identity(path: &Path, can_prompt: bool) -> Result<Identity, String> {
