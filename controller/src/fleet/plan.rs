@@ -552,4 +552,57 @@ mod tests {
         assert_eq!(huge.host, Duration::from_secs(MAX_TIMEOUT_SECS));
         assert_eq!(Timeouts::new(0).host, Duration::from_secs(1));
     }
+
+    fn resolver<'a>(config: &'a SshConfig, jump: Option<&str>) -> Resolver<'a> {
+        Resolver {
+            config,
+            cli_user: None,
+            default_user: "me",
+            fleet_jump: jump.map(|jump| jump.split(',').map(str::to_owned).collect()),
+            warnings: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn the_inventory_and_command_line_win_over_ssh_config() {
+        let config = SshConfig::parse(
+            Path::new("/cfg"),
+            "Host web\n HostName 10.0.0.5\n Port 2200\n User ops\n ProxyJump bastion\n\
+             Host bastion\n HostName 10.0.0.1\n User jumper\n StrictHostKeyChecking no\n\
+             Host *\n ConnectTimeout 7\n StrictHostKeyChecking yes\n",
+        )
+        .unwrap();
+        let plain = resolver(&config, None);
+        let web = plain.host_target(&InventoryHost::named("web")).unwrap();
+        assert_eq!(
+            (web.address.as_str(), web.port, web.user.as_str()),
+            ("10.0.0.5", 2200, "ops")
+        );
+        assert_eq!(web.options.connect_timeout, Some(Duration::from_secs(7)));
+        assert!(web.options.strict);
+        let hops: Vec<(&str, &str)> = web
+            .options
+            .jump
+            .iter()
+            .map(|hop| (hop.address.as_str(), hop.user.as_str()))
+            .collect();
+        assert_eq!(hops, [("10.0.0.1", "jumper")]);
+        // `no` never loosens the policy; it is reported.
+        assert!(!web.options.jump[0].options.strict);
+        assert_eq!(plain.warnings.borrow().len(), 1);
+
+        let mut host = InventoryHost::named("web");
+        host.port = Some(22);
+        host.user = Some("root".to_owned());
+        host.ssh_args = Some("-o ProxyJump=none".to_owned());
+        let web = resolver(&config, Some("other")).host_target(&host).unwrap();
+        assert_eq!((web.port, web.user.as_str()), (22, "root"));
+        assert!(web.options.jump.is_empty());
+        // --jump wins over the config's ProxyJump; the hop is looked up in the config.
+        let web = resolver(&config, Some("bastion:2022"))
+            .host_target(&InventoryHost::named("web"))
+            .unwrap();
+        assert_eq!(web.options.jump[0].port, 2022);
+        assert_eq!(web.options.jump[0].address, "10.0.0.1");
+    }
 }

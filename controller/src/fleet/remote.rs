@@ -610,6 +610,20 @@ mod tests {
     }
 
     #[test]
+    fn a_become_password_is_only_the_first_line_of_stdin() {
+        let mut upload = AgentUpload::new(b"agent");
+        upload.become_password = Some(BecomePassword::new("s3cret-pw".to_owned()));
+        assert!(upload.stream().starts_with(b"s3cret-pw\n"));
+        let line = command(&upload, &["check".to_owned()], Duration::from_secs(5));
+        assert!(!line.contains("s3cret-pw"));
+        assert!(line.contains("sudo -S"));
+        assert_eq!(
+            format!("{:?}", upload.become_password),
+            "Some(BecomePassword(..))"
+        );
+    }
+
+    #[test]
     fn upload_hash_is_of_the_binary() {
         let upload = AgentUpload::new(b"abc");
         assert_eq!(
