@@ -27,7 +27,11 @@
 #   refuse           the client key is not authorized               outcome auth-failed
 #   garbage          every command prints garbage (ForceCommand)    outcome invalid-report
 #   sudo             log in as user 'fleet' with passwordless sudo
-#   sudo-password    log in as user 'fleet' whose sudo wants a password  outcome agent-failed
+#   sudo-password    log in as user 'fleet' whose sudo wants a password (the password is in
+#                    DIR/sudo_password)  outcome agent-failed, or a report with --ask-become-pass
+#   ssh-port=N       sshd listens on port N instead of 22 (known_hosts lists [ADDRESS]:N)
+#   only-from=NAME   sshd lets users in only from host NAME's address (an earlier host): reached
+#                    through NAME as a jump host, else outcome auth-failed
 #   requiretty       log in as 'fleet' with passwordless sudo under `Defaults:fleet requiretty`
 #                    (sudo -n without a terminal fails: "you must have a tty")
 #   legacy           sshd restricted to what OpenSSH 7.4 (RHEL 7) offers: an RSA host key only
@@ -154,6 +158,7 @@ chmod 0755 /run/sshd
 ssh-keygen -q -t ed25519 -N '' -C ironprep-fleet-client -f "$dir/client_key"
 : >"$dir/known_hosts"
 : >"$dir/hosts.txt"
+: >"$dir/ports.txt"
 : >"$dir/pids"
 : >"$dir/netns"
 printf 'hosts:\n' >"$dir/inventory.yaml"
@@ -165,7 +170,7 @@ for spec in "$@"; do
   faults=
   [ "$spec" != "$name" ] && faults=${spec#*:}
   hostname=$name tz=Etc/UTC resolv=yes ports= noexec= down= hang= rekey= ecdsa_only= refuse= garbage= user=root sudo=
-  drops= vrrp= requiretty= legacy=
+  drops= vrrp= requiretty= legacy= ssh_port=22 only_from=
   IFS=, read -r -a list <<<"$faults"
   for fault in "${list[@]}"; do
     case "$fault" in
@@ -184,6 +189,9 @@ for spec in "$@"; do
       sudo-password) user=fleet sudo=password ;;
       requiretty) user=fleet sudo=nopasswd requiretty=1 ;;
       legacy) legacy=1 ;;
+      ssh-port=[0-9]*) ssh_port=${fault#ssh-port=} ;;
+      only-from=?*) only_from=$(awk -v n="${fault#only-from=}" '$1 == n { print $2 }' "$dir/hosts.txt")
+        [ -n "$only_from" ] || die "only-from: no earlier host ${fault#only-from=}" ;;
       drop-in=tcp:[0-9]* | drop-in=udp:[0-9]*) drops="$drops input:${fault#drop-in=}" ;;
       drop-in=ipip) drops="$drops input:ipip" ;;
       drop-out=tcp:[0-9]* | drop-out=udp:[0-9]*) drops="$drops output:${fault#drop-out=}" ;;
@@ -240,11 +248,18 @@ add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
     chown 4242:4242 "$h/home"
     { cat /etc/passwd; echo "fleet:x:4242:4242:ironprep fleet:$home:/bin/sh"; } >"$h/etc/passwd"
     { cat /etc/group; echo "fleet:x:4242:"; } >"$h/etc/group"
-    { cat /etc/shadow; echo "fleet:*:19000:0:99999:7:::"; } >"$h/etc/shadow"
+    hash='*'
+    if [ "$sudo" = password ]; then
+      [ -f "$dir/sudo_password" ] || printf 'fleet-sudo-%s\n' "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" >"$dir/sudo_password"
+      hash=$(openssl passwd -6 -stdin <"$dir/sudo_password")
+    fi
+    { cat /etc/shadow; echo "fleet:$hash:19000:0:99999:7:::"; } >"$h/etc/shadow"
     chmod 0640 "$h/etc/shadow"
   fi
   {
     echo 'Defaults env_reset'
+    # No cached credentials: every run must give the password again.
+    echo 'Defaults timestamp_timeout=0'
     [ -n "$requiretty" ] && echo 'Defaults:fleet requiretty'
     echo 'root ALL=(ALL:ALL) ALL'
     case "$sudo" in
@@ -272,7 +287,8 @@ add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
   chmod 0644 "$h/authorized_keys"
   {
     echo "ListenAddress $address"
-    echo "Port 22"
+    echo "Port $ssh_port"
+    [ -n "$only_from" ] && echo "AllowUsers *@$only_from"
     if [ -n "$legacy" ]; then
       echo "HostKey $h/ssh_host_rsa_key"
       echo "HostKeyAlgorithms ssh-rsa,rsa-sha2-256,rsa-sha2-512"
@@ -296,15 +312,17 @@ add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
     [ -n "$garbage" ] && echo "ForceCommand echo 'this is not a report {'"
   } >"$h/sshd_config"
 
+  known_name=$address
+  [ "$ssh_port" = 22 ] || known_name="[$address]:$ssh_port"
   if [ -n "$rekey" ]; then
     ssh-keygen -q -t ed25519 -N '' -f "$h/other_host_key"
-    echo "$address $(cut -d' ' -f1,2 "$h/other_host_key.pub")" >>"$dir/known_hosts"
+    echo "$known_name $(cut -d' ' -f1,2 "$h/other_host_key.pub")" >>"$dir/known_hosts"
   elif [ -n "$legacy" ]; then
-    echo "$address $(cut -d' ' -f1,2 "$h/ssh_host_rsa_key.pub")" >>"$dir/known_hosts"
+    echo "$known_name $(cut -d' ' -f1,2 "$h/ssh_host_rsa_key.pub")" >>"$dir/known_hosts"
   elif [ -n "$ecdsa_only" ]; then
-    echo "$address $(cut -d' ' -f1,2 "$h/ssh_host_ecdsa_key.pub")" >>"$dir/known_hosts"
+    echo "$known_name $(cut -d' ' -f1,2 "$h/ssh_host_ecdsa_key.pub")" >>"$dir/known_hosts"
   else
-    echo "$address $(cut -d' ' -f1,2 "$h/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
+    echo "$known_name $(cut -d' ' -f1,2 "$h/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
   fi
 
   # What the host's mount namespace looks like, then sshd in the foreground (exec keeps the PID).
@@ -322,7 +340,7 @@ add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
     fi
   done
   if [ -n "$hang" ]; then
-    ip netns exec "$ns" bash -c "$(declare -f listener); listener 22" </dev/null >/dev/null 2>&1 9>&- &
+    ip netns exec "$ns" bash -c "$(declare -f listener); listener $ssh_port" </dev/null >/dev/null 2>&1 9>&- &
     echo $! >>"$dir/pids"
   elif [ -z "$down" ]; then
     ip netns exec "$ns" unshare --uts --mount --propagation private \
@@ -341,22 +359,23 @@ add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
   fi
 
   echo "$name $address" >>"$dir/hosts.txt"
-  printf '  - name: %s\n    address: %s\n    user: %s\n' "$name" "$address" "$user" >>"$dir/inventory.yaml"
-  printf '%s ansible_host=%s ansible_user=%s\n' "$name" "$address" "$user" >>"$dir/inventory.ini"
+  echo "$name $address $ssh_port $user" >>"$dir/ports.txt"
+  printf '  - name: %s\n    address: %s\n    user: %s\n    port: %s\n' "$name" "$address" "$user" "$ssh_port" >>"$dir/inventory.yaml"
+  printf '%s ansible_host=%s ansible_user=%s ansible_port=%s\n' "$name" "$address" "$user" "$ssh_port" >>"$dir/inventory.ini"
   index=$((index + 1))
 done
 
 # Ready when every sshd answers with its banner (or at most 10 s).
 for _ in $(seq 100); do
   waiting=0
-  while read -r name address; do
+  while read -r name address port _; do
     spec_down=$(printf '%s\n' "$@" | grep -E "^$name:(.*,)?(down|hang)(,|$)" || true)
     [ -n "$spec_down" ] && continue
-    if ! timeout 1 bash -c "exec 3<>/dev/tcp/$address/22 && head -c 4 <&3 | grep -q SSH-" 2>/dev/null; then
+    if ! timeout 1 bash -c "exec 3<>/dev/tcp/$address/$port && head -c 4 <&3 | grep -q SSH-" 2>/dev/null; then
       waiting=1
       break
     fi
-  done <"$dir/hosts.txt"
+  done <"$dir/ports.txt"
   [ $waiting -eq 0 ] && break
   sleep 0.1
 done

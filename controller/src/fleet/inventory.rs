@@ -26,6 +26,8 @@ pub struct InventoryHost {
     pub bmc: Option<String>,
     /// `bmc_user=`: the BMC login.
     pub bmc_user: Option<String>,
+    /// `ansible_ssh_common_args` then `ansible_ssh_extra_args`: their `-J`/`-o ProxyJump`.
+    pub ssh_args: Option<String>,
 }
 
 impl InventoryHost {
@@ -40,6 +42,7 @@ impl InventoryHost {
             labels: BTreeMap::new(),
             bmc: None,
             bmc_user: None,
+            ssh_args: None,
         }
     }
 }
@@ -100,6 +103,8 @@ const KNOWN_VARS: &[&str] = &[
     "ansible_private_key_file",
     "bmc",
     "bmc_user",
+    "ansible_ssh_common_args",
+    "ansible_ssh_extra_args",
 ];
 
 /// The largest inventory read: 100,000 hosts with their variables are a few MiB.
@@ -413,6 +418,11 @@ impl Groups {
                 .map(PathBuf::from);
             host.bmc = var(&["bmc"]).map(str::to_owned);
             host.bmc_user = var(&["bmc_user"]).map(str::to_owned);
+            let ssh_args: Vec<&str> = ["ansible_ssh_common_args", "ansible_ssh_extra_args"]
+                .iter()
+                .filter_map(|name| vars.get(name).copied())
+                .collect();
+            host.ssh_args = (!ssh_args.is_empty()).then(|| ssh_args.join(" "));
             for (_, group) in &groups {
                 for (role_group, role) in ROLE_GROUPS {
                     if group == role_group && !host.roles.contains(role) {

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod remote;
 pub mod runner;
 pub mod ssh;
+pub mod ssh_config;
 
 use std::path::PathBuf;
 
@@ -55,9 +56,25 @@ pub struct FleetArgs {
     #[arg(long, value_enum, default_value_t = HostKeyPolicy::Strict)]
     pub host_key_policy: HostKeyPolicy,
 
-    /// Reach the hosts through this bastion ([USER@]HOST[:PORT]).
-    #[arg(long, value_name = "HOST")]
+    /// Reach the hosts through these jump hosts, comma-separated ([USER@]HOST[:PORT],…), as
+    /// `ssh -J`: wins over ssh_config's ProxyJump; an inventory's ansible_ssh_common_args
+    /// (`-J`, `-o ProxyJump=`) wins over it.
+    #[arg(long, short = 'J', value_name = "HOSTS")]
     pub jump: Option<String>,
+
+    /// OpenSSH client config to read instead of ~/.ssh/config and /etc/ssh/ssh_config
+    /// (`none`: no config). Host/Match host blocks give HostName, Port, User, IdentityFile,
+    /// IdentitiesOnly, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking (only to tighten),
+    /// ConnectTimeout; the inventory and the command line win over it.
+    #[arg(short = 'F', long = "ssh-config", value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+
+    /// Ask once on the terminal (/dev/tty) for the password sudo wants on hosts logged in to as
+    /// a user other than root; it is sent on each such host's SSH channel stdin to `sudo -S`,
+    /// never on a command line, never shown. (ansible_become_password from a vault is not
+    /// read: ironprep does not decrypt Ansible vaults.)
+    #[arg(long, short = 'K')]
+    pub ask_become_pass: bool,
 
     /// Hosts checked at the same time (1–4096).
     #[arg(long, value_name = "N", default_value_t = 32,

@@ -1,11 +1,11 @@
 //! The first half of a fleet run: everything the command line names is read and checked here,
 //! before any host is contacted — the inventory, the agent binary and the CA it ships with,
-//! known_hosts, the private keys (a passphrase is asked once), the jump host — and becomes one
+//! known_hosts, ssh_config, the private keys (a passphrase is asked once), each host's jump
+//! chain — and becomes one
 //! immutable [`Plan`] with every timeout computed once and named. A typo must fail in a second,
 //! not on 300 hosts.
 
 use std::collections::HashMap;
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,12 +14,13 @@ use ironprep_schema::{Cni, Role};
 
 use super::AgentArguments;
 use super::FleetArgs;
-use super::inventory::{self, Inventory, InventoryError, InventoryHost};
+use super::inventory::{self, InventoryError, InventoryHost};
 use super::known_hosts::{self, KnownHosts};
 use super::network::{self, NetworkPlan};
 use super::network_checks::NetworkInputs;
-use super::remote::AgentUpload;
-use super::ssh::{self, HostKeyPolicy, Identity, SshContext, Target};
+use super::remote::{AgentUpload, BecomePassword};
+use super::ssh::{self, HostKeyPolicy, HostOptions, Identity, JumpPool, SshContext, Target};
+use super::ssh_config::{self, HostConfig, SshConfig, SshConfigError, Strictness};
 
 /// How long cleaning up a host that timed out or was interrupted may take.
 pub const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,8 +43,17 @@ const MAX_AGENT_BYTES: u64 = 256 * 1024 * 1024;
 pub enum PlanError {
     #[error(transparent)]
     Inventory(#[from] InventoryError),
-    #[error("--jump: {0}")]
-    Jump(InventoryError),
+    #[error("--jump: '{0}' is not [USER@]HOST[:PORT]")]
+    Jump(String),
+    #[error(transparent)]
+    SshConfig(#[from] SshConfigError),
+    /// A ProxyJump chain that comes back to a host already on it, or never ends.
+    #[error("ProxyJump loop: {chain} ({origin})")]
+    JumpLoop { chain: String, origin: String },
+    #[error("--ask-become-pass needs a terminal to ask on (/dev/tty cannot be opened)")]
+    NoTerminal,
+    #[error("host {host}: ansible ssh arguments: {message}")]
+    SshArguments { host: String, message: String },
     #[error("cannot read the agent {}: {source}", path.display())]
     Agent {
         path: PathBuf,
@@ -105,8 +115,6 @@ impl Timeouts {
 pub struct Plan {
     pub hosts: Vec<PlannedHost>,
     pub ssh: SshContext,
-    /// The bastion every host is reached through (`--jump`).
-    pub jump: Option<Target>,
     pub upload: AgentUpload,
     /// The agent's arguments for a host with these roles.
     pub arguments: AgentArguments,
@@ -154,36 +162,54 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
         )?;
         upload = upload.with_ca(pem);
     }
-    let ssh = ssh_context(fleet, &inventory, &mut warnings)?;
-    let default_user = fleet
-        .user
-        .clone()
-        .or_else(|| std::env::var("USER").ok().filter(|user| !user.is_empty()))
+    if fleet.ask_become_pass {
+        if !ssh::terminal_available() {
+            return Err(PlanError::NoTerminal);
+        }
+        let password = rpassword::prompt_password("BECOME password: ").map_err(|error| {
+            PlanError::Credentials(format!("cannot read the password: {error}"))
+        })?;
+        upload.become_password = Some(BecomePassword::new(password));
+    }
+    let config = load_ssh_config(fleet)?;
+    warnings.extend(config.warnings.iter().cloned());
+    let default_user = std::env::var("USER")
+        .ok()
+        .filter(|user| !user.is_empty())
         .unwrap_or_else(|| "root".to_owned());
-    let jump = match &fleet.jump {
-        Some(spec) => inventory::from_list(std::slice::from_ref(spec))
-            .map_err(PlanError::Jump)?
-            .hosts
-            .first()
-            .map(|host| target_of(host, &default_user)),
+    let fleet_jump = match &fleet.jump {
+        Some(spec) => {
+            let hops: Vec<String> = spec.split(',').map(|hop| hop.trim().to_owned()).collect();
+            if let Some(bad) = hops.iter().find(|hop| ssh_config::parse_hop(hop).is_none()) {
+                return Err(PlanError::Jump(bad.clone()));
+            }
+            Some(hops)
+        }
         None => None,
     };
-    let hosts = inventory
-        .hosts
-        .iter()
-        .map(|host| PlannedHost {
-            target: target_of(host, &default_user),
+    let resolver = Resolver {
+        config: &config,
+        cli_user: fleet.user.as_deref(),
+        default_user: &default_user,
+        fleet_jump,
+        warnings: std::cell::RefCell::new(Vec::new()),
+    };
+    let mut hosts = Vec::with_capacity(inventory.hosts.len());
+    for host in &inventory.hosts {
+        hosts.push(PlannedHost {
+            target: resolver.host_target(host)?,
             roles: if host.roles.is_empty() {
                 inputs.default_roles.clone()
             } else {
                 host.roles.clone()
             },
-        })
-        .collect();
+        });
+    }
+    warnings.extend(resolver.warnings.into_inner());
+    let ssh = ssh_context(fleet, &hosts, &mut warnings)?;
     Ok(Plan {
         hosts,
         ssh,
-        jump,
         upload,
         arguments: inputs.arguments,
         timeouts: Timeouts::new(fleet.timeout),
@@ -212,7 +238,7 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
 /// known_hosts, the keys to log in with (each decrypted once), ssh-agent.
 fn ssh_context(
     fleet: &FleetArgs,
-    inventory: &Inventory,
+    hosts: &[PlannedHost],
     warnings: &mut Vec<String>,
 ) -> Result<SshContext, PlanError> {
     let known_files: Vec<PathBuf> = if fleet.known_hosts.is_empty() {
@@ -241,7 +267,8 @@ fn ssh_context(
         }
     }
     let known_hosts = KnownHosts::load(&known_files)?;
-    let can_prompt = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    // The prompt reads and writes /dev/tty: it works with stdout and stderr piped.
+    let can_prompt = ssh::terminal_available();
     let use_agent = std::env::var_os("SSH_AUTH_SOCK").is_some_and(|sock| !sock.is_empty());
     let mut identities = Vec::new();
     if fleet.ssh_keys.is_empty() {
@@ -265,19 +292,44 @@ fn ssh_context(
             );
         }
     }
+    // Every target and every hop before it: each key and known_hosts list is read once.
+    let targets: Vec<&Target> = hosts
+        .iter()
+        .flat_map(|host| host.target.options.jump.iter().chain([&host.target]))
+        .collect();
     let mut host_identities: HashMap<PathBuf, Identity> = HashMap::new();
-    for host in &inventory.hosts {
-        if let Some(path) = &host.key_file
+    let mut host_known_hosts = HashMap::new();
+    for target in &targets {
+        if let Some(path) = &target.key_file
             && !host_identities.contains_key(path)
         {
             let identity =
                 ssh::load_identity(&expand_home(path), can_prompt).map_err(|message| {
                     PlanError::HostKey {
-                        host: host.name.clone(),
+                        host: target.name.clone(),
                         message,
                     }
                 })?;
             host_identities.insert(path.clone(), identity);
+        }
+        // ssh_config's IdentityFile: one that cannot be used is skipped, as ssh does.
+        for path in &target.options.identity_files {
+            if host_identities.contains_key(path) || !path.is_file() {
+                continue;
+            }
+            match ssh::load_identity(path, can_prompt && !use_agent) {
+                Ok(identity) => {
+                    host_identities.insert(path.clone(), identity);
+                }
+                Err(error) => warnings.push(format!("ssh_config IdentityFile: {error}")),
+            }
+        }
+        if let Some(files) = &target.options.known_hosts
+            && !host_known_hosts.contains_key(files)
+        {
+            let mut with_global = files.clone();
+            with_global.push(PathBuf::from("/etc/ssh/ssh_known_hosts"));
+            host_known_hosts.insert(files.clone(), Arc::new(KnownHosts::load(&with_global)?));
         }
     }
     Ok(SshContext {
@@ -286,18 +338,196 @@ fn ssh_context(
         identities,
         host_identities,
         use_agent,
-        jump: None,
+        jumps: JumpPool::default(),
+        host_known_hosts,
     })
 }
 
-fn target_of(host: &InventoryHost, default_user: &str) -> Target {
-    Target {
-        name: host.name.clone(),
-        address: host.address.clone(),
-        port: host.port.unwrap_or(22),
-        user: host.user.clone().unwrap_or_else(|| default_user.to_owned()),
-        key_file: host.key_file.clone(),
+/// `-F FILE` alone (`-F none`: no config), else ~/.ssh/config and /etc/ssh/ssh_config when
+/// they exist.
+fn load_ssh_config(fleet: &FleetArgs) -> Result<SshConfig, SshConfigError> {
+    match &fleet.ssh_config {
+        Some(path) if path.as_os_str() == "none" => Ok(SshConfig::default()),
+        Some(path) => SshConfig::load(&[expand_home(path)], false),
+        None => {
+            let mut files = Vec::new();
+            if let Some(home) = home_dir() {
+                files.push(home.join(".ssh/config"));
+            }
+            files.push(PathBuf::from("/etc/ssh/ssh_config"));
+            SshConfig::load(&files, true)
+        }
     }
+}
+
+/// Most hops on one chain; longer is a loop OpenSSH would follow until it ran out of
+/// processes.
+const MAX_JUMPS: usize = 16;
+
+/// Turns inventory hosts and jump specs into targets, as `ssh` would: the command line and
+/// the inventory first, then ssh_config (first value wins), then the defaults.
+struct Resolver<'a> {
+    config: &'a SshConfig,
+    cli_user: Option<&'a str>,
+    default_user: &'a str,
+    /// `--jump`: every host's chain unless its inventory names one.
+    fleet_jump: Option<Vec<String>>,
+    /// Looser StrictHostKeyChecking values seen (reported once each).
+    warnings: std::cell::RefCell<Vec<String>>,
+}
+
+impl Resolver<'_> {
+    fn host_target(&self, host: &InventoryHost) -> Result<Target, PlanError> {
+        let inventory_jump = match &host.ssh_args {
+            Some(arguments) => ssh_config::jump_from_ssh_args(arguments).map_err(|message| {
+                PlanError::SshArguments {
+                    host: host.name.clone(),
+                    message,
+                }
+            })?,
+            None => None,
+        };
+        let jump = inventory_jump.or_else(|| self.fleet_jump.clone().map(Some));
+        let mut visiting = vec![host.address.to_ascii_lowercase()];
+        self.target(
+            &host.name,
+            &host.address,
+            host.port,
+            host.user.as_deref(),
+            host.key_file.clone(),
+            jump,
+            &mut visiting,
+        )
+    }
+
+    /// `jump`: the chain given outside ssh_config (`Some(None)`: none).
+    #[expect(clippy::too_many_arguments, reason = "one call per kind of target")]
+    fn target(
+        &self,
+        name: &str,
+        lookup: &str,
+        port: Option<u16>,
+        user: Option<&str>,
+        key_file: Option<PathBuf>,
+        jump: Option<Option<Vec<String>>>,
+        visiting: &mut Vec<String>,
+    ) -> Result<Target, PlanError> {
+        let found: HostConfig = self.config.lookup(lookup);
+        let address = found.host_name.clone().unwrap_or_else(|| lookup.to_owned());
+        let user = user
+            .or(self.cli_user)
+            .or(found.user.as_deref())
+            .unwrap_or(self.default_user)
+            .to_owned();
+        let port = port.or(found.port).unwrap_or(22);
+        let (hops, origin) = match jump {
+            Some(hops) => (hops, "the command line or inventory".to_owned()),
+            None => match &found.proxy_jump {
+                Some((hops, origin)) => (hops.clone(), origin.to_string()),
+                None => (None, String::new()),
+            },
+        };
+        let mut chain = Vec::new();
+        for (index, spec) in hops.iter().flatten().enumerate() {
+            let hop = ssh_config::parse_hop(spec).ok_or_else(|| PlanError::Jump(spec.clone()))?;
+            let key = hop.host.to_ascii_lowercase();
+            if visiting.contains(&key) || visiting.len() > MAX_JUMPS {
+                let mut names = visiting.clone();
+                names.push(key);
+                return Err(PlanError::JumpLoop {
+                    chain: names.join(" → "),
+                    origin,
+                });
+            }
+            visiting.push(key);
+            // The first hop is reached as its own config says (its ProxyJump too); the
+            // later ones through the hops before them.
+            let hop_jump = if index == 0 { None } else { Some(None) };
+            let mut hop_target = self.target(
+                spec,
+                &hop.host,
+                hop.port,
+                hop.user.as_deref(),
+                None,
+                hop_jump,
+                visiting,
+            )?;
+            visiting.pop();
+            chain.append(&mut hop_target.options.jump);
+            chain.push(hop_target);
+            if chain.len() > MAX_JUMPS {
+                return Err(PlanError::JumpLoop {
+                    chain: format!("more than {MAX_JUMPS} hops to {name}"),
+                    origin,
+                });
+            }
+        }
+        let strict = match found.strict {
+            Some(Strictness::Strict) => true,
+            Some(Strictness::Looser) => {
+                let warning = format!(
+                    "ssh_config: StrictHostKeyChecking for {lookup} is looser than                      --host-key-policy and is ignored (pass --host-key-policy accept-new)"
+                );
+                let mut warnings = self.warnings.borrow_mut();
+                if !warnings.contains(&warning) {
+                    warnings.push(warning);
+                }
+                false
+            }
+            None => false,
+        };
+        Ok(Target {
+            name: name.to_owned(),
+            port,
+            key_file,
+            options: HostOptions {
+                jump: chain,
+                identity_files: found
+                    .identity_files
+                    .iter()
+                    .map(|file| expand_tokens(file, &address, &user))
+                    .collect(),
+                identities_only: found.identities_only.unwrap_or(false),
+                known_hosts: found.user_known_hosts.as_ref().map(|files| {
+                    files
+                        .iter()
+                        .map(|file| expand_tokens(file, &address, &user))
+                        .collect()
+                }),
+                strict,
+                connect_timeout: found.connect_timeout,
+            },
+            address,
+            user,
+        })
+    }
+}
+
+/// `~`, `%d` (home), `%h` (host), `%r` (remote user), `%u` (local user), `%%` in an
+/// ssh_config path.
+fn expand_tokens(path: &Path, host: &str, user: &str) -> PathBuf {
+    let text = path.to_string_lossy();
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('d') => out.push_str(&home_dir().unwrap_or_default().to_string_lossy()),
+            Some('h') => out.push_str(host),
+            Some('r') => out.push_str(user),
+            Some('u') => out.push_str(&std::env::var("USER").unwrap_or_default()),
+            Some('%') => out.push('%'),
+            Some(other) => {
+                out.push('%');
+                out.push(other);
+            }
+            None => out.push('%'),
+        }
+    }
+    expand_home(Path::new(&out))
 }
 
 pub(crate) fn home_dir() -> Option<PathBuf> {
@@ -326,5 +556,58 @@ mod tests {
         let huge = Timeouts::new(u64::MAX - 9);
         assert_eq!(huge.host, Duration::from_secs(MAX_TIMEOUT_SECS));
         assert_eq!(Timeouts::new(0).host, Duration::from_secs(1));
+    }
+
+    fn resolver<'a>(config: &'a SshConfig, jump: Option<&str>) -> Resolver<'a> {
+        Resolver {
+            config,
+            cli_user: None,
+            default_user: "me",
+            fleet_jump: jump.map(|jump| jump.split(',').map(str::to_owned).collect()),
+            warnings: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn the_inventory_and_command_line_win_over_ssh_config() {
+        let config = SshConfig::parse(
+            Path::new("/cfg"),
+            "Host web\n HostName 10.0.0.5\n Port 2200\n User ops\n ProxyJump bastion\n\
+             Host bastion\n HostName 10.0.0.1\n User jumper\n StrictHostKeyChecking no\n\
+             Host *\n ConnectTimeout 7\n StrictHostKeyChecking yes\n",
+        )
+        .unwrap();
+        let plain = resolver(&config, None);
+        let web = plain.host_target(&InventoryHost::named("web")).unwrap();
+        assert_eq!(
+            (web.address.as_str(), web.port, web.user.as_str()),
+            ("10.0.0.5", 2200, "ops")
+        );
+        assert_eq!(web.options.connect_timeout, Some(Duration::from_secs(7)));
+        assert!(web.options.strict);
+        let hops: Vec<(&str, &str)> = web
+            .options
+            .jump
+            .iter()
+            .map(|hop| (hop.address.as_str(), hop.user.as_str()))
+            .collect();
+        assert_eq!(hops, [("10.0.0.1", "jumper")]);
+        // `no` never loosens the policy; it is reported.
+        assert!(!web.options.jump[0].options.strict);
+        assert_eq!(plain.warnings.borrow().len(), 1);
+
+        let mut host = InventoryHost::named("web");
+        host.port = Some(22);
+        host.user = Some("root".to_owned());
+        host.ssh_args = Some("-o ProxyJump=none".to_owned());
+        let web = resolver(&config, Some("other")).host_target(&host).unwrap();
+        assert_eq!((web.port, web.user.as_str()), (22, "root"));
+        assert!(web.options.jump.is_empty());
+        // --jump wins over the config's ProxyJump; the hop is looked up in the config.
+        let web = resolver(&config, Some("bastion:2022"))
+            .host_target(&InventoryHost::named("web"))
+            .unwrap();
+        assert_eq!(web.options.jump[0].port, 2022);
+        assert_eq!(web.options.jump[0].address, "10.0.0.1");
     }
 }

@@ -22,6 +22,24 @@ pub struct AgentUpload {
     pub size: usize,
     /// The CA file the `reach.*` checks verify against, shipped in the same stream.
     pub ca: Option<ShippedFile>,
+    /// `--ask-become-pass`: the first line of stdin, read by the script for `sudo -S`; never
+    /// on a command line, never in a message.
+    pub become_password: Option<BecomePassword>,
+}
+
+/// A sudo password; its `Debug` shows nothing of it.
+pub struct BecomePassword(String);
+
+impl BecomePassword {
+    pub fn new(password: String) -> BecomePassword {
+        BecomePassword(password)
+    }
+}
+
+impl std::fmt::Debug for BecomePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BecomePassword(..)")
+    }
 }
 
 /// A file that travels beside the agent, as it is, and is checked the same way.
@@ -45,6 +63,7 @@ impl AgentUpload {
             sha256: hex_sha256(binary),
             size: binary.len(),
             ca: None,
+            become_password: None,
         }
     }
 
@@ -62,6 +81,10 @@ impl AgentUpload {
     pub fn stream(&self) -> Vec<u8> {
         let ca = self.ca.as_ref().map_or(&[][..], |ca| ca.bytes.as_slice());
         let mut stream = Vec::with_capacity(ca.len() + self.gzip.len());
+        if let Some(BecomePassword(password)) = &self.become_password {
+            stream.extend_from_slice(password.as_bytes());
+            stream.push(b'\n');
+        }
         stream.extend_from_slice(ca);
         stream.extend_from_slice(&self.gzip);
         stream
@@ -82,6 +105,7 @@ const SUDO_OTHER: u32 = 202;
 const NO_EXEC_DIR: u32 = 203;
 const UPLOAD_FAILED: u32 = 204;
 const CHECKSUM: u32 = 205;
+const SUDO_PASSWORD_REFUSED: u32 = 206;
 /// coreutils `timeout` when the agent ran out of time on the host.
 const HOST_TIMEOUT: u32 = 124;
 
@@ -163,7 +187,7 @@ fi
     let (privileges, run_agent) = match mode {
         Mode::Prepare => (String::new(), "trap - EXIT HUP INT TERM\nexit 0".to_owned()),
         Mode::Report | Mode::Session => (
-            sudo_check(),
+            sudo_check(upload.become_password.is_some() && mode == Mode::Report),
             format!(
                 r#"limit=""
 command -v timeout >/dev/null 2>&1 && limit="timeout -k 5 {seconds}"
@@ -173,9 +197,15 @@ $run $limit "$d/agent" {arguments}"#,
             ),
         ),
     };
+    // The password line comes before everything else on stdin; `read` takes exactly that line.
+    let read_password = if upload.become_password.is_some() {
+        "IFS= read -r pw || pw=\"\"\n"
+    } else {
+        ""
+    };
     format!(
         r#"set -u
-{privileges}umask 077
+{read_password}{privileges}umask 077
 d=""
 for base in /var/tmp /tmp /dev/shm "${{HOME:-}}"; do
   [ -n "$base" ] && [ -d "$base" ] && [ -w "$base" ] || continue
@@ -208,8 +238,27 @@ fi
 }
 
 /// Root, or `sudo -n` that works without a password and without a terminal; `$run` is the
-/// prefix that runs the agent.
-fn sudo_check() -> String {
+/// prefix that runs the agent. With a password (`$pw`, from stdin), `sudo -S` reads it from a
+/// pipe fed by the shell's builtin printf, so it is in no process's arguments.
+fn sudo_check(password: bool) -> String {
+    if password {
+        return format!(
+            r#"as_root() {{ printf '%s\n' "$pw" | sudo -S -p '' "$@"; }}
+if [ "$(id -u)" != 0 ]; then
+  if ! err=$(as_root true 2>&1); then
+    case $err in
+      *incorrect*|*"try again"*|*"no password"*) echo "sudo refused the password" >&2; exit {SUDO_PASSWORD_REFUSED} ;;
+      *tty*) echo "$err" >&2; exit {SUDO_TTY} ;;
+      *) echo "$err" >&2; exit {SUDO_OTHER} ;;
+    esac
+  fi
+  run="as_root"
+else
+  run=""
+fi
+"#
+        );
+    }
     format!(
         r#"if [ "$(id -u)" != 0 ]; then
   if ! err=$(sudo -n true 2>&1 </dev/null); then
@@ -386,8 +435,8 @@ pub fn classify(output: &CommandOutput, user: &str) -> Classified {
     match status {
         SUDO_PASSWORD => {
             return failed(format!(
-                "sudo -n: a password is required for {user}; allow passwordless sudo \
-                 (NOPASSWD) for {user}, or log in as root"
+                "sudo -n: a password is required for {user}; pass --ask-become-pass, allow \
+                 passwordless sudo (NOPASSWD) for {user}, or log in as root"
             ));
         }
         SUDO_TTY => {
@@ -396,6 +445,11 @@ pub fn classify(output: &CommandOutput, user: &str) -> Classified {
             ));
         }
         SUDO_OTHER => return failed(format!("sudo -n failed for {user}: {stderr}")),
+        SUDO_PASSWORD_REFUSED => {
+            return failed(format!(
+                "sudo refused the --ask-become-pass password for {user}"
+            ));
+        }
         NO_EXEC_DIR | UPLOAD_FAILED | CHECKSUM => return failed(stderr),
         HOST_TIMEOUT => {
             return Classified {
@@ -552,6 +606,20 @@ mod tests {
         assert_eq!(
             announced_directory(b"x\nironprep-dir: /tmp/.ironprep.12345678\n").as_deref(),
             Some("/tmp/.ironprep.12345678")
+        );
+    }
+
+    #[test]
+    fn a_become_password_is_only_the_first_line_of_stdin() {
+        let mut upload = AgentUpload::new(b"agent");
+        upload.become_password = Some(BecomePassword::new("s3cret-pw".to_owned()));
+        assert!(upload.stream().starts_with(b"s3cret-pw\n"));
+        let line = command(&upload, &["check".to_owned()], Duration::from_secs(5));
+        assert!(!line.contains("s3cret-pw"));
+        assert!(line.contains("sudo -S"));
+        assert_eq!(
+            format!("{:?}", upload.become_password),
+            "Some(BecomePassword(..))"
         );
     }
 

@@ -65,8 +65,7 @@ pub fn execute(plan: Plan, observer: &dyn Observer) -> std::io::Result<Finished>
 async fn run(plan: Plan, observer: &dyn Observer) -> Finished {
     let Plan {
         hosts,
-        mut ssh,
-        jump,
+        ssh,
         upload,
         arguments,
         timeouts,
@@ -93,26 +92,6 @@ async fn run(plan: Plan, observer: &dyn Observer) -> Finished {
         });
     }
 
-    let mut jump_error = None;
-    if let Some(target) = &jump {
-        match tokio::time::timeout(timeouts.host, ssh::connect(&ssh, target)).await {
-            Ok(Ok(handle)) => ssh.jump = Some(Arc::new(handle)),
-            Ok(Err(error)) => {
-                jump_error = Some(format!(
-                    "the jump host {}: {}",
-                    target.name,
-                    describe(&error)
-                ))
-            }
-            Err(_) => {
-                jump_error = Some(format!(
-                    "the jump host {} did not answer in time",
-                    target.name
-                ))
-            }
-        }
-    }
-
     observer.event(&Event::Started {
         subjects: hosts.len(),
     });
@@ -129,7 +108,7 @@ async fn run(plan: Plan, observer: &dyn Observer) -> Finished {
         let shared = shared.clone();
         async move { check_host(&shared, &host.target, &host.roles, cancel).await }
     };
-    let entries = run_hosts(&hosts, jump_error, concurrency, &cancel_rx, observer, check).await;
+    let entries = run_hosts(&hosts, None, concurrency, &cancel_rx, observer, check).await;
 
     let measured: BTreeMap<String, Measured> = hosts
         .iter()
@@ -201,11 +180,7 @@ async fn run(plan: Plan, observer: &dyn Observer) -> Finished {
         measurement.as_ref(),
         &network_inputs,
     ));
-    if let Some(jump) = &shared.ssh.jump {
-        let _ = jump
-            .disconnect(russh::Disconnect::ByApplication, "", "en")
-            .await;
-    }
+    shared.ssh.jumps.close().await;
     Finished {
         report: FleetReport::new(entries, fleet_checks),
         interrupted: interrupted.load(Ordering::SeqCst),
@@ -592,6 +567,7 @@ mod tests {
                 port: 22,
                 user: "root".to_owned(),
                 key_file: None,
+                options: Default::default(),
             },
             roles: vec![Role::Worker],
         }

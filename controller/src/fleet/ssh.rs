@@ -1,4 +1,4 @@
-//! SSH sessions with russh: connect (directly or through one jump host), verify the host key
+//! SSH sessions with russh: connect (directly or through a chain of jump hosts), verify the host key
 //! against known_hosts before anything runs, authenticate with keys (RSA with the rsa-sha2
 //! fallback chain old servers need) or ssh-agent, and run one command with stdin.
 
@@ -52,8 +52,11 @@ pub struct SshContext {
     pub host_identities: HashMap<PathBuf, Identity>,
     /// Ask ssh-agent (`SSH_AUTH_SOCK`) as well.
     pub use_agent: bool,
-    /// An open session to the bastion; targets are reached through direct-tcpip channels.
-    pub jump: Option<Arc<Handle<Client>>>,
+    /// Sessions to jump hosts, opened once and shared; targets behind them are reached
+    /// through direct-tcpip channels.
+    pub jumps: JumpPool,
+    /// known_hosts files named per host by `UserKnownHostsFile`, each loaded once.
+    pub host_known_hosts: HashMap<Vec<PathBuf>, Arc<KnownHosts>>,
 }
 
 /// A host to log in to.
@@ -64,6 +67,25 @@ pub struct Target {
     pub port: u16,
     pub user: String,
     pub key_file: Option<PathBuf>,
+    /// What ssh_config, `--jump` and the inventory's ssh arguments add.
+    pub options: HostOptions,
+}
+
+/// How a host is reached beyond its address: from ssh_config, `--jump`, ansible ssh args.
+#[derive(Clone, Debug, Default)]
+pub struct HostOptions {
+    /// Hosts passed through, outermost first; each hop's own options apply to it.
+    pub jump: Vec<Target>,
+    /// `IdentityFile`s, tried after the inventory's key and before `--ssh-key`'s.
+    pub identity_files: Vec<PathBuf>,
+    /// `IdentitiesOnly yes`: no ssh-agent keys for this host.
+    pub identities_only: bool,
+    /// `UserKnownHostsFile`, when no `--known-hosts` was given.
+    pub known_hosts: Option<Vec<PathBuf>>,
+    /// `StrictHostKeyChecking yes`: unknown keys stop this host even under accept-new.
+    pub strict: bool,
+    /// `ConnectTimeout`: most the TCP connection and the SSH handshake may take.
+    pub connect_timeout: Option<Duration>,
 }
 
 impl Target {
@@ -165,44 +187,145 @@ fn client_config(names_algorithms: Option<Vec<russh::keys::Algorithm>>) -> clien
     }
 }
 
-/// Connects, verifies the host key and logs in. The caller bounds the time.
+/// Jump-host sessions by chain (every hop up to and including this one), each opened at most
+/// once per run and shared by the hosts behind it; a failure is kept, so every host behind it
+/// reports it without retrying.
+#[derive(Default)]
+pub struct JumpPool {
+    sessions: tokio::sync::Mutex<HashMap<Vec<String>, Arc<JumpSlot>>>,
+}
+
+type JumpSlot = tokio::sync::OnceCell<Result<Arc<Handle<Client>>, ConnectError>>;
+
+impl JumpPool {
+    /// Ends every jump session (the hosts behind them are done).
+    pub async fn close(&self) {
+        let sessions: Vec<Arc<JumpSlot>> = self.sessions.lock().await.values().cloned().collect();
+        for slot in sessions {
+            if let Some(Ok(handle)) = slot.get() {
+                let _ = handle
+                    .disconnect(russh::Disconnect::ByApplication, "", "en")
+                    .await;
+            }
+        }
+    }
+}
+
+impl ConnectError {
+    pub fn message(&self) -> &str {
+        match self {
+            ConnectError::Unreachable(message)
+            | ConnectError::HostKey(message)
+            | ConnectError::Auth(message) => message,
+        }
+    }
+}
+
+/// Connects (through the target's jump hosts, each session shared), verifies the host key and
+/// logs in. The caller bounds the time.
 pub async fn connect(
     context: &SshContext,
     target: &Target,
 ) -> Result<Handle<Client>, ConnectError> {
+    let mut via: Option<Arc<Handle<Client>>> = None;
+    for (index, hop) in target.options.jump.iter().enumerate() {
+        let chain: Vec<String> = target.options.jump[..=index]
+            .iter()
+            .map(|hop| format!("{}@{}", hop.user, hop.display_address()))
+            .collect();
+        let slot = context
+            .jumps
+            .sessions
+            .lock()
+            .await
+            .entry(chain)
+            .or_default()
+            .clone();
+        let session = slot
+            .get_or_init(|| async {
+                connect_one(context, hop, via.as_deref())
+                    .await
+                    .map(Arc::new)
+            })
+            .await;
+        match session {
+            Ok(handle) => via = Some(handle.clone()),
+            Err(error) => {
+                return Err(ConnectError::Unreachable(format!(
+                    "the jump host {}: {}",
+                    hop.name,
+                    error.message()
+                )));
+            }
+        }
+    }
+    connect_one(context, target, via.as_deref()).await
+}
+
+async fn connect_one(
+    context: &SshContext,
+    target: &Target,
+    via: Option<&Handle<Client>>,
+) -> Result<Handle<Client>, ConnectError> {
     let names = target.known_names();
-    let config = Arc::new(client_config(context.known_hosts.algorithms(&names)));
+    let known_hosts = target
+        .options
+        .known_hosts
+        .as_ref()
+        .and_then(|files| context.host_known_hosts.get(files))
+        .unwrap_or(&context.known_hosts)
+        .clone();
+    let config = Arc::new(client_config(known_hosts.algorithms(&names)));
     let refusal = Arc::new(Mutex::new(None));
     let handler = Client {
-        known_hosts: context.known_hosts.clone(),
+        known_hosts,
         names,
-        policy: context.policy,
+        policy: if target.options.strict {
+            HostKeyPolicy::Strict
+        } else {
+            context.policy
+        },
         refusal: refusal.clone(),
     };
-    let handshake = match &context.jump {
-        None => {
-            let stream = tokio::net::TcpStream::connect((target.address.as_str(), target.port))
-                .await
-                .map_err(|error| ConnectError::Unreachable(format!("cannot connect: {error}")))?;
-            client::connect_stream(config, stream, handler).await
+    let handshake = async {
+        match via {
+            None => {
+                let stream = tokio::net::TcpStream::connect((target.address.as_str(), target.port))
+                    .await
+                    .map_err(|error| {
+                        ConnectError::Unreachable(format!("cannot connect: {error}"))
+                    })?;
+                Ok(client::connect_stream(config, stream, handler).await)
+            }
+            Some(jump) => {
+                let channel = jump
+                    .channel_open_direct_tcpip(
+                        target.address.clone(),
+                        target.port.into(),
+                        "127.0.0.1",
+                        0,
+                    )
+                    .await
+                    .map_err(|error| {
+                        ConnectError::Unreachable(format!(
+                            "the jump host cannot connect to {}: {error}",
+                            target.display_address()
+                        ))
+                    })?;
+                Ok(client::connect_stream(config, channel.into_stream(), handler).await)
+            }
         }
-        Some(jump) => {
-            let channel = jump
-                .channel_open_direct_tcpip(
-                    target.address.clone(),
-                    target.port.into(),
-                    "127.0.0.1",
-                    0,
-                )
-                .await
-                .map_err(|error| {
-                    ConnectError::Unreachable(format!(
-                        "the jump host cannot connect to {}: {error}",
-                        target.display_address()
-                    ))
-                })?;
-            client::connect_stream(config, channel.into_stream(), handler).await
-        }
+    };
+    let handshake = match target.options.connect_timeout {
+        Some(limit) => tokio::time::timeout(limit, handshake)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ConnectError::Unreachable(format!(
+                    "no SSH handshake within ConnectTimeout {} s",
+                    limit.as_secs()
+                )))
+            })?,
+        None => handshake.await?,
     };
     let mut handle = match handshake {
         Ok(handle) => handle,
@@ -228,10 +351,12 @@ async fn authenticate(
         ConnectError::Unreachable(format!("connection lost during authentication: {error}"))
     };
     let mut identities: Vec<&Identity> = Vec::new();
-    if let Some(path) = &target.key_file
-        && let Some(identity) = context.host_identities.get(path)
-    {
-        identities.push(identity);
+    for path in target.key_file.iter().chain(&target.options.identity_files) {
+        if let Some(identity) = context.host_identities.get(path)
+            && !identities.iter().any(|known| known.path == identity.path)
+        {
+            identities.push(identity);
+        }
     }
     identities.extend(context.identities.iter());
     let mut tried = Vec::new();
@@ -255,6 +380,7 @@ async fn authenticate(
         }
     }
     if context.use_agent
+        && !target.options.identities_only
         && let Ok(mut agent) = AgentClient::connect_env().await
     {
         let identities = agent.request_identities().await.unwrap_or_default();
@@ -447,6 +573,16 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// Whether a prompt can be shown and answered: rpassword reads and writes /dev/tty, so this
+/// holds with stdin, stdout and stderr redirected as long as there is a controlling terminal.
+pub fn terminal_available() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
+}
+
 /// Loads a private key, asking for its passphrase on the terminal once when it is encrypted.
 /// Errors name the file and why, never the passphrase.
 pub fn load_identity(path: &Path, can_prompt: bool) -> Result<Identity, String> {
@@ -508,6 +644,7 @@ mod tests {
             port: 22,
             user: "root".to_owned(),
             key_file: None,
+            options: HostOptions::default(),
         };
         let key = |text: &str| russh::keys::PublicKey::from_openssh(text).unwrap();
         // The address's own line lists B: A, listed only under the inventory name, is a
