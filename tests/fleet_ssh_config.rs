@@ -175,12 +175,27 @@ fn proxy_jump_loops_and_malformed_configs_exit_2_naming_file_and_line() {
 /// (and the terminal's own echo is off, see below). Returns the exit code and what the
 /// terminal showed.
 fn check_with_become_password(fleet: &Fleet, password: &str) -> (Option<i32>, String) {
+    on_terminal(
+        fleet,
+        "--ssh-key client_key -i inventory.yaml -K",
+        "BECOME password: ",
+        password,
+    )
+}
+
+/// `ironprep check ARGUMENTS` on a pseudo-terminal, `answer` typed once `prompt` is shown.
+fn on_terminal(
+    fleet: &Fleet,
+    arguments: &str,
+    prompt: &str,
+    answer: &str,
+) -> (Option<i32>, String) {
     use std::io::{Read as _, Write as _};
     // `stty -echo`: the test types the password as soon as the prompt is shown, possibly
     // before ironprep turned echo off; a terminal echoing it would be the terminal's doing.
     let command = format!(
-        "stty -echo; {} check --agent {} --ssh-key client_key --known-hosts known_hosts -i inventory.yaml \
-         -K --only {PASSABLE} --format json --output report.json >stdout.txt 2>stderr.txt",
+        "stty -echo; {} check --agent {} --known-hosts known_hosts {arguments} \
+         --only {PASSABLE} --format json --output report.json >stdout.txt 2>stderr.txt",
         ironprep_e2e::ironprep().display(),
         support::agent().display(),
     );
@@ -196,13 +211,13 @@ fn check_with_become_password(fleet: &Fleet, password: &str) -> (Option<i32>, St
     let mut stdout = child.stdout.take().unwrap();
     let mut shown = Vec::new();
     let mut buffer = [0u8; 256];
-    while !String::from_utf8_lossy(&shown).contains("BECOME password: ") {
+    while !String::from_utf8_lossy(&shown).contains(prompt) {
         match stdout.read(&mut buffer).unwrap() {
             0 => break,
             read => shown.extend_from_slice(&buffer[..read]),
         }
     }
-    stdin.write_all(format!("{password}\n").as_bytes()).unwrap();
+    stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
     stdout.read_to_end(&mut shown).unwrap();
     drop(stdin);
     let status = child.wait().unwrap();
@@ -253,4 +268,38 @@ fn a_sudo_password_asked_on_the_terminal_never_shown() {
     let all = everything(&shown);
     assert!(!all.contains(wrong) && !all.contains(password));
     assert!(fleet.leftovers("pw").is_empty());
+}
+
+#[test]
+fn a_key_passphrase_is_asked_on_the_terminal_with_stderr_piped() {
+    if !can_run("passphrase") {
+        return;
+    }
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is missing (apt-get install -y bsdutils)");
+        return;
+    }
+    let fleet = Fleet::up("passphrase", &["locked"]);
+    std::fs::copy(fleet.path("client_key"), fleet.path("locked_key")).unwrap();
+    let passphrase = "correct horse 3917";
+    let changed = Command::new("ssh-keygen")
+        .args(["-q", "-p", "-N", passphrase, "-P", "", "-f"])
+        .arg(fleet.path("locked_key"))
+        .output()
+        .unwrap();
+    assert!(changed.status.success());
+    let (code, shown) = on_terminal(
+        &fleet,
+        "--ssh-key locked_key -i inventory.yaml",
+        "passphrase for ",
+        passphrase,
+    );
+    let stderr = std::fs::read_to_string(fleet.path("stderr.txt")).unwrap_or_default();
+    assert_eq!(code, Some(0), "terminal: {shown}\nstderr: {stderr}");
+    assert!(shown.contains("passphrase for locked_key"), "{shown}");
+    let report = read_report(&fleet, "report.json");
+    assert_eq!(report.hosts[0].outcome, HostOutcome::Reported);
+    for text in [shown, stderr] {
+        assert!(!text.contains(passphrase));
+    }
 }
