@@ -7,6 +7,7 @@
 #                           agent's live firewall tests (nft in a private network namespace)
 #   iptables                the agent's live legacy-iptables firewall test (iptables-legacy)
 #   util-linux              unshare, for those namespaces
+#   bsdutils                script(1): a terminal for the prompts tests type into
 #   openssl                 certificate interoperability tests
 #   strace                  the agent's read-only proof
 #   binutils                objdump, for the portable agent's glibc gate
@@ -18,7 +19,7 @@
 #                           takes virtual media, boot overrides and resets
 set -euo pipefail
 
-packages=(openssh-server openssh-client iproute2 nftables iptables util-linux openssl strace binutils procps kmod sudo xorriso chromium)
+packages=(openssh-server openssh-client iproute2 nftables iptables util-linux bsdutils openssl strace binutils procps kmod sudo xorriso chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
