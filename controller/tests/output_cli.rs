@@ -211,7 +211,7 @@ fn lint_never_echoes_private_key_material_in_any_format() {
     std::fs::write(&secret, doubled).unwrap();
     // Every 12-character window of the key: no excerpt of it may appear anywhere.
     let windows: Vec<&str> = (0..key.len() - 12).map(|at| &key[at..at + 12]).collect();
-    for format in ["table", "json", "junit", "sarif"] {
+    for format in ["table", "json", "junit", "sarif", "html"] {
         let output = ironprep(&["lint", secret.to_str().unwrap(), "--format", format, "-v"]);
         assert_eq!(output.status.code(), Some(2), "{format}");
         let printed = String::from_utf8_lossy(&output.stdout).into_owned()
