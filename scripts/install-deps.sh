@@ -17,6 +17,7 @@
 #   sushy-tools             real Redfish servers for the `ironprep bmc` tests (PyPI):
 #                           sushy-static serves BMC mockups, sushy-emulator's fake driver
 #                           takes virtual media, boot overrides and resets
+#   cargo-deny              the dependency audit, scripts/audit.sh (crates.io, pinned)
 set -euo pipefail
 
 packages=(openssh-server openssh-client iproute2 nftables iptables util-linux bsdutils openssl strace binutils procps kmod sudo xorriso chromium)
@@ -44,4 +45,9 @@ fi
 if ! command -v sushy-emulator >/dev/null || ! command -v sushy-static >/dev/null; then
   echo "install-deps: installing sushy-tools (PyPI)" >&2
   python3 -m pip install --quiet --disable-pip-version-check "sushy-tools==2.2.0"
+fi
+
+if ! cargo deny --version 2>/dev/null | grep -q "0.20.2"; then
+  echo "install-deps: installing cargo-deny 0.20.2 (crates.io; builds for several minutes)" >&2
+  cargo install --quiet --locked cargo-deny --version 0.20.2
 fi

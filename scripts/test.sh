@@ -37,6 +37,7 @@ step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnin
 step "cargo test" cargo test --workspace --locked --no-fail-fast
 step "portable agent build" scripts/build-agent.sh
 step "lint loader fuzz" scripts/fuzz-lint.sh 30
+step "dependency audit" scripts/audit.sh
 
 echo >&2
 if [ ${#failed[@]} -gt 0 ]; then

@@ -11,6 +11,11 @@ pub enum InputProblem {
     NoPem { expected: &'static str },
     #[error("malformed PEM: {0}")]
     MalformedPem(String),
+    #[error(
+        "holds an encrypted private key: give it unencrypted (`openssl pkey -in KEY -out \
+         KEY.plain` asks for the passphrase), in a file only you can read"
+    )]
+    EncryptedKey,
     #[error("certificate {index} is not a valid X.509 certificate: {problem}")]
     MalformedCertificate {
         index: usize,

@@ -63,6 +63,9 @@ pub fn certificate_file(path: &Path) -> Result<Vec<CertificateFacts>, Error> {
 #[cfg(feature = "generate")]
 /// The private key of a PEM text (PKCS#8, PKCS#1 or SEC1).
 pub fn private_key(path: &Path, pem_text: &[u8]) -> Result<KeyPair, Error> {
+    if is_encrypted_key(pem_text) {
+        return Err(Error::input(path, InputProblem::EncryptedKey));
+    }
     let der = PrivateKeyDer::from_pem_slice(pem_text)
         .map_err(|error| Error::input(path, pem_problem(error, "PRIVATE KEY")))?;
     KeyPair::try_from(&der)
@@ -102,11 +105,38 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// A PKCS#8 `ENCRYPTED PRIVATE KEY` block, or a legacy OpenSSL one with `Proc-Type:
+/// 4,ENCRYPTED` headers: otherwise reported as "no PRIVATE KEY block" or a base64 error on the
+/// header's `-`.
+#[cfg(feature = "generate")]
+fn is_encrypted_key(pem_text: &[u8]) -> bool {
+    let contains = |needle: &[u8]| {
+        pem_text
+            .windows(needle.len())
+            .any(|window| window == needle)
+    };
+    contains(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") || contains(b"Proc-Type: 4,ENCRYPTED")
+}
+
+/// What is wrong, in words: the PEM parser's own messages print byte arrays and base64
+/// decoder internals (`InvalidCharacter(45)`). Nothing of the text is echoed: it may be a key.
 fn pem_problem(error: pem::Error, expected: &'static str) -> InputProblem {
-    match error {
-        pem::Error::NoItemsFound => InputProblem::NoPem { expected },
-        other => InputProblem::MalformedPem(other.to_string()),
-    }
+    let problem = match error {
+        pem::Error::NoItemsFound => return InputProblem::NoPem { expected },
+        pem::Error::MissingSectionEnd { end_marker } => format!(
+            "no `-----END {}-----` line: the file is cut short or two blocks are run together",
+            String::from_utf8_lossy(&end_marker).trim()
+        ),
+        pem::Error::IllegalSectionStart { .. } => {
+            "a `-----BEGIN` line is not of the form `-----BEGIN LABEL-----`".to_owned()
+        }
+        pem::Error::Base64Decode(_) => "the base64 between the BEGIN and END lines is damaged \
+                                        (a character that is not base64, or a line cut short)"
+            .to_owned(),
+        pem::Error::SectionTooLarge => "a block is larger than any certificate or key".to_owned(),
+        other => other.to_string(),
+    };
+    InputProblem::MalformedPem(problem)
 }
 
 #[cfg(test)]
@@ -147,5 +177,46 @@ mod tests {
     fn a_missing_key_is_reported_with_the_file_name() {
         let error = private_key(Path::new("x.key"), b"nothing").unwrap_err();
         assert_eq!(error.to_string(), "x.key: holds no PEM PRIVATE KEY block");
+    }
+
+    #[cfg(feature = "generate")]
+    #[test]
+    fn encrypted_keys_are_named_as_such() {
+        let pkcs8 = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkq\n\
+                      -----END ENCRYPTED PRIVATE KEY-----\n";
+        let legacy = b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\
+                       DEK-Info: AES-256-CBC,0123456789ABCDEF0123456789ABCDEF\n\nAAAA\n\
+                       -----END RSA PRIVATE KEY-----\n";
+        for text in [&pkcs8[..], &legacy[..]] {
+            let error = private_key(Path::new("x.key"), text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with("x.key: holds an encrypted private key: give it unencrypted"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_pem_is_described_in_words_not_bytes() {
+        let cut = b"-----BEGIN CERTIFICATE-----\nAAAA\n";
+        let error = certificates(Path::new("x.crt"), cut)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "x.crt: malformed PEM: no `-----END CERTIFICATE-----` line: the file is cut short or \
+             two blocks are run together"
+        );
+        let damaged = b"-----BEGIN CERTIFICATE-----\nA-A!\n-----END CERTIFICATE-----\n";
+        let error = certificates(Path::new("x.crt"), damaged)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("the base64 between the BEGIN and END lines"),
+            "{error}"
+        );
+        assert!(!error.contains("InvalidCharacter"), "{error}");
     }
 }

@@ -81,10 +81,28 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) if is_broken_pipe(&error) => ExitCode::Success,
         Err(error) => {
-            eprintln!("ironprep: {error:#}");
+            eprintln!("ironprep: {}", error_text(&error));
             ExitCode::Usage
         }
     }
+}
+
+/// The error and its causes joined by ": ", each cause once: typed errors often show their
+/// source in their own message too ("cannot write x: No space left on device"), and `{:#}`
+/// would then repeat it.
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
@@ -93,4 +111,27 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<io::Error>()
             .is_some_and(|error| error.kind() == io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let full = ironprep_certs::Error::Write {
+            path: "out/ca.key".into(),
+            source: io::Error::from_raw_os_error(28),
+        };
+        let error = anyhow::Error::new(full).context("certs dex-tls");
+        let text = error_text(&error);
+        assert_eq!(text.matches("No space left on device").count(), 1, "{text}");
+        assert!(
+            text.starts_with("certs dex-tls: cannot write out/ca.key: "),
+            "{text}"
+        );
+        // A cause the message does not show is still printed.
+        let error = anyhow::Error::new(io::Error::other("disk gone")).context("cannot save");
+        assert_eq!(error_text(&error), "cannot save: disk gone");
+    }
 }
