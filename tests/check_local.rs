@@ -148,3 +148,46 @@ fn the_ip_family_and_the_topology_reach_the_agent() {
         cores.expected
     );
 }
+
+#[test]
+fn list_names_every_check_the_agent_knows_and_explain_describes_one() {
+    let output = ironprep(&["check", "--list", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let list: ironprep_schema::listing::CheckList = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stdout)));
+    let ids: Vec<&str> = list.checks.iter().map(|check| check.id.as_str()).collect();
+    for id in [
+        "os.support",
+        "memory.swap",
+        "disk.performance",
+        "reach.platform",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let table = ironprep(&["check", "--list", "--color", "never"]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.contains("memory.swap") && text.contains("swap is off"),
+        "{text}"
+    );
+
+    let explained = ironprep(&["check", "--explain", "memory.swap"]);
+    assert_eq!(explained.status.code(), Some(0));
+    let text = String::from_utf8(explained.stdout).unwrap();
+    for part in ["memory.swap", "applies:", "fix:", "swapoff"] {
+        assert!(text.contains(part), "{part} not in {text}");
+    }
+}
+
+#[test]
+fn the_usage_error_for_an_unknown_id_points_to_a_list_that_exists() {
+    let output = ironprep(&["check", "--explain", "no.such-check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("'no.such-check'") && stderr.contains("see --list"),
+        "{stderr}"
+    );
+    // The hint is true: `check --list` is accepted.
+    assert_eq!(ironprep(&["check", "--list"]).status.code(), Some(0));
+}
