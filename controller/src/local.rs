@@ -55,6 +55,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub skip: Vec<String>,
 
+    /// Accepted failures: a YAML list of `{check: ID, hosts: [PATTERN], reason, expires:
+    /// YYYY-MM-DD, owner}`. Waived checks still run and are reported as `waived`; an expired
+    /// waiver or an unknown ID is an input error.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+
     /// List every host check with its title, when it applies and its fix, then exit.
     #[arg(long, conflicts_with = "explain")]
     pub list: bool,
@@ -250,8 +256,18 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if let Some(id) = &args.explain {
         return explain(&agent, id, out);
     }
+    let waivers = match &args.waivers {
+        Some(path) => match load_waivers(&agent, path) {
+            Ok(waivers) => waivers,
+            Err(error) => {
+                eprintln!("ironprep check: --waivers {error:#}");
+                return Ok(ExitCode::Usage);
+            }
+        },
+        None => Vec::new(),
+    };
     if args.fleet.is_fleet() {
-        return run_fleet(args, &agent, output, out);
+        return run_fleet(args, &agent, &waivers, output, out);
     }
     let started = std::process::Command::new(&agent)
         .args(args.agent_arguments())
@@ -288,9 +304,35 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             report: None,
         },
     };
-    let report = FleetReport::new(vec![entry], Vec::new());
+    let report = crate::waivers::apply(&waivers, FleetReport::new(vec![entry], Vec::new()));
     output.finish(&report, &View::of_fleet(&report), out)?;
     Ok(report.exit_code())
+}
+
+/// The waiver file, checked against the agent's catalogue and the fleet checks, expired
+/// waivers refused.
+fn load_waivers(agent: &Path, path: &Path) -> anyhow::Result<Vec<crate::waivers::Waiver>> {
+    use crate::waivers::{self, Target};
+    let started = std::process::Command::new(agent)
+        .args(["--list", "--format", "json"])
+        .output()
+        .with_context(|| format!("cannot run the agent {}", agent.display()))?;
+    let list: CheckList = serde_json::from_slice(&started.stdout).with_context(|| {
+        format!(
+            "the agent ({}) did not print its check list",
+            agent.display()
+        )
+    })?;
+    let known = |target: &Target| match target {
+        Target::Check(id) => {
+            list.checks.iter().any(|check| &check.id == id)
+                || waivers::FLEET_CHECKS.contains(&id.as_str())
+        }
+        Target::Rule(_) => false,
+    };
+    let loaded = waivers::load(path, &known)?;
+    waivers::refuse_expired(&path.display().to_string(), &loaded, waivers::today())?;
+    Ok(loaded)
 }
 
 /// `--list`: the agent's catalogue (the agent is the one that knows its checks), rendered
@@ -332,6 +374,7 @@ fn explain(agent: &Path, id: &str, out: &mut dyn Write) -> anyhow::Result<ExitCo
 fn run_fleet(
     args: &CheckArgs,
     agent: &Path,
+    waivers: &[crate::waivers::Waiver],
     output: Output,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
@@ -381,7 +424,7 @@ fn run_fleet(
     };
     let finished =
         fleet::execute(plan, output.observer()).context("cannot start the async runtime")?;
-    let report = finished.report;
+    let report = crate::waivers::apply(waivers, finished.report);
     let code = if finished.interrupted {
         ExitCode::Interrupted
     } else {

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use ironprep_schema::{CheckResult, FleetReport, Status};
 use serde::Deserialize;
 use time::{Date, Month};
 
@@ -203,6 +204,97 @@ fn matches(pattern: &str, name: &str) -> bool {
         }
     }
     rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// Checks the controller runs across hosts (SPEC "Check IDs"), waivable without host patterns.
+pub const FLEET_CHECKS: &[&str] = &[
+    "fleet.hostname-unique",
+    "fleet.uuid-unique",
+    "fleet.timezone",
+    "fleet.clock-skew",
+    "fleet.connectivity",
+    "fleet.latency",
+    "fleet.vip-subnet",
+    "fleet.vrid",
+    "fleet.mtu",
+    "fleet.role-count",
+];
+
+/// The first expired waiver, as an input error: an expiry is a promise to look again, and a
+/// run that quietly went back to failing (or kept passing) would break it either way.
+pub fn refuse_expired(file: &str, waivers: &[Waiver], today: Date) -> Result<(), WaiverError> {
+    match waivers.iter().find(|waiver| waiver.expired(today)) {
+        Some(waiver) => Err(WaiverError::Invalid {
+            file: file.to_owned(),
+            line: Some(waiver.line),
+            message: format!(
+                "the waiver of {} expired on {}{}: renew it with a new date or remove it",
+                waiver.target.id(),
+                waiver
+                    .expires
+                    .map(|date| date.to_string())
+                    .unwrap_or_default(),
+                waiver
+                    .owner
+                    .as_ref()
+                    .map(|owner| format!(" (owner {owner})"))
+                    .unwrap_or_default()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Turns each failing, warning or unevaluated result a waiver covers into `waived`, its words
+/// saying what was seen and why it is accepted, and recounts the summary.
+pub fn apply(waivers: &[Waiver], report: FleetReport) -> FleetReport {
+    let FleetReport {
+        mut hosts,
+        mut fleet,
+        ..
+    } = report;
+    for host in &mut hosts {
+        let name = host.host.clone();
+        for check in host
+            .report
+            .iter_mut()
+            .flat_map(|report| report.checks.iter_mut())
+        {
+            waive(waivers, &name, check);
+        }
+    }
+    for check in &mut fleet {
+        // A fleet check is about many hosts: only a waiver without host patterns covers it.
+        if let Some(waiver) = waivers
+            .iter()
+            .find(|waiver| waiver.patterns.is_empty() && waiver.target.id() == check.result.id)
+        {
+            mark(waiver, &mut check.result);
+        }
+    }
+    FleetReport::new(hosts, fleet)
+}
+
+fn waive(waivers: &[Waiver], host: &str, check: &mut CheckResult) {
+    if let Some(waiver) = waivers.iter().find(|waiver| waiver.covers(&check.id, host)) {
+        mark(waiver, check);
+    }
+}
+
+fn mark(waiver: &Waiver, check: &mut CheckResult) {
+    if !matches!(check.status, Status::Fail | Status::Warn | Status::Error) {
+        return;
+    }
+    let seen = check.reason.as_deref().unwrap_or(&check.observed);
+    let mut words = format!("waived ({}: {seen}): {}", check.status, waiver.reason);
+    if let Some(owner) = &waiver.owner {
+        words.push_str(&format!("; owner {owner}"));
+    }
+    if let Some(expires) = waiver.expires {
+        words.push_str(&format!("; until {expires}"));
+    }
+    check.reason = Some(words);
+    check.status = Status::Waived;
 }
 
 #[cfg(test)]
