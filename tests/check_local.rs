@@ -148,3 +148,146 @@ fn the_ip_family_and_the_topology_reach_the_agent() {
         cores.expected
     );
 }
+
+#[test]
+fn list_names_every_check_the_agent_knows_and_explain_describes_one() {
+    let output = ironprep(&["check", "--list", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let list: ironprep_schema::listing::CheckList = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stdout)));
+    let ids: Vec<&str> = list.checks.iter().map(|check| check.id.as_str()).collect();
+    for id in [
+        "os.support",
+        "memory.swap",
+        "disk.performance",
+        "reach.platform",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let table = ironprep(&["check", "--list", "--color", "never"]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.contains("memory.swap") && text.contains("swap is off"),
+        "{text}"
+    );
+
+    let explained = ironprep(&["check", "--explain", "memory.swap"]);
+    assert_eq!(explained.status.code(), Some(0));
+    let text = String::from_utf8(explained.stdout).unwrap();
+    for part in ["memory.swap", "applies:", "fix:", "swapoff"] {
+        assert!(text.contains(part), "{part} not in {text}");
+    }
+}
+
+#[test]
+fn the_usage_error_for_an_unknown_id_points_to_a_list_that_exists() {
+    let output = ironprep(&["check", "--explain", "no.such-check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("'no.such-check'") && stderr.contains("see --list"),
+        "{stderr}"
+    );
+    // The hint is true: `check --list` is accepted.
+    assert_eq!(ironprep(&["check", "--list"]).status.code(), Some(0));
+}
+
+/// `net.host-ip` fails for an address no interface has (TEST-NET-1 here, never assigned).
+fn waived_run(waivers: &str, format: &str) -> (Output, tempfile::TempDir) {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("waivers.yaml");
+    std::fs::write(&path, waivers).unwrap();
+    let output = ironprep(&[
+        "check",
+        "--only",
+        "net.host-ip",
+        "--node-ip",
+        "192.0.2.177",
+        "--color",
+        "never",
+        "--format",
+        format,
+        "--waivers",
+        path.to_str().unwrap(),
+    ]);
+    (output, directory)
+}
+
+const ACTIVE: &str = "- check: net.host-ip\n  hosts: [local*]\n  reason: the VIP moves here at cutover\n  owner: netops\n  expires: 2999-12-31\n";
+
+#[test]
+fn an_active_waiver_keeps_the_check_visible_and_the_run_passing() {
+    let (json, _dir) = waived_run(ACTIVE, "json");
+    assert_eq!(
+        json.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&json.stderr)
+    );
+    let report: FleetReport = serde_json::from_slice(&json.stdout).unwrap();
+    let check = &report.hosts[0].report.as_ref().unwrap().checks[0];
+    assert_eq!(
+        (check.id.as_str(), check.status),
+        ("net.host-ip", Status::Waived)
+    );
+    let words = check.reason.as_deref().unwrap();
+    assert!(
+        words.contains("the VIP moves here at cutover") && words.contains("192.0.2.177"),
+        "{words}"
+    );
+    assert_eq!((report.summary.fail, report.summary.waived), (0, 1));
+
+    let (table, _dir) = waived_run(ACTIVE, "table");
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.contains("WAIVED net.host-ip") && text.contains("1 waived"),
+        "{text}"
+    );
+    assert_eq!(table.status.code(), Some(0));
+
+    let (junit, _dir) = waived_run(ACTIVE, "junit");
+    let xml = String::from_utf8(junit.stdout).unwrap();
+    assert!(
+        xml.contains("<skipped message=\"waived (fail:") && !xml.contains("<failure"),
+        "{xml}"
+    );
+
+    // A waiver for another host leaves the failure alone.
+    let (other, _dir) = waived_run(&ACTIVE.replace("local*", "node-*"), "json");
+    assert_eq!(other.status.code(), Some(1));
+}
+
+#[test]
+fn expired_unknown_and_malformed_waivers_are_input_errors() {
+    let expired = ACTIVE.replace("2999-12-31", "2020-01-31");
+    let (output, _dir) = waived_run(&expired, "json");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("waivers.yaml:1")
+            && stderr.contains("expired on 2020-01-31")
+            && stderr.contains("netops"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+
+    let (output, _dir) = waived_run(
+        &format!("{ACTIVE}- check: net.host-iq\n  reason: typo\n"),
+        "table",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("waivers.yaml:6") && stderr.contains("unknown check ID 'net.host-iq'"),
+        "{stderr}"
+    );
+
+    let (output, _dir) = waived_run("- check: net.host-ip\n  reason: [unclosed\n", "junit");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("waivers.yaml:2"), "{stderr}");
+
+    let (output, _dir) = waived_run("- check: net.host-ip\n", "json");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`reason` is required"));
+}

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use ironprep_schema::ExitCode;
 
 use crate::{bmc, certs_cmd, iso, lint, local, probe, registration, schema_cmd};
@@ -51,6 +51,17 @@ pub enum Command {
     /// Hosts without an OS, through their BMC (Redfish): check them, boot them from the ISO.
     #[command(subcommand)]
     Bmc(bmc::BmcCommand),
+    /// Print a shell completion script: `source <(ironprep completions bash)`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `ironprep man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 pub fn main() -> ExitCode {
@@ -75,6 +86,8 @@ pub fn main() -> ExitCode {
         Command::Registration(command) => registration::run(command, &mut stdout),
         Command::Schema(args) => schema_cmd::run(args, &mut stdout),
         Command::Bmc(command) => bmc::run(command, &mut stdout),
+        Command::Completions(args) => completions(args.shell, &mut stdout),
+        Command::Man => man(&mut stdout),
     };
     let _ = stdout.flush();
     match result {
@@ -105,6 +118,46 @@ fn error_text(error: &anyhow::Error) -> String {
     text
 }
 
+fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    // Generated into memory first: the generator panics on a write error (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "ironprep", &mut script);
+    out.write_all(&script)?;
+    Ok(ExitCode::Success)
+}
+
+/// The top page, then one section per subcommand (nested ones too), so `man -l` shows every
+/// option of every job on one page.
+fn man(out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let command = Cli::command();
+    let mut page = Vec::new();
+    let top = clap_mangen::Man::new(command.clone());
+    top.render_title(&mut page)?;
+    top.render_name_section(&mut page)?;
+    top.render_synopsis_section(&mut page)?;
+    top.render_description_section(&mut page)?;
+    top.render_options_section(&mut page)?;
+    top.render_subcommands_section(&mut page)?;
+    render_subcommands(&command, "ironprep", &mut page)?;
+    top.render_extra_section(&mut page)?;
+    top.render_version_section(&mut page)?;
+    out.write_all(&page)?;
+    Ok(ExitCode::Success)
+}
+
+fn render_subcommands(command: &clap::Command, prefix: &str, page: &mut Vec<u8>) -> io::Result<()> {
+    for sub in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+        let name = format!("{prefix} {}", sub.get_name());
+        page.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+        let man = clap_mangen::Man::new(sub.clone().bin_name(name.clone()));
+        man.render_synopsis_section(page)?;
+        man.render_description_section(page)?;
+        man.render_options_section(page)?;
+        render_subcommands(sub, &name, page)?;
+    }
+    Ok(())
+}
+
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause
@@ -133,5 +186,37 @@ mod tests {
         // A cause the message does not show is still printed.
         let error = anyhow::Error::new(io::Error::other("disk gone")).context("cannot save");
         assert_eq!(error_text(&error), "cannot save: disk gone");
+    }
+
+    /// Every job that writes a report takes the shared output options, `-v` and `-q` included.
+    #[test]
+    fn every_report_command_takes_verbose_and_quiet() {
+        fn leaves(command: &clap::Command, path: String, found: &mut Vec<(String, bool)>) {
+            if command.has_subcommands() {
+                for sub in command.get_subcommands() {
+                    leaves(sub, format!("{path} {}", sub.get_name()), found);
+                }
+                return;
+            }
+            let has = |short: char| {
+                command
+                    .get_arguments()
+                    .any(|arg| arg.get_short() == Some(short))
+            };
+            found.push((path, has('v') && has('q')));
+        }
+        let mut found = Vec::new();
+        leaves(&Cli::command(), "ironprep".to_owned(), &mut found);
+        let missing: Vec<&str> = found
+            .iter()
+            // These print a generated document (a script, a page, a JSON Schema), not a report.
+            .filter(|(path, has)| {
+                !has && !["completions", "man", "schema"]
+                    .iter()
+                    .any(|name| path.ends_with(&format!(" {name}")))
+            })
+            .map(|(path, _)| path.as_str())
+            .collect();
+        assert!(missing.is_empty(), "no -v/-q: {missing:?}");
     }
 }

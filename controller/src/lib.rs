@@ -14,3 +14,4 @@ pub mod output;
 pub mod probe;
 pub mod registration;
 pub mod schema_cmd;
+pub mod waivers;

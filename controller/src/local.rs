@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use clap::Args;
 use ironprep_report::View;
 use ironprep_report::event::{Event, NoteLevel};
+use ironprep_schema::listing::CheckList;
 use ironprep_schema::{
     AgentReport, Cni, ExitCode, FleetReport, HostEntry, HostOutcome, Profile, Role,
 };
@@ -49,9 +50,24 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub only: Vec<String>,
 
-    /// Report these checks as skipped.
+    /// Do not run these checks; they are reported as skipped (a check that runs but must not
+    /// fail the run belongs in a waiver file).
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub skip: Vec<String>,
+
+    /// Accepted failures: a YAML list of `{check: ID, hosts: [PATTERN], reason, expires:
+    /// YYYY-MM-DD, owner}`. Waived checks still run and are reported as `waived`; an expired
+    /// waiver or an unknown ID is an input error.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+
+    /// List every host check with its title, when it applies and its fix, then exit.
+    #[arg(long, conflicts_with = "explain")]
+    pub list: bool,
+
+    /// Explain one check: what it wants, when it applies, why it decides as it does, the fix.
+    #[arg(long, value_name = "ID")]
+    pub explain: Option<String>,
 
     /// Also run these opt-in checks (disk.performance, hw.tpm, …).
     #[arg(long, value_name = "ID", value_delimiter = ',')]
@@ -234,8 +250,24 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
              `cargo build --release`, or pass --agent FILE)",
         )?,
     };
+    if args.list {
+        return list(&agent, output, out);
+    }
+    if let Some(id) = &args.explain {
+        return explain(&agent, id, out);
+    }
+    let waivers = match &args.waivers {
+        Some(path) => match load_waivers(&agent, path) {
+            Ok(waivers) => waivers,
+            Err(error) => {
+                eprintln!("ironprep check: --waivers {error:#}");
+                return Ok(ExitCode::Usage);
+            }
+        },
+        None => Vec::new(),
+    };
     if args.fleet.is_fleet() {
-        return run_fleet(args, &agent, output, out);
+        return run_fleet(args, &agent, &waivers, output, out);
     }
     let started = std::process::Command::new(&agent)
         .args(args.agent_arguments())
@@ -272,9 +304,69 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             report: None,
         },
     };
-    let report = FleetReport::new(vec![entry], Vec::new());
+    let report = crate::waivers::apply(&waivers, FleetReport::new(vec![entry], Vec::new()));
     output.finish(&report, &View::of_fleet(&report), out)?;
     Ok(report.exit_code())
+}
+
+/// The waiver file, checked against the agent's catalogue and the fleet checks, expired
+/// waivers refused.
+fn load_waivers(agent: &Path, path: &Path) -> anyhow::Result<Vec<crate::waivers::Waiver>> {
+    use crate::waivers::{self, Target};
+    let started = std::process::Command::new(agent)
+        .args(["--list", "--format", "json"])
+        .output()
+        .with_context(|| format!("cannot run the agent {}", agent.display()))?;
+    let list: CheckList = serde_json::from_slice(&started.stdout).with_context(|| {
+        format!(
+            "the agent ({}) did not print its check list",
+            agent.display()
+        )
+    })?;
+    let known = |target: &Target| match target {
+        Target::Check(id) => {
+            list.checks.iter().any(|check| &check.id == id)
+                || waivers::FLEET_CHECKS.contains(&id.as_str())
+        }
+        Target::Rule(_) => false,
+    };
+    let loaded = waivers::load(path, &known)?;
+    waivers::refuse_expired(&path.display().to_string(), &loaded, waivers::today())?;
+    Ok(loaded)
+}
+
+/// `--list`: the agent's catalogue (the agent is the one that knows its checks), rendered
+/// through the same output options as a report.
+fn list(agent: &Path, output: Output, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let started = std::process::Command::new(agent)
+        .args(["--list", "--format", "json"])
+        .output()
+        .with_context(|| format!("cannot run the agent {}", agent.display()))?;
+    let list: CheckList = serde_json::from_slice(&started.stdout).with_context(|| {
+        format!(
+            "the agent ({}, {}) did not print its check list: {}",
+            agent.display(),
+            started.status,
+            String::from_utf8_lossy(&started.stderr).trim()
+        )
+    })?;
+    output.finish(&list, &View::of_check_list(&list), out)?;
+    Ok(ExitCode::Success)
+}
+
+/// `--explain ID`: the agent's explanation, or its usage error in our name.
+fn explain(agent: &Path, id: &str, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let started = std::process::Command::new(agent)
+        .args(["--explain", id])
+        .output()
+        .with_context(|| format!("cannot run the agent {}", agent.display()))?;
+    if !started.status.success() {
+        let message = String::from_utf8_lossy(&started.stderr);
+        eprint!("{}", message.replace("ironprep-agent:", "ironprep check:"));
+        return Ok(ExitCode::Usage);
+    }
+    out.write_all(&started.stdout)?;
+    Ok(ExitCode::Success)
 }
 
 /// `--inventory` / `--hosts`: validates the check options here (a typo must not fail on 300
@@ -282,6 +374,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 fn run_fleet(
     args: &CheckArgs,
     agent: &Path,
+    waivers: &[crate::waivers::Waiver],
     output: Output,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
@@ -331,7 +424,7 @@ fn run_fleet(
     };
     let finished =
         fleet::execute(plan, output.observer()).context("cannot start the async runtime")?;
-    let report = finished.report;
+    let report = crate::waivers::apply(waivers, finished.report);
     let code = if finished.interrupted {
         ExitCode::Interrupted
     } else {

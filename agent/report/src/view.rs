@@ -127,6 +127,8 @@ impl Item {
             Status::Skip | Status::Error if self.observed.is_empty() || self.reason.is_some() => {
                 self.reason.as_deref().unwrap_or(&self.observed)
             }
+            // The waiver's words carry what was observed and why it is accepted.
+            Status::Waived => self.reason.as_deref().unwrap_or(&self.observed),
             _ => &self.observed,
         }
     }
@@ -202,6 +204,7 @@ pub struct Counts {
     pub fail: usize,
     pub skip: usize,
     pub error: usize,
+    pub waived: usize,
 }
 
 impl Counts {
@@ -214,6 +217,7 @@ impl Counts {
                 Status::Fail => counts.fail += 1,
                 Status::Skip => counts.skip += 1,
                 Status::Error => counts.error += 1,
+                Status::Waived => counts.waived += 1,
             }
         }
         counts
@@ -613,9 +617,23 @@ pub fn summary_line(counts: &Counts) -> String {
         (failures, _) => format!("fix the {failures} failed check(s) before installing"),
     };
     format!(
-        "summary: {} pass, {} warn, {} fail, {} skip, {} error — {verdict}",
-        counts.pass, counts.warn, counts.fail, counts.skip, counts.error
+        "summary: {} pass, {} warn, {} fail, {} skip, {} error{} — {verdict}",
+        counts.pass,
+        counts.warn,
+        counts.fail,
+        counts.skip,
+        counts.error,
+        waived(counts.waived)
     )
+}
+
+/// `, 2 waived` when a waiver accepted something; nothing otherwise.
+fn waived(count: usize) -> String {
+    if count == 0 {
+        String::new()
+    } else {
+        format!(", {count} waived")
+    }
 }
 
 fn fleet_summary(report: &FleetReport) -> String {
@@ -642,8 +660,13 @@ fn fleet_summary(report: &FleetReport) -> String {
         "nothing blocks the installation".to_owned()
     };
     format!(
-        "summary: hosts {outcomes}; checks {} pass, {} warn, {} fail, {} skip, {} error — {verdict}",
-        summary.pass, summary.warn, summary.fail, summary.skip, summary.error
+        "summary: hosts {outcomes}; checks {} pass, {} warn, {} fail, {} skip, {} error{} — {verdict}",
+        summary.pass,
+        summary.warn,
+        summary.fail,
+        summary.skip,
+        summary.error,
+        waived(summary.waived)
     )
 }
 

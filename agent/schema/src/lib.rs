@@ -41,15 +41,20 @@ pub enum Status {
     Fail,
     /// The check could not be evaluated (unreadable file, command that failed).
     Error,
+    /// It failed (or warned, or could not be evaluated) and a waiver accepts that: `waiver`
+    /// says why and what it was. Added in a later release, so a consumer counting
+    /// `status == "fail"` counts exactly what fails the run.
+    Waived,
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::Pass,
         Status::Warn,
         Status::Fail,
         Status::Skip,
         Status::Error,
+        Status::Waived,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +64,7 @@ impl Status {
             Status::Fail => "fail",
             Status::Skip => "skip",
             Status::Error => "error",
+            Status::Waived => "waived",
         }
     }
 }
@@ -233,6 +239,9 @@ pub struct Summary {
     pub fail: usize,
     pub skip: usize,
     pub error: usize,
+    /// Checks a waiver accepted (`--waivers`); absent in reports of older releases.
+    #[serde(default)]
+    pub waived: usize,
 }
 
 /// What `ironprep check --format json` prints, for one host or a fleet.
@@ -274,6 +283,7 @@ impl FleetReport {
                 Status::Fail => summary.fail += 1,
                 Status::Skip => summary.skip += 1,
                 Status::Error => summary.error += 1,
+                Status::Waived => summary.waived += 1,
             }
         }
         FleetReport {
@@ -481,7 +491,9 @@ impl ExitCode {
                 code.merge(match status {
                     Status::Fail => ExitCode::Failed,
                     Status::Error => ExitCode::Unreachable,
-                    Status::Pass | Status::Warn | Status::Skip => ExitCode::Success,
+                    Status::Pass | Status::Warn | Status::Skip | Status::Waived => {
+                        ExitCode::Success
+                    }
                 })
             })
     }

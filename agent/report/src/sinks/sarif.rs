@@ -132,6 +132,13 @@ impl Sarif {
         if let Some(at) = index.get(item.id.as_str()) {
             result["ruleIndex"] = json!(at);
         }
+        if item.status == Status::Waived {
+            // SARIF's own word for an accepted result: viewers hide it and keep the reason.
+            result["suppressions"] = json!([{
+                "kind": "external",
+                "justification": item.reason.as_deref().unwrap_or_default(),
+            }]);
+        }
         Some(result)
     }
 
@@ -173,6 +180,8 @@ fn level(status: Status) -> &'static str {
         Status::Fail | Status::Error => "error",
         Status::Warn => "warning",
         Status::Pass | Status::Skip => "note",
+        // The result keeps a level; `suppressions` says it is accepted.
+        Status::Waived => "warning",
     }
 }
 

@@ -79,6 +79,7 @@ impl Table {
             Status::Warn => "33",
             Status::Fail | Status::Error => "1;31",
             Status::Skip => "2",
+            Status::Waived => "36",
         };
         format!("\x1b[{code}m{text}\x1b[0m")
     }
@@ -131,8 +132,9 @@ impl Table {
     /// Failures, warnings, errors in full; passes and skips counted (or listed with `-v`).
     fn items(&self, items: &[Item], out: &mut String) {
         let quiet = self.options.verbosity == Verbosity::Quiet;
-        for status in [Status::Fail, Status::Warn, Status::Error] {
-            if quiet && status == Status::Warn {
+        // Waived results in full too: a waiver is a decision someone should keep seeing.
+        for status in [Status::Fail, Status::Warn, Status::Error, Status::Waived] {
+            if quiet && matches!(status, Status::Warn | Status::Waived) {
                 continue;
             }
             for item in items.iter().filter(|item| item.status == status) {
@@ -397,6 +399,7 @@ impl Table {
                 Status::Fail | Status::Error => "error",
                 Status::Warn => "warning",
                 Status::Skip => "info",
+                Status::Waived => "waived",
                 Status::Pass => "ok",
             };
             let head = format!("{word}[{}]", escape(&item.id));
@@ -469,6 +472,7 @@ fn order(status: Status) -> u8 {
         Status::Fail => 4,
         Status::Error => 3,
         Status::Warn => 2,
+        Status::Waived => 1,
         Status::Pass => 1,
         Status::Skip => 0,
     }
