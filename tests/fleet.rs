@@ -226,29 +226,52 @@ fn ansible_roles_passing_fleet_junit_and_jump_host() {
         [ironprep_schema::Role::Worker]
     );
 
-    // The same hosts through a bastion, as JUnit.
-    let jump = format!("root@{}", fleet.address("bastion"));
+    // The same hosts in kubespray's sample layout: the `[bastion]` group is the jump host
+    // (never checked), `etcd` and the empty `calico_rr` carry no role of their own, and
+    // `--limit` narrows the run with an Ansible pattern. As JUnit.
+    let node = |name: &str| {
+        let user = if name == "cp3" { "fleet" } else { "root" };
+        format!(
+            "{name} ansible_host={} ansible_user={user} ip={}\n",
+            fleet.address(name),
+            fleet.address(name)
+        )
+    };
+    let kubespray = format!(
+        "[all]\n{}{}{}{}bastion ansible_host={} ansible_user=root\n\n[bastion]\nbastion\n\n\
+         [kube_control_plane]\ncp1\ncp2\ncp3\n\n[etcd]\ncp1\ncp2\ncp3\n\n[kube_node]\nw1\n\n\
+         [calico_rr]\n\n[k8s_cluster:children]\nkube_control_plane\nkube_node\ncalico_rr\n",
+        node("cp1"),
+        node("cp2"),
+        node("cp3"),
+        node("w1"),
+        fleet.address("bastion")
+    );
+    std::fs::write(fleet.path("kubespray.ini"), kubespray).unwrap();
     let output = fleet.ironprep(&[
         "-i",
-        "hosts.ini",
+        "kubespray.ini",
+        "--limit",
+        "k8s_cluster:!w1",
         "--only",
         PASSABLE,
-        "--jump",
-        &jump,
         "--format",
         "junit",
     ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("ignoring host variables 'ip'"), "{stderr}");
     let xml = String::from_utf8_lossy(&output.stdout);
-    for suite in ["cp1", "cp2", "cp3", "w1", "fleet"] {
+    for suite in ["cp1", "cp2", "cp3", "fleet"] {
         assert!(
             xml.contains(&format!("<testsuite name=\"{suite}\"")),
             "{suite}: {xml}"
+        );
+    }
+    for left_out in ["w1", "bastion"] {
+        assert!(
+            !xml.contains(&format!("<testsuite name=\"{left_out}\"")),
+            "{left_out}: {xml}"
         );
     }
     assert!(xml.contains("<testcase name=\"net.hostname\""), "{xml}");
@@ -285,7 +308,7 @@ fn unknown_keys_stop_strict_runs_and_accept_new_learns_them() {
     assert_eq!(strict.status.code(), Some(3));
     let report: FleetReport = serde_json::from_slice(&strict.stdout).unwrap();
     for host in &report.hosts {
-        assert_eq!(host.outcome, HostOutcome::HostKeyMismatch);
+        assert_eq!(host.outcome, HostOutcome::HostKeyUnknown);
         assert!(
             host.error
                 .as_deref()
@@ -420,6 +443,41 @@ fn timeouts_and_ctrl_c_clean_up_hosts_in_flight() {
 }
 
 use std::process::Command;
+
+/// Ansible inventories decide roles by group; a host whose groups give none, or a `--limit`
+/// that selects nothing, stops the run before any host is contacted.
+#[test]
+fn a_host_without_a_role_or_an_empty_limit_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("hosts.ini");
+    std::fs::write(
+        &inventory,
+        "[kube_control_plane]\n10.255.255.1\n[etcd]\n10.255.255.1\n10.255.255.2\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(ironprep_e2e::ironprep())
+            .args(["check", "--agent", "/bin/true", "-i"])
+            .arg(&inventory)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let output = run(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("host 10.255.255.2 has no role: its groups (etcd) give none"),
+        "{stderr}"
+    );
+    let output = run(&["--limit", "nosuch*"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--limit 'nosuch*' matches no host"),
+        "{stderr}"
+    );
+}
 
 #[test]
 fn bad_input_is_a_usage_error_naming_file_and_line() {

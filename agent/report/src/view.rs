@@ -677,6 +677,7 @@ pub fn outcome_word(outcome: HostOutcome) -> &'static str {
         HostOutcome::Unreachable => "unreachable",
         HostOutcome::AuthFailed => "auth-failed",
         HostOutcome::HostKeyMismatch => "host-key-mismatch",
+        HostOutcome::HostKeyUnknown => "host-key-unknown",
         HostOutcome::AgentFailed => "agent-failed",
         HostOutcome::InvalidReport => "invalid-report",
         HostOutcome::Timeout => "timeout",

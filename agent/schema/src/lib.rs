@@ -195,6 +195,10 @@ pub enum HostOutcome {
     /// A BMC's TLS certificate could not be trusted: not signed by `--bmc-ca`, or its key is
     /// not (or no longer) the one pinned in `bmc_known_hosts`. Added with `ironprep bmc`.
     TlsUntrusted,
+    /// Under `--host-key-policy strict`, known_hosts lists no key for the host: first contact,
+    /// not an attack. `host-key-mismatch` is kept for a key that differs from the one listed.
+    /// Added in schema 1.1 (before it, an unknown key was reported as `host-key-mismatch`).
+    HostKeyUnknown,
 }
 
 /// One host of a fleet report.
@@ -620,6 +624,8 @@ mod tests {
         assert_eq!(failed.summary.hosts_failed, 1);
         let text = serde_json::to_string(&HostOutcome::HostKeyMismatch).unwrap();
         assert_eq!(text, "\"host-key-mismatch\"");
+        let text = serde_json::to_string(&HostOutcome::HostKeyUnknown).unwrap();
+        assert_eq!(text, "\"host-key-unknown\"");
     }
 
     #[test]

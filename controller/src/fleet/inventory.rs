@@ -28,6 +28,9 @@ pub struct InventoryHost {
     pub bmc_user: Option<String>,
     /// `ansible_ssh_common_args` then `ansible_ssh_extra_args`: their `-J`/`-o ProxyJump`.
     pub ssh_args: Option<String>,
+    /// The Ansible groups the host is in, ancestors included (`all` and `ungrouped` left
+    /// out); `None` for formats without groups (ironprep's own YAML, `--hosts`).
+    pub groups: Option<Vec<String>>,
 }
 
 impl InventoryHost {
@@ -43,6 +46,7 @@ impl InventoryHost {
             bmc: None,
             bmc_user: None,
             ssh_args: None,
+            groups: None,
         }
     }
 }
@@ -52,6 +56,8 @@ pub struct Inventory {
     pub hosts: Vec<InventoryHost>,
     /// Things that were ignored (unknown group variables); shown, never fatal.
     pub warnings: Vec<String>,
+    /// Kubespray's `[bastion]` host: the fleet is reached through it, it is not checked.
+    pub bastion: Option<InventoryHost>,
 }
 
 /// A malformed inventory: the file, the line when known, and what is wrong.
@@ -90,6 +96,9 @@ const ROLE_GROUPS: &[(&str, Role)] = &[
     ("installer", Role::Installer),
     ("bootstrap", Role::Installer),
 ];
+
+/// Kubespray's group for the SSH jump host (`roles/bastion-ssh-config`).
+const BASTION_GROUP: &str = "bastion";
 
 /// Variables ironprep reads; anything else in a group's vars is ignored with a warning.
 const KNOWN_VARS: &[&str] = &[
@@ -373,6 +382,26 @@ impl Groups {
                 ),
             });
         }
+        let mut unused_host_vars = BTreeSet::new();
+        for (_, own_vars) in &self.hosts {
+            unused_host_vars.extend(
+                own_vars
+                    .keys()
+                    .filter(|name| !KNOWN_VARS.contains(&name.as_str())),
+            );
+        }
+        if !unused_host_vars.is_empty() {
+            let names: Vec<String> = unused_host_vars
+                .iter()
+                .map(|name| format!("'{name}'"))
+                .collect();
+            inventory.warnings.push(format!(
+                "{file}: ignoring host variables {} (ironprep reads only the connection \
+                 variables)",
+                names.join(", ")
+            ));
+        }
+        let mut bastions = Vec::new();
         let ancestry = self.ancestry();
         let mut direct: HashMap<&str, Vec<&str>> = HashMap::new();
         for (group, members) in &self.members {
@@ -431,8 +460,33 @@ impl Groups {
                 }
             }
             host.roles.sort();
-            inventory.hosts.push(host);
+            let groups: Vec<String> = groups
+                .into_iter()
+                .map(|(_, group)| group)
+                .filter(|group| group != "all" && group != "ungrouped")
+                .collect();
+            let is_bastion = groups.iter().any(|group| group == BASTION_GROUP);
+            host.groups = Some(groups);
+            if is_bastion {
+                bastions.push(host);
+            } else {
+                inventory.hosts.push(host);
+            }
         }
+        if bastions.len() > 1 {
+            let names: Vec<&str> = bastions.iter().map(|host| host.name.as_str()).collect();
+            return Err(InventoryError {
+                file: file.to_owned(),
+                line: None,
+                message: format!(
+                    "the '{BASTION_GROUP}' group lists {} hosts ({}); the fleet is reached \
+                     through one",
+                    bastions.len(),
+                    names.join(", ")
+                ),
+            });
+        }
+        inventory.bastion = bastions.pop();
         Ok(inventory)
     }
 }
@@ -788,6 +842,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn kubespray_bastion_groups_and_unused_host_variables() {
+        let text = "[all]\nnode1 ansible_host=10.0.0.1 ip=10.0.0.1 etcd_member_name=etcd1\n\
+                    node2 ansible_host=10.0.0.2 ip=10.0.0.2\n\
+                    bastion ansible_host=192.0.2.1 ansible_user=jump\n\
+                    [bastion]\nbastion\n[kube_control_plane]\nnode1\n[etcd]\nnode1\nnode2\n\
+                    [kube_node]\n[calico_rr]\n\
+                    [k8s_cluster:children]\nkube_control_plane\nkube_node\ncalico_rr\n";
+        let inventory = parse("hosts.ini", text).unwrap();
+        let names: Vec<&str> = inventory.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["node1", "node2"]);
+        let bastion = inventory.bastion.unwrap();
+        assert_eq!(bastion.address, "192.0.2.1");
+        assert_eq!(bastion.user.as_deref(), Some("jump"));
+        assert_eq!(
+            inventory.hosts[0].groups.as_deref().unwrap(),
+            ["etcd", "k8s_cluster", "kube_control_plane"]
+        );
+        assert_eq!(inventory.hosts[1].groups.as_deref().unwrap(), ["etcd"]);
+        assert!(inventory.hosts[1].roles.is_empty());
+        // One warning for every unused host variable, however many hosts carry it.
+        let host_warnings: Vec<&String> = inventory
+            .warnings
+            .iter()
+            .filter(|w| w.contains("host variables"))
+            .collect();
+        assert_eq!(
+            host_warnings,
+            [
+                "hosts.ini: ignoring host variables 'etcd_member_name', 'ip' (ironprep reads \
+              only the connection variables)"
+            ]
+        );
+        let error = parse("h.ini", "[bastion]\nb1\nb2\n[kube_node]\nn1\n").unwrap_err();
+        assert!(error.message.contains("lists 2 hosts (b1, b2)"), "{error}");
+        // Formats without groups leave the roles to the command line.
+        assert_eq!(from_list(&["a".to_owned()]).unwrap().hosts[0].groups, None);
+    }
+
+    #[test]
     fn a_children_cycle_is_an_error_naming_it() {
         // The 54-byte inventory of the review: it used to never finish.
         let text = "[a:children]\nb\n[b:children]\nc\n[c:children]\na\n[a]\nnode1\n";
@@ -920,8 +1013,9 @@ kube_network_plugin=calico
         // Host variables beat group variables.
         assert_eq!(inventory.hosts[2].user.as_deref(), Some("admin"));
         assert_eq!(inventory.hosts[3].address, "node4");
-        assert_eq!(inventory.warnings.len(), 1, "{:?}", inventory.warnings);
-        assert!(inventory.warnings[0].contains("kube_network_plugin"));
+        assert_eq!(inventory.warnings.len(), 2, "{:?}", inventory.warnings);
+        assert!(inventory.warnings[0].contains("host variables 'ip'"));
+        assert!(inventory.warnings[1].contains("kube_network_plugin"));
     }
 
     #[test]

@@ -343,7 +343,7 @@ impl Patterns {
 /// `*` any run, `?` one character. Greedy with one backtrack point (the last `*`), so a
 /// pattern of many stars costs at most pattern × text steps — the recursive form was
 /// exponential (24 `*` and an `x` hung every run).
-fn wildcard(pattern: &[u8], text: &[u8]) -> bool {
+pub(super) fn wildcard(pattern: &[u8], text: &[u8]) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {

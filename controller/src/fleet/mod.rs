@@ -6,6 +6,7 @@
 pub mod cross_host;
 pub mod inventory;
 pub mod known_hosts;
+pub mod limit;
 pub mod measurement;
 pub mod network;
 pub mod network_checks;
@@ -36,6 +37,11 @@ pub struct FleetArgs {
     /// Check these hosts (comma-separated: host, host:port, user@host).
     #[arg(long, value_name = "HOST", value_delimiter = ',')]
     pub hosts: Vec<String>,
+
+    /// Check only the inventory hosts this Ansible host pattern selects: names, groups, `*`
+    /// wildcards, `~REGEX`; `a:b` either, `a:&b` both, `a:!b` a but not b.
+    #[arg(long, value_name = "PATTERN")]
+    pub limit: Option<String>,
 
     /// Log in as this user when the inventory names none [default: $USER].
     #[arg(long, value_name = "USER")]

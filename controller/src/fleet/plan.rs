@@ -79,6 +79,15 @@ pub enum PlanError {
     KnownHostsMissing { path: PathBuf },
     #[error("host {host}: {message}")]
     HostKey { host: String, message: String },
+    #[error(transparent)]
+    Limit(#[from] super::limit::LimitError),
+    /// An Ansible host in no role group: checking it as control-plane would be a guess.
+    #[error(
+        "host {host} has no role: its groups ({}) give none (role groups: kube_control_plane, \
+         kube_node, installer, …); put it in one, or give --role for such hosts",
+        if groups.is_empty() { "none".to_owned() } else { groups.join(", ") }
+    )]
+    NoRole { host: String, groups: Vec<String> },
 }
 
 /// One host of the plan: where to log in, and the roles its agent checks.
@@ -141,10 +150,22 @@ pub struct CheckInputs<'a> {
 /// Reads and checks everything the fleet options name; prompts for a key's passphrase when a
 /// terminal is there to answer.
 pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanError> {
-    let inventory = match &fleet.inventory {
+    let mut inventory = match &fleet.inventory {
         Some(path) => inventory::load(&expand_home(path))?,
         None => inventory::from_list(&fleet.hosts)?,
     };
+    if let Some(pattern) = &fleet.limit {
+        inventory.hosts = super::limit::select(pattern, std::mem::take(&mut inventory.hosts))?;
+    }
+    if inputs.default_roles.is_empty()
+        && let Some(host) = inventory.hosts.iter().find(|host| host.roles.is_empty())
+        && let Some(groups) = &host.groups
+    {
+        return Err(PlanError::NoRole {
+            host: host.name.clone(),
+            groups: groups.clone(),
+        });
+    }
     let mut warnings = inventory.warnings.clone();
     let binary =
         ironprep_input::read(inputs.agent, MAX_AGENT_BYTES).map_err(|source| PlanError::Agent {
@@ -185,7 +206,22 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
             }
             Some(hops)
         }
-        None => None,
+        // Kubespray's `[bastion]` host, unless the command line names another.
+        None => inventory.bastion.as_ref().map(|host| {
+            let address = if host.address.contains(':') {
+                format!("[{}]", host.address)
+            } else {
+                host.address.clone()
+            };
+            let mut hop = match &host.user {
+                Some(user) => format!("{user}@{address}"),
+                None => address,
+            };
+            if let Some(port) = host.port {
+                hop.push_str(&format!(":{port}"));
+            }
+            vec![hop]
+        }),
     };
     let resolver = Resolver {
         config: &config,

@@ -358,6 +358,7 @@ pub(super) fn describe(error: &ConnectError) -> String {
     match error {
         ConnectError::Unreachable(message)
         | ConnectError::HostKey(message)
+        | ConnectError::HostKeyUnknown(message)
         | ConnectError::Auth(message) => message.clone(),
     }
 }
@@ -463,6 +464,7 @@ async fn attempt(
             let outcome = match error {
                 ConnectError::Unreachable(_) => HostOutcome::Unreachable,
                 ConnectError::HostKey(_) => HostOutcome::HostKeyMismatch,
+                ConnectError::HostKeyUnknown(_) => HostOutcome::HostKeyUnknown,
                 ConnectError::Auth(_) => HostOutcome::AuthFailed,
             };
             return (entry(target, outcome, Some(describe(&error)), None), None);

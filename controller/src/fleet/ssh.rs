@@ -111,6 +111,8 @@ impl Target {
 pub enum ConnectError {
     Unreachable(String),
     HostKey(String),
+    /// Strict checking and no key listed for the host (first contact).
+    HostKeyUnknown(String),
     Auth(String),
 }
 
@@ -119,7 +121,7 @@ pub struct Client {
     known_hosts: Arc<KnownHosts>,
     names: Vec<String>,
     policy: HostKeyPolicy,
-    refusal: Arc<Mutex<Option<String>>>,
+    refusal: Arc<Mutex<Option<ConnectError>>>,
 }
 
 impl client::Handler for Client {
@@ -131,12 +133,13 @@ impl client::Handler for Client {
     ) -> Result<bool, Self::Error> {
         let key = server_key.public_key();
         let fingerprint = key.fingerprint(HashAlg::Sha256);
-        let refuse = |message: String| {
+        let refuse_as = |error: ConnectError| {
             if let Ok(mut slot) = self.refusal.lock() {
-                *slot = Some(message);
+                *slot = Some(error);
             }
             Ok(false)
         };
+        let refuse = |message: String| refuse_as(ConnectError::HostKey(message));
         match self.known_hosts.verify(&self.names, &key) {
             Verdict::Known => Ok(true),
             Verdict::Unknown if self.policy == HostKeyPolicy::AcceptNew => {
@@ -145,11 +148,11 @@ impl client::Handler for Client {
                     Err(error) => refuse(format!("cannot record the new host key: {error}")),
                 }
             }
-            Verdict::Unknown => refuse(format!(
+            Verdict::Unknown => refuse_as(ConnectError::HostKeyUnknown(format!(
                 "the host key ({} {fingerprint}) is not in known_hosts; add it (ssh-keyscan) or \
                  use --host-key-policy accept-new",
                 key.algorithm()
-            )),
+            ))),
             Verdict::Changed { file, line } => refuse(format!(
                 "the host key changed: the server offers {} {fingerprint}, {}:{line} lists \
                  another key; nothing was run (a reinstalled host, or a man in the middle)",
@@ -216,6 +219,7 @@ impl ConnectError {
         match self {
             ConnectError::Unreachable(message)
             | ConnectError::HostKey(message)
+            | ConnectError::HostKeyUnknown(message)
             | ConnectError::Auth(message) => message,
         }
     }
@@ -332,7 +336,7 @@ async fn connect_one(
         Err(error) => {
             let refused = refusal.lock().ok().and_then(|slot| slot.clone());
             return Err(match refused {
-                Some(message) => ConnectError::HostKey(message),
+                Some(refused) => refused,
                 None => ConnectError::Unreachable(format!("ssh handshake failed: {error}")),
             });
         }
