@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use clap::{Parser, Subcommand};
 use ironprep_schema::ExitCode;
 
-use crate::{bmc, certs_cmd, iso, lint, local, probe, registration, schema_cmd};
+use crate::{bmc, certs_cmd, iso, lint, local, merge, probe, registration, schema_cmd};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 nothing failed, 1 something failed, 2 usage or input error,
@@ -51,6 +51,8 @@ pub enum Command {
     /// Hosts without an OS, through their BMC (Redfish): check them, boot them from the ISO.
     #[command(subcommand)]
     Bmc(bmc::BmcCommand),
+    /// Merge the fleet reports of several shards into one and rerun the cross-host checks.
+    Merge(merge::MergeArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -75,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Registration(command) => registration::run(command, &mut stdout),
         Command::Schema(args) => schema_cmd::run(args, &mut stdout),
         Command::Bmc(command) => bmc::run(command, &mut stdout),
+        Command::Merge(args) => merge::run(args, &mut stdout),
     };
     let _ = stdout.flush();
     match result {
