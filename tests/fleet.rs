@@ -162,7 +162,7 @@ fn every_outcome_failing_checks_duplicates_and_nothing_left_behind() {
             .lines()
             .filter(|line| line.starts_with("ironprep: "))
             .count(),
-        12
+        11
     );
 }
 
