@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Benchmark on the simulated fleet (scripts/fleet-sim.sh), same hosts, same run:
-#   ironprep check      the agent on every host (upload, verify, run, collect, clean up)
+#   ironprep check      the agent on every host (upload, verify, run, collect, clean up), with
+#                       the controller's CPU per host and peak RSS, and the bytes on the wire
+#   OpenSSH same job    `ssh host 'gzip -dc >agent; ./agent --format json; rm'` for every host,
+#                       CONCURRENCY at a time (curve25519, the agent gzip-compressed)
+#   ssh true floor      OpenSSH `ssh host true` for every host, CONCURRENCY at a time
+#   ansible -m script   the agent itself as the script, forks = CONCURRENCY (skipped when
+#                       `ansible` is not installed: pip install ansible-core)
 #   ironprep --network  the connectivity matrix between all hosts (3 control-plane, the rest
 #                       workers, kube-ovn): whole run, network phase and matrix, from its note
-#   ssh true floor      OpenSSH `ssh host true` for every host, CONCURRENCY at a time
-#   ansible -m script   an equivalent shell probe with ansible-core, forks = CONCURRENCY
-#                       (skipped when `ansible` is not installed: pip install ansible-core)
-# and the controller's peak RSS. Prints one line per tool with the wall time.
+# Prints one line per tool with the wall time, then the ratios the footprint targets name.
 #
 #   fleet-bench.sh HOSTS [CONCURRENCY]     (root; default concurrency 32)
 # Environment: IRONPREP (default target/release/ironprep), AGENT (default
-# target/portable/ironprep-agent, else target/release/ironprep-agent).
+# target/portable/ironprep-agent, else target/release/ironprep-agent), NETWORK=0 skips the
+# --network run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,14 +36,31 @@ scripts/fleet-sim.sh up "$dir" "${specs[@]}"
 elapsed() { local start=$1; echo "$(( ($(date +%s%N) - start) / 1000000 ))"; }
 
 start=$(date +%s%N)
-/usr/bin/time -f '%M' -o "$dir/rss" "$ironprep" check -i "$dir/inventory.yaml" \
+/usr/bin/time -f '%U %S %M' -o "$dir/time" "$ironprep" check -i "$dir/inventory.yaml" \
   --ssh-key "$dir/client_key" --known-hosts "$dir/known_hosts" --agent "$agent" \
   --concurrency "$concurrency" --timeout 120 --format json --output "$dir/report.json" \
   2>"$dir/ironprep.log" || true
 ironprep_ms=$(elapsed "$start")
 reported=$(grep -o '"outcome": "reported"' "$dir/report.json" | wc -l)
-echo "ironprep check     : ${ironprep_ms} ms for $hosts hosts ($reported reported), peak RSS $(tail -n 1 "$dir/rss") KiB"
+read -r user sys rss <"$dir/time"
+cpu_per_host=$(awk -v u="$user" -v s="$sys" -v n="$hosts" 'BEGIN { printf "%.1f", (u + s) * 1000 / n }')
+echo "ironprep check     : ${ironprep_ms} ms for $hosts hosts ($reported reported), controller CPU ${cpu_per_host} ms/host, peak RSS ${rss} KiB"
+zstd_bytes=$(zstd -q -6 -c "$agent" 2>/dev/null | wc -c || echo '?')
+gzip_bytes=$(gzip -1 -c "$agent" | wc -c)
+echo "upload per host    : agent $(stat -c %s "$agent") bytes; zstd -6 ${zstd_bytes} bytes (hosts with zstd), gzip -1 ${gzip_bytes} bytes (others)"
 
+# The same job by hand through OpenSSH: the same agent, gzip-compressed, on every host.
+gzip -1 -c "$agent" >"$dir/agent.gz"
+start=$(date +%s%N)
+cut -d' ' -f2 "$dir/hosts.txt" | xargs -P "$concurrency" -I{} sh -c \
+  "ssh -q -o BatchMode=yes -o UserKnownHostsFile='$dir/known_hosts' -o StrictHostKeyChecking=yes \
+     -o KexAlgorithms=curve25519-sha256 -i '$dir/client_key' root@{} \
+     'd=\$(mktemp -d) && gzip -dc >\$d/agent && chmod 700 \$d/agent && \$d/agent --format json; rm -rf \$d' \
+     <'$dir/agent.gz' >/dev/null 2>&1 || true"
+openssh_ms=$(elapsed "$start")
+echo "OpenSSH same job   : ${openssh_ms} ms"
+
+if [ "${NETWORK:-1}" != 0 ]; then
 {
   echo "[kube_control_plane]"
   head -n 3 "$dir/hosts.txt" | while read -r name address; do echo "$name ansible_host=$address"; done
@@ -53,6 +74,7 @@ start=$(date +%s%N)
   2>"$dir/network.log" || true
 network_ms=$(elapsed "$start")
 echo "ironprep --network : ${network_ms} ms; $(grep -o 'network: .*' "$dir/network.log" || echo 'no network note')"
+fi
 
 start=$(date +%s%N)
 cut -d' ' -f2 "$dir/hosts.txt" | xargs -P "$concurrency" -I{} \
@@ -61,22 +83,23 @@ cut -d' ' -f2 "$dir/hosts.txt" | xargs -P "$concurrency" -I{} \
 ssh_ms=$(elapsed "$start")
 echo "ssh true floor     : ${ssh_ms} ms"
 
+ansible_ms=""
 if command -v ansible >/dev/null; then
-  cat >"$dir/probe.sh" <<'EOF'
-#!/bin/sh
-# The equivalent probe: a few of the facts and checks the agent reads.
-hostname; uname -r; cat /etc/os-release >/dev/null; grep -c nameserver /etc/resolv.conf
-cat /proc/swaps; cat /proc/cmdline; ls /sys/class/net; findmnt -n -o OPTIONS /tmp || true
-ss -ltn 2>/dev/null | wc -l; nproc; grep MemTotal /proc/meminfo
-EOF
   start=$(date +%s%N)
   ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_SSH_ARGS="-o UserKnownHostsFile=$dir/known_hosts" \
     ANSIBLE_PYTHON_INTERPRETER=auto_silent ansible -i "$dir/inventory.ini" all \
-    --private-key "$dir/client_key" -f "$concurrency" -m script -a "$dir/probe.sh" \
+    --private-key "$dir/client_key" -f "$concurrency" -m script -a "$agent --format json" \
     >"$dir/ansible.log" 2>&1 || true
   ansible_ms=$(elapsed "$start")
-  ok=$(grep -c 'CHANGED\|SUCCESS' "$dir/ansible.log" || true)
-  echo "ansible -m script  : ${ansible_ms} ms ($ok ok)"
+  ok=$(grep -c 'CHANGED\|SUCCESS\|FAILED' "$dir/ansible.log" || true)
+  echo "ansible -m script  : ${ansible_ms} ms ($ok hosts answered)"
 else
   echo "ansible -m script  : skipped (pip install ansible-core)"
+fi
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo "ratio ironprep / OpenSSH same job : $(ratio "$ironprep_ms" "$openssh_ms")  (target <= 0.70)"
+echo "ratio ironprep / ssh true floor   : $(ratio "$ironprep_ms" "$ssh_ms")"
+if [ -n "$ansible_ms" ]; then
+  echo "ansible -m script / ironprep      : $(ratio "$ansible_ms" "$ironprep_ms")  (target >= 8)"
 fi

@@ -51,7 +51,6 @@ fn every_outcome_failing_checks_duplicates_and_nothing_left_behind() {
             "sudoer:sudo",
             "password:sudo-password",
             "down:down",
-            "hang:hang",
             "rekeyed:rekey",
             "refused:refuse",
             "garbage:garbage",
@@ -61,20 +60,20 @@ fn every_outcome_failing_checks_duplicates_and_nothing_left_behind() {
         ],
     );
     let known_before = std::fs::read_to_string(fleet.path("known_hosts")).unwrap();
-    let started = Instant::now();
     let output = fleet.ironprep(&[
         "--inventory",
         "inventory.yaml",
         "--only",
         PASSABLE,
+        // Healthy hosts: far beyond anything load on two cores reaches (timeouts are tested
+        // with hosts made slow on purpose, below).
         "--timeout",
-        "8",
+        "120",
         "--format",
         "json",
         "--output",
         "report.json",
     ]);
-    let elapsed = started.elapsed();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
     let report = read_report(&fleet, "report.json");
@@ -91,7 +90,6 @@ fn every_outcome_failing_checks_duplicates_and_nothing_left_behind() {
         ("sudoer", Reported),
         ("password", AgentFailed),
         ("down", Unreachable),
-        ("hang", Timeout),
         ("rekeyed", HostKeyMismatch),
         ("refused", AuthFailed),
         ("garbage", InvalidReport),
@@ -145,9 +143,6 @@ fn every_outcome_failing_checks_duplicates_and_nothing_left_behind() {
         Status::Pass
     );
 
-    // The hanging host costs at most --timeout (8 s); the others went on in parallel. The
-    // margin is for unoptimised debug builds compressing a 35 MB agent on a busy CI machine.
-    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
     // Nothing of ironprep stays on any host, including the noexec one (which used $HOME).
     for host in expected.keys() {
         assert_eq!(
@@ -167,7 +162,7 @@ fn every_outcome_failing_checks_duplicates_and_nothing_left_behind() {
             .lines()
             .filter(|line| line.starts_with("ironprep: "))
             .count(),
-        12
+        11
     );
 }
 
@@ -336,7 +331,7 @@ fn timeouts_and_ctrl_c_clean_up_hosts_in_flight() {
     if !can_run("timeouts") {
         return;
     }
-    let fleet = Fleet::up("slow", &["slow1", "slow2:sudo"]);
+    let fleet = Fleet::up("slow", &["slow1", "slow2:sudo", "hang:hang"]);
     let sleeper = fleet.path("sleeper");
     std::fs::write(&sleeper, "#!/bin/sh\nsleep 60\n").unwrap();
     let sleeper = sleeper.to_str().unwrap();
@@ -345,12 +340,14 @@ fn timeouts_and_ctrl_c_clean_up_hosts_in_flight() {
         fleet.address("slow1"),
         fleet.address("slow2")
     );
+    // A host whose sshd accepts TCP and never answers times out in the handshake.
+    let with_hang = format!("{hosts},root@{}", fleet.address("hang"));
 
     let started = Instant::now();
     let output = fleet
         .command(&[
             "--hosts",
-            &hosts,
+            &with_hang,
             "--timeout",
             "3",
             "--format",
@@ -369,6 +366,7 @@ fn timeouts_and_ctrl_c_clean_up_hosts_in_flight() {
     );
     assert_eq!(output.status.code(), Some(3));
     let report: FleetReport = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report.hosts.len(), 3);
     for host in &report.hosts {
         assert_eq!(host.outcome, HostOutcome::Timeout, "{host:?}");
         assert!(
@@ -528,7 +526,7 @@ fn requiretty_and_openssh_7_4_hosts_report() {
         "--only",
         PASSABLE,
         "--timeout",
-        "20",
+        "120",
         "--format",
         "json",
         "--output",

@@ -281,8 +281,6 @@ pub enum Query {
     SshdEffectiveConfig,
     /// Every installed RPM package name.
     RpmPackages,
-    /// Every installed dpkg package with its state.
-    DpkgPackages,
     /// `snap list`
     SnapPackages,
     /// `sudo -n true`: whether the invoking user may use sudo without a password.
@@ -302,11 +300,10 @@ pub enum Query {
 }
 
 impl Query {
-    pub const ALL: [Query; 12] = [
+    pub const ALL: [Query; 11] = [
         Query::SystemdDefaultTasksMax,
         Query::SshdEffectiveConfig,
         Query::RpmPackages,
-        Query::DpkgPackages,
         Query::SnapPackages,
         Query::SudoWithoutPassword,
         Query::IpAddresses,
@@ -322,7 +319,6 @@ impl Query {
             Query::SystemdDefaultTasksMax => ("systemctl", &["show", "--property=DefaultTasksMax"]),
             Query::SshdEffectiveConfig => ("sshd", &["-T"]),
             Query::RpmPackages => ("rpm", &["-qa", "--queryformat", "%{NAME}\\n"]),
-            Query::DpkgPackages => ("dpkg-query", &["-W", "-f", "${Package}\\t${Status}\\n"]),
             Query::SnapPackages => ("snap", &["list"]),
             Query::SudoWithoutPassword => ("sudo", &["-n", "true"]),
             Query::IpAddresses => ("ip", &["-o", "addr", "show"]),
@@ -615,7 +611,6 @@ mod tests {
                 "systemctl",
                 "sshd",
                 "rpm",
-                "dpkg-query",
                 "snap",
                 "sudo",
                 "ip",

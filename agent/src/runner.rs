@@ -49,7 +49,7 @@ pub fn run(host: &Host, context: &Context, selection: &Selection) -> Vec<CheckRe
         .filter(|check| selection.listed(check.id()))
         .collect();
     // One thread per check: most checks read a few small files, but the read-only queries
-    // (sshd -T, dpkg-query, systemctl, ip) each cost a process start, and they overlap here
+    // (sshd -T, systemctl, ip) each cost a process start, and they overlap here
     // instead of adding up. Results keep registry order.
     std::thread::scope(|scope| {
         let handles: Vec<_> = selected

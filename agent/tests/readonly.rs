@@ -16,7 +16,6 @@ const ALLOWED_PROGRAMS: &[&str] = &[
     "systemctl",
     "sshd",
     "rpm",
-    "dpkg-query",
     "snap",
     "sudo",
     "ip",

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use clap::{CommandFactory, Parser, Subcommand};
 use ironprep_schema::ExitCode;
 
-use crate::{bmc, certs_cmd, iso, lint, local, probe, registration, schema_cmd};
+use crate::{bmc, certs_cmd, iso, lint, local, merge, probe, registration, schema_cmd};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 nothing failed, 1 something failed, 2 usage or input error,
@@ -55,6 +55,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff): `ironprep man | man -l -`.
     Man,
+    /// Merge the fleet reports of several shards into one and rerun the cross-host checks.
+    Merge(merge::MergeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -88,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Bmc(command) => bmc::run(command, &mut stdout),
         Command::Completions(args) => completions(args.shell, &mut stdout),
         Command::Man => man(&mut stdout),
+        Command::Merge(args) => merge::run(args, &mut stdout),
     };
     let _ = stdout.flush();
     match result {

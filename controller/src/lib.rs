@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod iso;
 pub mod lint;
 pub mod local;
+pub mod merge;
 pub mod output;
 pub mod probe;
 pub mod registration;

@@ -26,8 +26,11 @@ use super::ssh::{self, Client, ConnectError, SshContext, Target};
 pub(super) struct Shared {
     pub ssh: SshContext,
     pub upload: AgentUpload,
-    /// What every host reads on stdin: `upload.stream()`, built once.
+    /// What a network session reads on stdin: `upload.stream()`, built once.
     pub stream: Arc<Vec<u8>>,
+    /// What a host's report script reads, by the codec it can undo: built once each.
+    zstd_stream: Arc<Vec<u8>>,
+    gzip_stream: Arc<Vec<u8>>,
     pub timeouts: Timeouts,
     arguments: AgentArguments,
     /// A reference pair to turn `Instant`s into wall-clock times.
@@ -96,10 +99,14 @@ async fn run(plan: Plan, observer: &dyn Observer) -> Finished {
         subjects: hosts.len(),
     });
     let stream = Arc::new(upload.stream());
+    let zstd_stream = Arc::new(upload.stream_for(remote::Codec::Zstd));
+    let gzip_stream = Arc::new(upload.stream_for(remote::Codec::Gzip));
     let shared = Arc::new(Shared {
         ssh,
         upload,
         stream,
+        zstd_stream,
+        gzip_stream,
         timeouts,
         arguments,
         started: (Instant::now(), SystemTime::now()),
@@ -452,6 +459,47 @@ impl<'a> Announcement<'a> {
     }
 }
 
+/// Sends the host the agent in the codec its script asked for, once the request is whole.
+struct Negotiation {
+    seen: Vec<u8>,
+    zstd: Arc<Vec<u8>>,
+    gzip: Arc<Vec<u8>>,
+    reply: Option<tokio::sync::oneshot::Sender<Arc<Vec<u8>>>>,
+}
+
+impl Negotiation {
+    fn new(shared: &Shared) -> (Negotiation, tokio::sync::oneshot::Receiver<Arc<Vec<u8>>>) {
+        let (reply, chosen) = tokio::sync::oneshot::channel();
+        let negotiation = Negotiation {
+            seen: Vec::new(),
+            zstd: shared.zstd_stream.clone(),
+            gzip: shared.gzip_stream.clone(),
+            reply: Some(reply),
+        };
+        (negotiation, chosen)
+    }
+
+    fn watch(&mut self, bytes: &[u8]) {
+        let Some(reply) = self.reply.take() else {
+            return;
+        };
+        let room = ANNOUNCEMENT_WINDOW.saturating_sub(self.seen.len());
+        self.seen.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        let stream = match remote::chosen_codec(&self.seen) {
+            Some(remote::Codec::Zstd) => self.zstd.clone(),
+            Some(remote::Codec::Gzip) => self.gzip.clone(),
+            // Not the script, or something in front of it talking: stdin closes empty and the
+            // script's own failure says what happened.
+            None if self.seen.len() >= ANNOUNCEMENT_WINDOW => return,
+            None => {
+                self.reply = Some(reply);
+                return;
+            }
+        };
+        let _ = reply.send(stream);
+    }
+}
+
 async fn attempt(
     shared: &Shared,
     target: &Target,
@@ -477,8 +525,10 @@ async fn attempt(
     let arguments = (shared.arguments)(roles);
     let command = remote::command(&shared.upload, &arguments, limit);
     let mut announcement = Announcement::new(&state);
-    let mut output = ssh::run(&handle, &command, Some(shared.stream.clone()), |bytes| {
-        announcement.watch(bytes)
+    let (mut negotiation, chosen) = Negotiation::new(shared);
+    let mut output = ssh::run_negotiated(&handle, &command, chosen, |bytes| {
+        announcement.watch(bytes);
+        negotiation.watch(bytes);
     })
     .await;
     if matches!(&output, Ok(first) if remote::needs_tty(first)) {
@@ -530,8 +580,10 @@ async fn staged_run(
     let limit = shared.timeouts.on_host;
     let prepare = remote::prepare_command(&shared.upload, arguments, limit);
     let mut announcement = Announcement::new(state);
-    let prepared = ssh::run(handle, &prepare, Some(shared.stream.clone()), |bytes| {
-        announcement.watch(bytes)
+    let (mut negotiation, chosen) = Negotiation::new(shared);
+    let prepared = ssh::run_negotiated(handle, &prepare, chosen, |bytes| {
+        announcement.watch(bytes);
+        negotiation.watch(bytes);
     })
     .await?;
     if prepared.exit != ssh::Exit::Status(0) {

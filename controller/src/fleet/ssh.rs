@@ -471,7 +471,25 @@ pub async fn run(
     stdin: Option<Arc<Vec<u8>>>,
     on_stderr: impl FnMut(&[u8]),
 ) -> Result<CommandOutput, String> {
-    run_channel(handle, command, stdin, false, on_stderr).await
+    run_channel(handle, command, Input::Now(stdin), false, on_stderr).await
+}
+
+/// Like [`run`], but stdin is sent once `stdin` delivers it: the remote side first says on
+/// stderr what it can receive (`on_stderr` decides and sends). Dropping the sender without
+/// sending closes stdin empty.
+pub async fn run_negotiated(
+    handle: &Handle<Client>,
+    command: &str,
+    stdin: tokio::sync::oneshot::Receiver<Arc<Vec<u8>>>,
+    on_stderr: impl FnMut(&[u8]),
+) -> Result<CommandOutput, String> {
+    run_channel(handle, command, Input::Later(stdin), false, on_stderr).await
+}
+
+/// What a command reads on stdin.
+enum Input {
+    Now(Option<Arc<Vec<u8>>>),
+    Later(tokio::sync::oneshot::Receiver<Arc<Vec<u8>>>),
 }
 
 /// Runs `command` on a pseudo-terminal (for `sudo` under `Defaults requiretty`). Nothing is
@@ -479,13 +497,13 @@ pub async fn run(
 /// EOF on a PTY is a ^D the command may read); stdout and stderr both arrive as stdout, with
 /// CRLF line ends. `stdin_done` is when the command was started.
 pub async fn run_on_pty(handle: &Handle<Client>, command: &str) -> Result<CommandOutput, String> {
-    run_channel(handle, command, None, true, |_| {}).await
+    run_channel(handle, command, Input::Now(None), true, |_| {}).await
 }
 
 async fn run_channel(
     handle: &Handle<Client>,
     command: &str,
-    stdin: Option<Arc<Vec<u8>>>,
+    stdin: Input,
     pty: bool,
     mut on_stderr: impl FnMut(&[u8]),
 ) -> Result<CommandOutput, String> {
@@ -516,6 +534,10 @@ async fn run_channel(
         let mut writer = channel.make_writer();
         let stdin_done = stdin_done.clone();
         tokio::spawn(async move {
+            let stdin = match stdin {
+                Input::Now(data) => data,
+                Input::Later(chosen) => chosen.await.ok(),
+            };
             if let Some(data) = stdin {
                 // A write error means the remote side stopped reading; its exit says why.
                 if writer.write_all(&data).await.is_err() {
