@@ -22,7 +22,9 @@ pub mod sizing;
 #[cfg(feature = "json-schema")]
 pub mod json_schema;
 
-/// Bumped on any incompatible change of the JSON shapes below. Additive fields do not bump it.
+/// Bumped on any incompatible change of the JSON shapes below. Additions do not bump it: new
+/// fields, and new values of an enum (`waived` of a status, `host-key-unknown` of an outcome),
+/// which consumers must tolerate.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The outcome of one check. Ordered from best to worst so that `max()` gives the worst.
@@ -36,15 +38,17 @@ pub enum Status {
     #[default]
     Skip,
     Pass,
+    /// It failed (or warned, or could not be evaluated) and a waiver accepts that: `reason`
+    /// says what it was and why it is accepted. A new value under schema_version 1 (an
+    /// addition: consumers treat a status they do not know as needing a look), so a consumer
+    /// counting `status == "fail"` counts exactly what fails the run. Ordered just above
+    /// `pass`: accepted, never the worst of a host.
+    Waived,
     /// Advisory: the install can go on, but a person should look.
     Warn,
     Fail,
     /// The check could not be evaluated (unreadable file, command that failed).
     Error,
-    /// It failed (or warned, or could not be evaluated) and a waiver accepts that: `waiver`
-    /// says why and what it was. Added in a later release, so a consumer counting
-    /// `status == "fail"` counts exactly what fails the run.
-    Waived,
 }
 
 impl Status {
@@ -567,6 +571,13 @@ mod tests {
         assert_eq!(serde_json::to_string(&Status::Warn).unwrap(), "\"warn\"");
         assert!(Status::Error > Status::Fail && Status::Fail > Status::Warn);
         assert!(Status::Warn > Status::Pass && Status::Pass > Status::Skip);
+        // A waived failure is accepted: the worst of a host with a waiver and passes is
+        // `waived`, never above a real warning.
+        assert!(Status::Warn > Status::Waived && Status::Waived > Status::Pass);
+        assert_eq!(
+            [Status::Pass, Status::Waived].into_iter().max(),
+            Some(Status::Waived)
+        );
     }
 
     #[test]

@@ -819,10 +819,10 @@ static EMPTY_SUBJECT: Subject = Subject {
     items: Vec::new(),
 };
 
-/// A result someone must look at: anything worse than a pass. Skips (below pass) and passes
-/// are not problems; any status after `warn` in [`Status`]'s order is.
+/// A result someone must look at: anything worse than a waived result. Skips, passes and
+/// waived results (accepted, with their reason) are not problems; warnings and worse are.
 fn is_problem(status: Status) -> bool {
-    status > Status::Pass
+    status > Status::Waived
 }
 
 /// Every check ID in the order results first show it.
