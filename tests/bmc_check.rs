@@ -539,6 +539,10 @@ fn the_password_stays_out_of_every_output() {
             let output = ironprep(&args(&base, &pins));
             let expected = if user == USER { 1 } else { 3 };
             assert_eq!(output.status.code(), Some(expected), "{format} {user}");
+            if format == "junit" {
+                // An auth-failed BMC is one error case; a checked one a suite of checks.
+                ironprep_e2e::assert_junit(&output.stdout, &format!("bmc check junit {user}"));
+            }
         }
     }
     // The emulator saw the password in the Authorization header: it was sent, only there.

@@ -246,6 +246,7 @@ fn an_active_waiver_keeps_the_check_visible_and_the_run_passing() {
     assert_eq!(table.status.code(), Some(0));
 
     let (junit, _dir) = waived_run(ACTIVE, "junit");
+    ironprep_e2e::assert_junit(&junit.stdout, "a waived check as JUnit");
     let xml = String::from_utf8(junit.stdout).unwrap();
     assert!(
         xml.contains("<skipped message=\"waived (fail:") && !xml.contains("<failure"),

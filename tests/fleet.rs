@@ -256,6 +256,7 @@ fn ansible_roles_passing_fleet_junit_and_jump_host() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("ignoring host variables 'ip'"), "{stderr}");
+    ironprep_e2e::assert_junit(&output.stdout, "fleet --format junit");
     let xml = String::from_utf8_lossy(&output.stdout);
     for suite in ["cp1", "cp2", "cp3", "fleet"] {
         assert!(

@@ -79,3 +79,151 @@ pub fn tls_server_config(chain_pem: &str, key_pem: &str) -> Arc<rustls::ServerCo
     .expect("a usable certificate and key");
     Arc::new(config)
 }
+
+/// Where scripts/install-deps.sh keeps the JUnit XSDs Jenkins validates with
+/// (jenkinsci/xunit-plugin `junit-10.xsd` at two commits), outside the repository.
+fn junit_xsds() -> Vec<PathBuf> {
+    let directory = std::env::var_os("IRONPREP_JUNIT_XSD_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/ironprep-tests/junit-xsd"));
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&directory)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.path().join("junit-10.xsd"))
+        .filter(|path| path.is_file())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Fails the test unless `xml` is a JUnit report Jenkins accepts: valid against each
+/// `junit-10.xsd` (with Debian's `xmllint`), and every `tests`, `failures`, `errors` and
+/// `skipped` count equal to the cases and elements it counts — CI dashboards show the counts,
+/// people open the cases. Without the XSDs or xmllint the schema half is skipped, saying so,
+/// except under CI (`CI=true`), where scripts/install-deps.sh has installed both.
+pub fn assert_junit(xml: &[u8], what: &str) {
+    let xsds = junit_xsds();
+    let xmllint = std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if xsds.is_empty() || !xmllint {
+        let reason = "xmllint or the junit-10.xsd files are missing (scripts/install-deps.sh)";
+        assert!(
+            !std::env::var("CI").is_ok_and(|ci| ci == "true"),
+            "{what}: {reason}"
+        );
+        eprintln!("{what}: JUnit XSD validation skipped: {reason}");
+    }
+    if xmllint {
+        for xsd in &xsds {
+            let mut child = std::process::Command::new("xmllint")
+                .args(["--noout", "--schema"])
+                .arg(xsd)
+                .arg("-")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("xmllint starts");
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), xml).unwrap();
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "{what}: not valid against {}:\n{}\n{}",
+                xsd.display(),
+                String::from_utf8_lossy(&output.stderr),
+                String::from_utf8_lossy(xml)
+            );
+        }
+    }
+    assert_junit_counts(xml, what);
+}
+
+#[derive(Default, Debug, PartialEq)]
+struct JunitCounts {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+fn assert_junit_counts(xml: &[u8], what: &str) {
+    use quick_xml::events::Event;
+    let text = String::from_utf8_lossy(xml);
+    let declared = |tag: &quick_xml::events::BytesStart<'_>, with_skipped: bool| {
+        let number = |name: &str| -> usize {
+            tag.try_get_attribute(name)
+                .ok()
+                .flatten()
+                .and_then(|attribute| String::from_utf8(attribute.value.into_owned()).ok())
+                .and_then(|value| value.parse().ok())
+                .unwrap_or_else(|| panic!("{what}: <{name}> count missing or not a number"))
+        };
+        JunitCounts {
+            tests: number("tests"),
+            failures: number("failures"),
+            errors: number("errors"),
+            skipped: if with_skipped { number("skipped") } else { 0 },
+        }
+    };
+    let mut reader = quick_xml::Reader::from_str(&text);
+    let mut root: Option<JunitCounts> = None;
+    let mut total = JunitCounts::default();
+    let mut suite: Option<(JunitCounts, JunitCounts)> = None;
+    let mut suites = 0;
+    loop {
+        let event = reader
+            .read_event()
+            .unwrap_or_else(|error| panic!("{what}: not well-formed XML: {error}\n{text}"));
+        let (tag, closes) = match &event {
+            Event::Start(tag) => (Some(tag), false),
+            Event::Empty(tag) => (Some(tag), true),
+            Event::End(end) if end.name().as_ref() == b"testsuite" => {
+                let (declared, seen) = suite.take().expect("a suite closes after it opens");
+                assert_eq!(declared, seen, "{what}: a testsuite's counts\n{text}");
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        let Some(tag) = tag else { continue };
+        match tag.name().as_ref() {
+            b"testsuites" => root = Some(declared(tag, false)),
+            b"testsuite" => {
+                suites += 1;
+                let counts = declared(tag, true);
+                total.tests += counts.tests;
+                total.failures += counts.failures;
+                total.errors += counts.errors;
+                suite = Some((counts, JunitCounts::default()));
+                if closes {
+                    let (declared, seen) = suite.take().unwrap();
+                    assert_eq!(
+                        declared, seen,
+                        "{what}: an empty testsuite's counts\n{text}"
+                    );
+                }
+            }
+            name => {
+                let Some((_, seen)) = suite.as_mut() else {
+                    continue;
+                };
+                match name {
+                    b"testcase" => seen.tests += 1,
+                    b"failure" => seen.failures += 1,
+                    b"error" => seen.errors += 1,
+                    b"skipped" => seen.skipped += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(suites > 0, "{what}: no testsuite\n{text}");
+    let root = root.unwrap_or_else(|| panic!("{what}: no <testsuites>\n{text}"));
+    assert_eq!(
+        root, total,
+        "{what}: <testsuites> counts are not the suites' sum"
+    );
+}

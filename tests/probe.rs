@@ -407,6 +407,7 @@ fn a_port_that_never_answers_fails_at_the_timeout_and_probes_run_in_parallel() {
 #[test]
 fn the_handoff_table_in_one_go() {
     let registry = serve("127.0.0.1", 0, &pki().good, "/v2/", "200 OK");
+    let registry_url = registry.to_string();
     let platform = serve(
         "127.0.0.1",
         0,
@@ -420,7 +421,7 @@ fn the_handoff_table_in_one_go() {
         "--expect-vip",
         "127.0.0.1",
         "--registry",
-        &registry.to_string(),
+        &registry_url,
         "--ca",
         &ca_path(),
     ]);
@@ -460,6 +461,27 @@ fn the_handoff_table_in_one_go() {
         "{dns:#}"
     );
     assert_eq!(code, 0, "{report:#}");
+
+    // The same probes as JUnit for a CI job: valid for Jenkins, counts matching the cases.
+    let junit = ironprep(&[
+        "--platform-domain",
+        &format!("localhost:{}", platform.port()),
+        "--expect-vip",
+        "10.0.0.100",
+        "--registry",
+        &registry_url,
+        "--ca",
+        &ca_path(),
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(junit.status.code(), Some(1));
+    ironprep_e2e::assert_junit(&junit.stdout, "probe --format junit");
+    let xml = String::from_utf8_lossy(&junit.stdout);
+    assert!(
+        xml.contains("endpoint.dns") && xml.contains("<failure"),
+        "{xml}"
+    );
 
     let (report, code) = json(&[
         "--platform-domain",

@@ -39,14 +39,19 @@ impl Resource {
     }
 
     fn guest_note(self, hypervisor: &str) -> String {
+        // "an OpenStack guest", "a VMware guest": the name decides the article.
+        let article = match hypervisor.chars().next() {
+            Some('A' | 'E' | 'I' | 'O' | 'U' | 'a' | 'e' | 'i' | 'o' | 'u') => "an",
+            _ => "a",
+        };
         match self {
             Resource::Cores => format!(
-                "; a {hypervisor} guest: reserve these vCPUs on the host, the guide allows no \
-                 CPU overcommit"
+                "; {article} {hypervisor} guest: reserve these vCPUs on the host, the guide \
+                 allows no CPU overcommit"
             ),
             Resource::Memory => format!(
-                "; a {hypervisor} guest: reserve this memory on the host, the guide allows no \
-                 memory overcommit"
+                "; {article} {hypervisor} guest: reserve this memory on the host, the guide \
+                 allows no memory overcommit"
             ),
         }
     }
@@ -228,7 +233,8 @@ pub fn hypervisor(host: &Host, cpus: &[CpuBlock]) -> Result<Option<String>, Host
     });
     Ok(match (named, flagged) {
         (Some((_, _, name)), _) => Some((*name).to_owned()),
-        (None, true) => Some("a hypervisor".to_owned()),
+        // Flagged by CPUID but unnamed: "a hypervisor guest".
+        (None, true) => Some("hypervisor".to_owned()),
         (None, false) => None,
     })
 }
@@ -237,6 +243,30 @@ pub fn hypervisor(host: &Host, cpus: &[CpuBlock]) -> Result<Option<String>, Host
 mod tests {
     use ironprep_schema::sizing::{CONTROL_PLANE, SINGLE_NODE, WORKER};
     use ironprep_schema::{Cni, Profile};
+
+    #[test]
+    fn the_guest_note_reads_as_english_whatever_the_hypervisor() {
+        assert!(
+            Resource::Cores
+                .guest_note("hypervisor")
+                .starts_with("; a hypervisor guest:")
+        );
+        assert!(
+            Resource::Memory
+                .guest_note("OpenStack")
+                .starts_with("; an OpenStack guest:")
+        );
+        assert!(
+            Resource::Memory
+                .guest_note("Amazon EC2")
+                .starts_with("; an Amazon EC2 guest:")
+        );
+        assert!(
+            Resource::Cores
+                .guest_note("VMware")
+                .starts_with("; a VMware guest:")
+        );
+    }
 
     use super::*;
     use crate::testing::{Tree, context};
@@ -335,7 +365,7 @@ mod tests {
             hypervisor(&Tree::new().host(), &block("hypervisor"))
                 .unwrap()
                 .as_deref(),
-            Some("a hypervisor")
+            Some("hypervisor")
         );
         // ARM guests have no such flag; DMI tells.
         let arm = Tree::new()

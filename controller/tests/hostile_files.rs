@@ -53,8 +53,36 @@ fn a_fifo_in_a_lint_directory_is_an_error_not_a_hang() {
     )
     .unwrap();
     mkfifo(&directory.path().join("b.yaml"));
-    let output = ironprep(&["lint", directory.path().to_str().unwrap()]);
+    let output = ironprep(&[
+        "lint",
+        "--color",
+        "never",
+        directory.path().to_str().unwrap(),
+    ]);
     assert_refused(&output, "b.yaml", "FIFO");
+    // No position to give: the file alone, never an invented `b.yaml:0:0`.
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("b.yaml\n") && !text.contains("b.yaml:0"),
+        "{text}"
+    );
+    let sarif = ironprep(&[
+        "lint",
+        "--format",
+        "sarif",
+        directory.path().to_str().unwrap(),
+    ]);
+    let document: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let location = &document["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert!(
+        location["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("b.yaml"),
+        "{location}"
+    );
+    // SARIF lines start at 1: no region rather than a made-up one.
+    assert!(location.get("region").is_none(), "{location}");
 }
 
 #[test]

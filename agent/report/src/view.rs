@@ -147,6 +147,18 @@ pub struct Location {
     pub excerpt: Option<Excerpt>,
 }
 
+impl Location {
+    /// `file:line:column` as compilers print it; `file:line` without a column; the file alone
+    /// when the error has no position (an unreadable or oversized file), never `file:0:0`.
+    pub fn position(&self) -> String {
+        match (self.line, self.column) {
+            (0, _) => self.file.clone(),
+            (line, 0) => format!("{}:{line}", self.file),
+            (line, column) => format!("{}:{line}:{column}", self.file),
+        }
+    }
+}
+
 /// The source line under a finding, or why it is not shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Excerpt {

@@ -709,10 +709,7 @@ impl Page {
                 self.push("<td>");
                 if let Some(location) = &item.location {
                     self.push("<code class=\"location\">");
-                    self.text(&format!(
-                        "{}:{}:{}",
-                        location.file, location.line, location.column
-                    ));
+                    self.text(&location.position());
                     self.push("</code>");
                     for extra in [&location.object, &location.field] {
                         if !extra.is_empty() {

@@ -31,6 +31,7 @@ impl Sink for Junit {
             total.fail += counts.fail;
             total.skip += counts.skip;
             total.error += counts.error;
+            total.waived += counts.waived;
             total
         });
         let mut root = BytesStart::new("testsuites");
@@ -54,9 +55,11 @@ fn name(view: &View) -> &'static str {
     }
 }
 
-/// `tests`, `failures`, `errors` (required by the XSD on suites) and nothing else.
+/// `tests`, `failures`, `errors` (required by the XSD on suites) and nothing else. A waived
+/// check is a case (shown skipped, with its reason), so it counts among the tests.
 fn push_counts(tag: &mut BytesStart<'_>, counts: &Counts) {
-    let tests = counts.pass + counts.warn + counts.fail + counts.skip + counts.error;
+    let tests =
+        counts.pass + counts.warn + counts.fail + counts.skip + counts.error + counts.waived;
     tag.push_attribute(("tests", tests.to_string().as_str()));
     tag.push_attribute(("failures", counts.fail.to_string().as_str()));
     tag.push_attribute(("errors", counts.error.to_string().as_str()));
@@ -82,7 +85,8 @@ impl Suite<'_> {
         tag.push_attribute(("name", escape(&self.name).as_ref()));
         let counts = self.counts();
         push_counts(&mut tag, &counts);
-        tag.push_attribute(("skipped", counts.skip.to_string().as_str()));
+        let skipped = counts.skip + counts.waived;
+        tag.push_attribute(("skipped", skipped.to_string().as_str()));
         if let Some(address) = self.subject.and_then(|subject| subject.address.as_deref()) {
             tag.push_attribute(("hostname", escape(address).as_ref()));
         }
@@ -130,6 +134,7 @@ fn suites(view: &View) -> Vec<Suite<'_>> {
 
 fn write_item<W: Write>(writer: &mut Writer<W>, suite: &str, item: &Item) -> io::Result<()> {
     let name = match &item.location {
+        Some(location) if location.line == 0 => format!("{} {}", item.id, location.file),
         Some(location) => format!(
             "{} {}:{} {} {}",
             item.id, location.file, location.line, location.object, location.field
@@ -146,10 +151,7 @@ fn write_item<W: Write>(writer: &mut Writer<W>, suite: &str, item: &Item) -> io:
             text.push_str(&format!("\nfix: {}", item.fix));
         }
         if let Some(location) = &item.location {
-            text.push_str(&format!(
-                "\nat: {}:{}:{}",
-                location.file, location.line, location.column
-            ));
+            text.push_str(&format!("\nat: {}", location.position()));
         }
         text
     };

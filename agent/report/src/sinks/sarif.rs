@@ -107,10 +107,13 @@ impl Sarif {
             if let Some(relative) = self.relative(&at.file) {
                 artifact = json!({"uri": relative, "uriBaseId": SOURCE_ROOT});
             }
-            location["physicalLocation"] = json!({
-                "artifactLocation": artifact,
-                "region": {"startLine": at.line.max(1), "startColumn": at.column.max(1)},
-            });
+            location["physicalLocation"] = json!({ "artifactLocation": artifact });
+            // SARIF lines start at 1: an error with no position (an unreadable file) names
+            // the file alone rather than inventing line 1.
+            if at.line > 0 {
+                location["physicalLocation"]["region"] =
+                    json!({"startLine": at.line, "startColumn": at.column.max(1)});
+            }
             if !at.object.is_empty() {
                 location["logicalLocations"] = json!([{
                     "fullyQualifiedName": format!("{}#{}", at.object, at.field),

@@ -406,12 +406,7 @@ impl Table {
             let message = wrap_hanging(item.seen(), self.options.width, width(&head) + 2, 2);
             let _ = writeln!(out, "{}: {message}", self.paint(&head, item.status));
             if let Some(location) = &item.location {
-                let mut at = format!(
-                    "  --> {}:{}:{}",
-                    escape(&location.file),
-                    location.line,
-                    location.column
-                );
+                let mut at = format!("  --> {}", escape(&location.position()));
                 if !location.object.is_empty() {
                     let _ = write!(at, " {}", escape(&location.object));
                 }
