@@ -4,13 +4,17 @@
 //! failing a check the others pass and every hundredth unreachable, so the page has the shape
 //! of a real fleet's.
 //!
-//! `cargo run --release -p ironprep-report --features html --example render-html -- \
+//! It then renders the same view with every other sink (the table as people see it and with
+//! `-v`, JSON, JUnit, SARIF) and times each: the table's share of a fleet run is what the
+//! output pipeline promises to keep under 5 %.
+//!
+//! `cargo run --release -p ironprep-report --features html,junit --example render-html -- \
 //!     LOCAL.json HOSTS OUT.html`
 
 use std::time::Instant;
 
-use ironprep_report::View;
-use ironprep_report::sinks::html;
+use ironprep_report::sinks::{self, Context, Document, html};
+use ironprep_report::{Format, RenderOptions, Verbosity, View};
 use ironprep_schema::{FleetReport, HostOutcome, Status};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -62,5 +66,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         page.len(),
         page.len() as f64 / 1_000_000.0
     );
+    let json = serde_json::to_string_pretty(&report)?;
+    for (name, format, verbosity) in [
+        ("table", Format::Table, Verbosity::Normal),
+        ("table -v", Format::Table, Verbosity::Verbose),
+        ("json", Format::Json, Verbosity::Normal),
+        ("junit", Format::Junit, Verbosity::Normal),
+        ("sarif", Format::Sarif, Verbosity::Normal),
+    ] {
+        let context = Context {
+            options: RenderOptions {
+                verbosity,
+                ..RenderOptions::default()
+            },
+            working_directory: None,
+        };
+        let sink = sinks::for_format(format, context)?;
+        let started = Instant::now();
+        let view = View::of_fleet(&report);
+        let mut bytes = Vec::new();
+        sink.write(
+            &Document {
+                view: &view,
+                json: &json,
+            },
+            &mut bytes,
+        )?;
+        println!(
+            "format={name:<8} render_ms={:.1} bytes={}",
+            started.elapsed().as_secs_f64() * 1000.0,
+            bytes.len()
+        );
+    }
     Ok(())
 }
