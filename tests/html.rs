@@ -6,6 +6,8 @@
 //! resolver that resolves nothing: the only URLs it loads are `file://` ones, and the page's
 //! policy allows no fetch at all.
 
+#[path = "support/redfish.rs"]
+mod redfish;
 mod support;
 
 use std::ffi::OsStr;
@@ -563,4 +565,172 @@ fn a_simulated_fleet_is_a_matrix_with_failing_hosts_first() {
         ),
         ["bad"]
     );
+}
+
+#[test]
+fn bmc_check_is_a_matrix_of_bmcs_with_the_tpm_failure_shown() {
+    if !redfish::sushy_available("html_bmc") {
+        return;
+    }
+    let Some(chromium) = chromium("html_bmc") else {
+        return;
+    };
+    // Two BMCs of the project's mockups: a lab server and one with a TPM 1.2.
+    let lab = redfish::compose(None);
+    let tpm12 = redfish::compose(Some("tpm12-legacy"));
+    let lab_server = redfish::serve_static(lab.path());
+    let tpm12_server = redfish::serve_static(tpm12.path());
+    let directory = tempfile::tempdir().unwrap();
+    let inventory = directory.path().join("hosts.ini");
+    std::fs::write(
+        &inventory,
+        format!(
+            "[kube_control_plane]\nlab bmc={}\nold bmc={}\n",
+            lab_server.url(),
+            tpm12_server.url()
+        ),
+    )
+    .unwrap();
+    let pins = directory.path().join("bmc_known_hosts");
+    let run = |format: &str, out: &Path| {
+        redfish::ironprep(&[
+            "bmc",
+            "check",
+            "-i",
+            inventory.to_str().unwrap(),
+            "--bmc-user",
+            redfish::USER,
+            "--bmc-known-hosts",
+            pins.to_str().unwrap(),
+            "--bmc-host-key-policy",
+            "accept-new",
+            "--format",
+            format,
+            "--output",
+            out.to_str().unwrap(),
+        ])
+    };
+    let json_file = directory.path().join("bmc.json");
+    let json = run("json", &json_file);
+    let page = artefacts().join("bmc-check.html");
+    let html = run("html", &page);
+    assert_eq!(html.status.code(), json.status.code(), "{html:?}");
+    assert_eq!(json.status.code(), Some(1), "{json:?}");
+    let report: FleetReport =
+        serde_json::from_slice(&std::fs::read(&json_file).unwrap()).expect("a fleet report");
+    let html_text = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        !html_text.contains(redfish::PASSWORD),
+        "the BMC password is in the page"
+    );
+
+    let tab = chromium.open(&page);
+    let hosts = strings(
+        &tab,
+        "Array.from(document.querySelectorAll('#matrix tbody tr')).map(r => r.getAttribute('data-host'))",
+    );
+    // The BMC with failures first.
+    assert_eq!(hosts, ["old", "lab"]);
+    let failing = |host: &str| {
+        let mut ids = strings(
+            &tab,
+            &format!(
+                "Array.from(document.querySelectorAll('#matrix tbody tr[data-host={host}] td.st-fail'))\
+                 .map(c => document.querySelectorAll('#matrix thead th')[c.cellIndex].getAttribute('data-check'))"
+            ),
+        );
+        ids.sort();
+        ids
+    };
+    let expected = |host: &str| {
+        let mut ids: Vec<String> = report
+            .hosts
+            .iter()
+            .find(|entry| entry.host == host)
+            .and_then(|entry| entry.report.as_ref())
+            .expect("reported")
+            .checks
+            .iter()
+            .filter(|check| check.status == Status::Fail)
+            .map(|check| check.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert!(
+        failing("old").contains(&"hw.tpm".to_owned()),
+        "{:?}",
+        failing("old")
+    );
+    assert_eq!(failing("old"), expected("old"));
+    assert_eq!(failing("lab"), expected("lab"));
+    only_statuses(&tab, &["fail"]);
+    screenshot(&tab, "bmc-check-failures.png");
+    assert_eq!(
+        strings(
+            &tab,
+            "Array.from(document.querySelectorAll('#matrix tbody tr')).filter(r => !r.hidden)\
+             .map(r => r.getAttribute('data-host'))"
+        ),
+        expected("lab")
+            .is_empty()
+            .then_some(vec!["old".to_owned()])
+            .unwrap_or_else(|| vec!["old".to_owned(), "lab".to_owned()])
+    );
+}
+
+#[test]
+fn probe_results_list_the_failing_endpoint_with_what_was_tried() {
+    let Some(chromium) = chromium("html_probe") else {
+        return;
+    };
+    // A port on loopback that nothing listens on: the connection is refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let json_file = directory.path().join("probe.json");
+    let page = artefacts().join("probe.html");
+    let domain = format!("127.0.0.1:{port}");
+    let run = |format: &str, out: &Path| {
+        ironprep(&[
+            "probe",
+            "--platform-domain",
+            &domain,
+            "--system-roots",
+            "--format",
+            format,
+            "--output",
+            out.to_str().unwrap(),
+        ])
+    };
+    assert_eq!(run("json", &json_file).status.code(), Some(1));
+    assert_eq!(run("html", &page).status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&std::fs::read(&json_file).unwrap()).unwrap();
+    let endpoints = report["endpoints"].as_array().expect("endpoints");
+
+    let tab = chromium.open(&page);
+    let mut shown = shown_checks(&tab, "#results-table tbody tr");
+    shown.sort();
+    let mut expected: Vec<String> = endpoints
+        .iter()
+        .map(|endpoint| endpoint["id"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(shown, expected);
+    only_statuses(&tab, &["fail"]);
+    assert_eq!(
+        shown_checks(&tab, "#results-table tbody tr"),
+        ["endpoint.platform-domain"]
+    );
+    let row = eval(
+        &tab,
+        "document.querySelector('#results-table tbody tr[data-check=\"endpoint.platform-domain\"]').textContent",
+    );
+    assert!(
+        row.as_str().is_some_and(|text| text.contains(&domain)),
+        "{row}"
+    );
+    screenshot(&tab, "probe-failures.png");
 }
