@@ -360,16 +360,28 @@ pub enum QueryError {
     #[error("{0} is not installed")]
     NotInstalled(&'static str),
     #[error("`{command}`: {reason}")]
-    Failed { command: String, reason: String },
+    Failed { command: String, reason: RunFailure },
     #[error(transparent)]
     Host(HostError),
+}
+
+/// Why a query program gave no output. The OS's words are kept as text (lower-cased, as the
+/// report shows them) so the error stays comparable and cloneable like the rest of a report.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RunFailure {
+    #[error("{0}")]
+    Spawn(String),
+    #[error("{0}")]
+    Wait(String),
+    #[error("did not finish within {} s", .0.as_secs())]
+    TimedOut(Duration),
 }
 
 fn run_with_timeout(
     executable: &str,
     arguments: &[&str],
     timeout: Duration,
-) -> Result<QueryOutput, String> {
+) -> Result<QueryOutput, RunFailure> {
     let mut child = Command::new(executable)
         .args(arguments)
         .env_clear()
@@ -379,19 +391,22 @@ fn run_with_timeout(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|error| error.to_string().to_lowercase())?;
+        .map_err(|error| RunFailure::Spawn(error.to_string().to_lowercase()))?;
     // Both pipes are drained on their own threads so a chatty program cannot block on a full
     // pipe while we wait for it to exit.
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let started = Instant::now();
     let status = loop {
-        match child.try_wait().map_err(|error| error.to_string())? {
+        match child
+            .try_wait()
+            .map_err(|error| RunFailure::Wait(error.to_string().to_lowercase()))?
+        {
             Some(status) => break status,
             None if started.elapsed() >= timeout => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("did not finish within {} s", timeout.as_secs()));
+                return Err(RunFailure::TimedOut(timeout));
             }
             None => thread::sleep(Duration::from_millis(2)),
         }

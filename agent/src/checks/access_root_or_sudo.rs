@@ -112,7 +112,9 @@ fn judge_sudo(
                 "needs the running system",
             ));
         }
-        Err(QueryError::Failed { command, reason }) => return Err(HostError::new(command, reason)),
+        Err(QueryError::Failed { command, reason }) => {
+            return Err(HostError::new(command, reason.to_string()));
+        }
         Err(QueryError::Host(error)) => return Err(error),
     };
     Ok(Observation::new(observed, EXPECTED).fail_if(true))
@@ -124,6 +126,7 @@ mod tests {
 
     use super::*;
     use crate::check::Level;
+    use crate::host::RunFailure;
     use crate::testing::{Tree, assert_status};
 
     fn output(exit_code: i32, stderr: &str) -> Result<QueryOutput, QueryError> {
@@ -210,7 +213,7 @@ mod tests {
             "uid 1001",
             Err(QueryError::Failed {
                 command: "sudo -n true".to_owned(),
-                reason: "did not finish within 10 s".to_owned(),
+                reason: RunFailure::TimedOut(std::time::Duration::from_secs(10)),
             }),
         )
         .unwrap_err();

@@ -45,7 +45,7 @@ impl Check for SystemdTasksmax {
                 return Ok(Outcome::skip("systemd is not installed (no systemctl)"));
             }
             Err(QueryError::Failed { command, reason }) => {
-                return Err(HostError::new(command, reason));
+                return Err(HostError::new(command, reason.to_string()));
             }
             Err(QueryError::Host(error)) => return Err(error),
             Err(QueryError::NotLive) => {
