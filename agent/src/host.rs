@@ -452,6 +452,11 @@ impl LiveSystem {
         })
     }
 
+    /// Listening TCP sockets (local address, inode) from the kernel's sock_diag interface.
+    pub fn tcp_listeners(&self) -> std::io::Result<Vec<(std::net::SocketAddr, u64)>> {
+        crate::sock_diag::tcp_listeners()
+    }
+
     /// Free and total bytes of the filesystem holding `path` (statvfs never writes).
     pub fn filesystem_space(&self, path: &str) -> Result<(u64, u64), HostError> {
         let stats = nix::sys::statvfs::statvfs(path)

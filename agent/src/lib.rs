@@ -17,6 +17,7 @@ pub mod network;
 pub mod reach;
 pub mod runner;
 pub mod sizing;
+pub mod sock_diag;
 pub mod system;
 
 #[cfg(test)]

@@ -364,8 +364,23 @@ pub struct Listener {
     pub inode: u64,
 }
 
-/// Every TCP socket in the LISTEN state, IPv4 and IPv6.
+/// Every TCP socket in the LISTEN state, IPv4 and IPv6: asked of the kernel over netlink on
+/// the running system (see [`crate::sock_diag`] for why), read from `/proc/net/tcp{,6}` under
+/// `--root` or when netlink is refused (a seccomp profile, a kernel without sock_diag).
 pub fn tcp_listeners(host: &Host) -> Result<Vec<Listener>, HostError> {
+    if let Some(live) = host.live_system()
+        && let Ok(listeners) = live.tcp_listeners()
+    {
+        return Ok(listeners
+            .into_iter()
+            .map(|(address, inode)| Listener { address, inode })
+            .collect());
+    }
+    tcp_listeners_from_files(host)
+}
+
+/// [`tcp_listeners`] from the files alone.
+pub fn tcp_listeners_from_files(host: &Host) -> Result<Vec<Listener>, HostError> {
     // Only addresses, ports, states and inodes are read; the values below feed procfs-core's
     // conversions of timers and queue sizes, which we never look at.
     let system = ExplicitSystemInfo {
@@ -563,6 +578,34 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("/proc/modules: malformed")
+        );
+    }
+
+    #[test]
+    fn the_live_kernel_and_the_files_agree_on_this_machine_s_listeners() {
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = Host::live();
+        let mut from_kernel = tcp_listeners(&host).unwrap();
+        let mut from_files = tcp_listeners_from_files(&host).unwrap();
+        for listeners in [&mut from_kernel, &mut from_files] {
+            listeners.sort_by_key(|listener| (listener.address, listener.inode));
+            listeners.dedup();
+        }
+        let address = held.local_addr().unwrap();
+        assert!(
+            from_kernel
+                .iter()
+                .any(|listener| listener.address == address)
+        );
+        // Other processes may open or close listeners between the two reads: compare ours,
+        // and require that most of the rest agree.
+        let common = from_kernel
+            .iter()
+            .filter(|listener| from_files.contains(listener))
+            .count();
+        assert!(
+            common * 2 >= from_kernel.len().max(from_files.len()),
+            "kernel {from_kernel:?}\nfiles {from_files:?}"
         );
     }
 
