@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ironprep_e2e::{assert_schema, binary, ironprep, published_schema};
+use ironprep_e2e::{assert_schema, binary, ironprep, published_schema, repository};
 use serde_json::Value;
 
 fn run(program: &Path, args: &[&str]) -> (Value, Option<i32>) {
@@ -18,14 +18,6 @@ fn run(program: &Path, args: &[&str]) -> (Value, Option<i32>) {
         )
     });
     (value, output.status.code())
-}
-
-fn repository(path: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path)
-        .display()
-        .to_string()
 }
 
 #[test]

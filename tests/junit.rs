@@ -3,21 +3,12 @@
 //! cases it holds; warnings are not failures and waived checks are skipped with their reason.
 //! The fleet, BMC, probe and waiver tests validate their own JUnit with the same assertion.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use ironprep_e2e::{assert_junit, ironprep};
+use ironprep_e2e::{assert_junit, ironprep, repository};
 
 fn run(args: &[&str]) -> Output {
     Command::new(ironprep()).args(args).output().unwrap()
-}
-
-fn repository(path: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path)
-        .display()
-        .to_string()
 }
 
 #[test]

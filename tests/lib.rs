@@ -57,6 +57,15 @@ pub fn assert_schema(name: &str, document: &serde_json::Value) {
     );
 }
 
+/// A path of the repository (`controller/tests/lint-fixtures`, …), as a string for arguments.
+pub fn repository(path: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+        .display()
+        .to_string()
+}
+
 /// The `ironprep` controller.
 pub fn ironprep() -> PathBuf {
     binary("ironprep")
