@@ -60,12 +60,12 @@ pub fn check(input: &DrInput<'_>) -> Vec<CheckResult> {
         .collect();
     let mut warnings = Vec::new();
     if input.vips.len() < 2 {
-        warnings.push("only one --vip given; DR needs the primary and the standby VIP".to_owned());
+        warnings.push("only one VIP given; DR needs the primary and the standby VIP".to_owned());
     }
     results.push(verdict(
         "dr.vips",
         "The certificate covers the primary and standby VIPs",
-        "every --vip as an iPAddress SAN",
+        "every VIP as an iPAddress SAN",
         missing,
         warnings,
         format!(
@@ -89,8 +89,8 @@ pub fn check(input: &DrInput<'_>) -> Vec<CheckResult> {
         results.push(skipped(
             "dr.ingress-names",
             "The certificate covers the platform ingress names",
-            "every --dns as a DNS SAN",
-            "no --dns given",
+            "every ingress name as a DNS SAN",
+            "no ingress name given",
         ));
     } else {
         let missing: Vec<String> = input
@@ -105,7 +105,7 @@ pub fn check(input: &DrInput<'_>) -> Vec<CheckResult> {
         results.push(verdict(
             "dr.ingress-names",
             "The certificate covers the platform ingress names",
-            "every --dns as a DNS SAN",
+            "every ingress name as a DNS SAN",
             missing,
             Vec::new(),
             format!("DNS SANs: {}", leaf.dns_names.join(", ")),

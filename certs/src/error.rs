@@ -53,7 +53,8 @@ pub enum Error {
         value: String,
         problem: String,
     },
-    #[error("{path} already holds {files}; pass --force to overwrite")]
+    /// The caller says how to consent to overwriting (the CLI names its flag).
+    #[error("{path} already holds {files}")]
     Exists { path: PathBuf, files: String },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },

@@ -415,10 +415,12 @@ impl DexTlsRequest {
 }
 
 /// A DNS name a certificate can carry: valid syntax (a leading `*.` wildcard allowed), and not
-/// an IP address, which belongs in an `iPAddress` SAN (`--ip`).
+/// an IP address, which belongs in an `iPAddress` SAN.
 pub fn validate_dns_name(name: &str) -> Result<(), Error> {
     let problem = if name.parse::<IpAddr>().is_ok() {
-        Some("an IP address in a DNS SAN never matches for Go or rustls; pass it with --ip")
+        Some(
+            "an IP address in a DNS SAN never matches for Go or rustls: it belongs in an iPAddress SAN",
+        )
     } else {
         let bare = name.strip_prefix("*.").unwrap_or(name);
         rustls::pki_types::DnsName::try_from(bare)

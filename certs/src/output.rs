@@ -177,11 +177,7 @@ mod tests {
         let out = root.path().join("out");
         write_all(&out, &files(), false).unwrap();
         let error = write_all(&out, &files(), false).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .ends_with("already holds a.key, a.crt; pass --force to overwrite")
-        );
+        assert!(error.to_string().ends_with("already holds a.key, a.crt"));
         let mut replaced = files();
         replaced[0].contents = b"new".to_vec();
         write_all(&out, &replaced, true).unwrap();

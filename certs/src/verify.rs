@@ -137,7 +137,7 @@ fn check_ca(input: &VerifyInput<'_>) -> CheckResult {
         failures,
         warnings,
         format!("{}: {summary}", input.ca_name),
-        "make a proper CA (ironprep certs dex-tls makes one), and give its certificate as --ca",
+        "make a proper CA (a self-signed certificate with CA:TRUE and keyCertSign) and verify against its certificate",
     )
 }
 
@@ -221,8 +221,8 @@ fn check_validity(input: &VerifyInput<'_>) -> CheckResult {
     let expected = format!(
         "notBefore in the past, notAfter more than {RENEW_WARNING_DAYS} days ahead, inside the CA's validity"
     );
-    let hint = "make a new certificate (ironprep certs dex-tls --ca-cert … --ca-key … --force keeps the CA) \
-                and check the clocks of the hosts";
+    let hint = "issue a new certificate from the same CA (the hosts keep trusting it) and check the \
+                clocks of the hosts";
     let leaf = &input.chain[0];
     let days = leaf.days_left(input.now);
     let mut failures = Vec::new();
@@ -265,9 +265,9 @@ fn check_validity(input: &VerifyInput<'_>) -> CheckResult {
 fn check_ip_sans(input: &VerifyInput<'_>) -> CheckResult {
     const ID: &str = "cert.ip-san";
     const TITLE: &str = "Every host IP is an IP SAN";
-    let expected = "each --host-ip as an iPAddress SAN (Go and rustls never match an IP against the CN or a DNS SAN)";
+    let expected = "each IP to check as an iPAddress SAN (Go and rustls never match an IP against the CN or a DNS SAN)";
     if input.host_ips.is_empty() {
-        return skipped(ID, TITLE, expected, "no --host-ip given");
+        return skipped(ID, TITLE, expected, "no IP address to check was given");
     }
     let leaf = &input.chain[0];
     let mut failures = Vec::new();
@@ -285,7 +285,7 @@ fn check_ip_sans(input: &VerifyInput<'_>) -> CheckResult {
         failures.push(reason);
     }
     let observed = format!("IP SANs: {}", list_or_none(&leaf.ip_addresses));
-    let hint = "re-issue the certificate with the IP in the SAN: ironprep certs dex-tls --host-ip IP (or --ip IP)";
+    let hint = "re-issue the certificate with each IP as an iPAddress SAN";
     if failures.is_empty() {
         result(ID, TITLE, Status::Pass, observed, expected, hint)
     } else {
@@ -303,9 +303,9 @@ fn check_ip_sans(input: &VerifyInput<'_>) -> CheckResult {
 fn check_dns_sans(input: &VerifyInput<'_>) -> CheckResult {
     const ID: &str = "cert.dns-san";
     const TITLE: &str = "Every name is a DNS SAN";
-    let expected = "each --dns matched by a DNS SAN (wildcards allowed for one label)";
+    let expected = "each name to check matched by a DNS SAN (wildcards allowed for one label)";
     if input.dns_names.is_empty() {
-        return skipped(ID, TITLE, expected, "no --dns given");
+        return skipped(ID, TITLE, expected, "no DNS name to check was given");
     }
     let leaf = &input.chain[0];
     let mut missing = Vec::new();
@@ -316,7 +316,7 @@ fn check_dns_sans(input: &VerifyInput<'_>) -> CheckResult {
         }
     }
     let observed = format!("DNS SANs: {}", list_or_none(&leaf.dns_names));
-    let hint = "re-issue the certificate with the names: ironprep certs dex-tls --dns NAME";
+    let hint = "re-issue the certificate with each name as a DNS SAN";
     if missing.is_empty() {
         result(ID, TITLE, Status::Pass, observed, expected, hint)
     } else {
@@ -336,7 +336,7 @@ fn check_key_match(input: &VerifyInput<'_>) -> CheckResult {
     const TITLE: &str = "The private key matches the certificate";
     const EXPECTED: &str = "the key's public half equals the certificate's public key";
     let Some((key, key_name)) = input.key else {
-        return skipped(ID, TITLE, EXPECTED, "no --key given");
+        return skipped(ID, TITLE, EXPECTED, "no private key was given");
     };
     let leaf = &input.chain[0];
     if material::key_matches(key, leaf) {
@@ -591,7 +591,7 @@ pub fn check_secret(
         ));
     }
     if ca_given_differs {
-        failures.push("its ca.crt is not the CA given with --ca".to_owned());
+        failures.push("its ca.crt is not the CA given".to_owned());
     }
     let keys: Vec<&str> = secret.data.keys().map(String::as_str).collect();
     verdict(

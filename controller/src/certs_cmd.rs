@@ -367,7 +367,7 @@ fn dex_tls(args: &DexTlsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             description: format!("Secret {NAMESPACE}/{DEX_TLS_SECRET} (tls.crt, tls.key, ca.crt)"),
         },
     ]);
-    let written = output::write_all(&args.out, &files, args.force)?;
+    let written = write_outputs(&args.out, &files, args.force)?;
     let mut notes = Vec::new();
     if bundle.ca_key_pem.is_none() {
         notes.push(format!(
@@ -426,7 +426,7 @@ fn sa_key(args: &SaKeyArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             description: format!("Secret {NAMESPACE}/{SA_KEY_SECRET} (sa.key, sa.pub)"),
         },
     ];
-    let written = output::write_all(&args.out, &files, args.force)?;
+    let written = write_outputs(&args.out, &files, args.force)?;
     let notes = vec![
         "Use the same files on the primary and the standby side; check with \
          `ironprep certs compare A B`."
@@ -471,7 +471,7 @@ fn encryption_config(args: &EncryptionConfigArgs, out: &mut dyn Write) -> anyhow
             description: format!("Secret {NAMESPACE}/{} ({ENCRYPTION_KEY})", args.secret_name),
         },
     ];
-    let written = output::write_all(&args.out, &files, args.force)?;
+    let written = write_outputs(&args.out, &files, args.force)?;
     let notes = vec![
         "Use the same file on the primary and the standby side, and reference the Secret from \
          BaremetalCluster.spec.encryptionProviderConfigRef."
@@ -837,4 +837,19 @@ fn describe_certificate(what: &str, facts: &CertificateFacts) -> String {
         format_time(facts.not_after),
         facts.fingerprint
     )
+}
+
+/// [`output::write_all`], with the flag that consents to overwriting named in its refusal (the
+/// certs library does not know the command line).
+fn write_outputs(
+    directory: &std::path::Path,
+    files: &[OutputFile],
+    force: bool,
+) -> anyhow::Result<output::Written> {
+    output::write_all(directory, files, force).map_err(|error| match error {
+        ironprep_certs::Error::Exists { .. } => {
+            anyhow::anyhow!("{error}; pass --force to overwrite")
+        }
+        other => other.into(),
+    })
 }

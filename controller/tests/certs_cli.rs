@@ -211,7 +211,7 @@ fn bad_input_exits_2_names_the_problem_and_writes_nothing() {
                 "--out",
                 out_text,
             ],
-            "pass it with --ip",
+            "it belongs in an iPAddress SAN",
         ),
         (
             vec![
