@@ -529,6 +529,7 @@ fn parse_ini(file: &str, text: &str) -> Result<Inventory, InventoryError> {
         message,
     };
     let mut groups = Groups::default();
+    let mut expanded = 0_usize;
     let mut section = Section::Hosts("ungrouped".to_owned());
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
@@ -596,7 +597,20 @@ fn parse_ini(file: &str, text: &str) -> Result<Inventory, InventoryError> {
                     })?;
                     vars.insert(key.to_owned(), unquote(value));
                 }
-                for spec in expand_range(&pattern).map_err(|message| error(number, message))? {
+                let specs = expand_range(&pattern).map_err(|message| error(number, message))?;
+                // Each line is capped, but lines add up: 4,000 lines of `a[0:315]b[0:315]`
+                // are 64 KiB and 400 million names, each with a copy of the line's variables.
+                expanded = expanded.saturating_add(specs.len().saturating_mul(vars.len() + 1));
+                if expanded > MAX_EXPANDED {
+                    return Err(error(
+                        number,
+                        format!(
+                            "the inventory expands to more than {MAX_EXPANDED} hosts and host \
+                             variables by this line (ranges on many lines?)"
+                        ),
+                    ));
+                }
+                for spec in specs {
                     let host = plain_host(&spec).map_err(|message| error(number, message))?;
                     let mut host_vars = vars.clone();
                     if let Some(port) = host.port {
@@ -664,6 +678,10 @@ fn unquote(value: &str) -> String {
 /// The most hosts one inventory line may expand to: ranges multiply (`n[0:9999]x[0:9999]` is
 /// 10⁸ names from 18 bytes), and no fleet checked from one controller is near this size.
 const MAX_HOSTS_PER_LINE: usize = 100_000;
+
+/// The most (host name, variable) pairs all lines together may expand to: 200,000 hosts with
+/// nine variables each.
+const MAX_EXPANDED: usize = 2_000_000;
 
 /// `node[01:03]` → node01, node02, node03 (Ansible keeps the leading zeros).
 fn expand_range(pattern: &str) -> Result<Vec<String>, String> {
@@ -998,6 +1016,31 @@ mod tests {
         }
         text.push_str("[k8s_cluster:children]\nkube_node\n");
         assert_eq!(parse("inv.ini", &text).unwrap().hosts.len(), 200_000);
+    }
+
+    #[test]
+    fn ranges_on_many_lines_add_up_to_a_cap() {
+        // 100 lines of 99,856 names each: every line under its cap, 10 million together.
+        let text = format!(
+            "[all]\n{}",
+            "a[0:315]b[0:315] ansible_user=ops\n".repeat(100)
+        );
+        let error = parse("inv.ini", &text).unwrap_err();
+        assert_eq!(error.line, Some(12), "{}", error.message);
+        assert!(
+            error.message.contains("more than 2000000"),
+            "{}",
+            error.message
+        );
+        // One line's names, each with many variables, count too.
+        let vars: Vec<String> = (0..300).map(|index| format!("v{index}=x")).collect();
+        let text = format!("[all]\nn[0:9999] {}\n", vars.join(" "));
+        let error = parse("inv.ini", &text).unwrap_err();
+        assert!(
+            error.message.contains("more than 2000000"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
