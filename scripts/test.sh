@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every test of ironprep, as CI runs them: formatting, lints, the whole workspace's tests
 # (unit, fixture snapshots, the read-only proof, certificates against openssl, the simulated
-# SSH fleet), the portable agent's glibc and size gate, and a short fuzz run of the manifest
-# loader (when a nightly toolchain is installed). Needs root for the test fleet.
+# SSH fleet), the portable agent's glibc and size gate, and a short fuzz run of every parser
+# of untrusted bytes (when a nightly toolchain is installed). Needs root for the test fleet.
 #
 # Every step runs even after an earlier one fails, and every test binary runs even after a
 # failing one (--no-fail-fast), so one failure never hides the rest; the summary at the end
@@ -36,7 +36,7 @@ step "cargo build" cargo build --workspace --all-targets --locked
 step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test" cargo test --workspace --locked --no-fail-fast
 step "portable agent build" scripts/build-agent.sh
-step "lint loader fuzz" scripts/fuzz-lint.sh 30
+step "fuzz" scripts/fuzz.sh 10
 step "dependency audit" scripts/audit.sh
 
 echo >&2

@@ -119,6 +119,11 @@ const KNOWN_VARS: &[&str] = &[
 /// The largest inventory read: 100,000 hosts with their variables are a few MiB.
 const MAX_INVENTORY_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Most (group, ancestor) and (host, group) pairs resolved: 100,000 hosts in 20 groups each.
+/// Nesting makes them grow as the square of the file (a chain of n groups has n²/2), so the
+/// file's size alone does not bound them.
+const MAX_MEMBERSHIPS: usize = 2_000_000;
+
 pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
     let file = path.display().to_string();
     let text = ironprep_input::read_to_string(path, MAX_INVENTORY_BYTES).map_err(|error| {
@@ -315,8 +320,9 @@ impl Groups {
     }
 
     /// Every group's ancestors (itself included) and depth below `all`, each group resolved
-    /// once. Needs an acyclic graph ([`Groups::cycle`] first).
-    fn ancestry(&self) -> BTreeMap<String, (usize, BTreeSet<String>)> {
+    /// once. Needs an acyclic graph ([`Groups::cycle`] first). `Err` when the ancestors add up
+    /// to more than [`MAX_MEMBERSHIPS`]: a chain of n groups has n²/2 of them.
+    fn ancestry(&self) -> Result<BTreeMap<String, (usize, BTreeSet<String>)>, usize> {
         let mut parents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         let mut every: BTreeSet<&str> = BTreeSet::from(["all"]);
         for (parent, kids) in &self.children {
@@ -328,6 +334,7 @@ impl Groups {
         }
         every.extend(self.members.keys().map(String::as_str));
         let mut resolved: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
+        let mut memberships = 0_usize;
         for group in every {
             // Post-order walk up the parents, so a group is resolved after all of its own.
             let mut stack = vec![(group, false)];
@@ -353,10 +360,14 @@ impl Groups {
                         ancestors.extend(parent_ancestors.iter().cloned());
                     }
                 }
+                memberships += ancestors.len();
+                if memberships > MAX_MEMBERSHIPS {
+                    return Err(memberships);
+                }
                 resolved.insert(current.to_owned(), (depth, ancestors));
             }
         }
-        resolved
+        Ok(resolved)
     }
 
     fn resolve(self, file: &str) -> Result<Inventory, InventoryError> {
@@ -402,7 +413,16 @@ impl Groups {
             ));
         }
         let mut bastions = Vec::new();
-        let ancestry = self.ancestry();
+        let too_many = |_| InventoryError {
+            file: file.to_owned(),
+            line: None,
+            message: format!(
+                "the groups nest too deeply or widely: more than {MAX_MEMBERSHIPS} group \
+                 memberships to resolve (a real inventory has a few per host)"
+            ),
+        };
+        let ancestry = self.ancestry().map_err(too_many)?;
+        let mut memberships = 0_usize;
         let mut direct: HashMap<&str, Vec<&str>> = HashMap::new();
         for (group, members) in &self.members {
             for member in members {
@@ -417,6 +437,10 @@ impl Groups {
                 if let Some((_, ancestors)) = ancestry.get(*group) {
                     found.extend(ancestors.iter().cloned());
                 }
+            }
+            memberships += found.len();
+            if memberships > MAX_MEMBERSHIPS {
+                return Err(too_many(memberships));
             }
             let mut groups: Vec<(usize, String)> = found
                 .into_iter()
@@ -505,6 +529,7 @@ fn parse_ini(file: &str, text: &str) -> Result<Inventory, InventoryError> {
         message,
     };
     let mut groups = Groups::default();
+    let mut expanded = 0_usize;
     let mut section = Section::Hosts("ungrouped".to_owned());
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
@@ -572,7 +597,20 @@ fn parse_ini(file: &str, text: &str) -> Result<Inventory, InventoryError> {
                     })?;
                     vars.insert(key.to_owned(), unquote(value));
                 }
-                for spec in expand_range(&pattern).map_err(|message| error(number, message))? {
+                let specs = expand_range(&pattern).map_err(|message| error(number, message))?;
+                // Each line is capped, but lines add up: 4,000 lines of `a[0:315]b[0:315]`
+                // are 64 KiB and 400 million names, each with a copy of the line's variables.
+                expanded = expanded.saturating_add(specs.len().saturating_mul(vars.len() + 1));
+                if expanded > MAX_EXPANDED {
+                    return Err(error(
+                        number,
+                        format!(
+                            "the inventory expands to more than {MAX_EXPANDED} hosts and host \
+                             variables by this line (ranges on many lines?)"
+                        ),
+                    ));
+                }
+                for spec in specs {
                     let host = plain_host(&spec).map_err(|message| error(number, message))?;
                     let mut host_vars = vars.clone();
                     if let Some(port) = host.port {
@@ -640,6 +678,10 @@ fn unquote(value: &str) -> String {
 /// The most hosts one inventory line may expand to: ranges multiply (`n[0:9999]x[0:9999]` is
 /// 10⁸ names from 18 bytes), and no fleet checked from one controller is near this size.
 const MAX_HOSTS_PER_LINE: usize = 100_000;
+
+/// The most (host name, variable) pairs all lines together may expand to: 200,000 hosts with
+/// nine variables each.
+const MAX_EXPANDED: usize = 2_000_000;
 
 /// `node[01:03]` → node01, node02, node03 (Ansible keeps the leading zeros).
 fn expand_range(pattern: &str) -> Result<Vec<String>, String> {
@@ -950,6 +992,55 @@ mod tests {
         let inventory = parse("inv.ini", &text).unwrap();
         assert_eq!(inventory.hosts.len(), 100_000);
         assert_eq!(inventory.hosts[99_999].address, "10.1.134.159");
+    }
+
+    #[test]
+    fn nesting_whose_memberships_grow_as_the_square_is_refused() {
+        // A chain of 5,000 groups: 12.5 million (group, ancestor) pairs from 100 KiB of text;
+        // 100,000 groups (3 MiB) used to exhaust memory.
+        let mut text = String::from("[g0]\nnode1\n");
+        for level in 1..5_000 {
+            text.push_str(&format!("[g{level}:children]\ng{}\n", level - 1));
+        }
+        let error = parse("inv.ini", &text).unwrap_err();
+        assert!(
+            error.message.contains("nest too deeply or widely")
+                && error.message.contains("2000000"),
+            "{}",
+            error.message
+        );
+        // Many hosts in a few groups each are far from the cap.
+        let mut text = String::from("[kube_node]\n");
+        for index in 0..200_000 {
+            text.push_str(&format!("node{index}\n"));
+        }
+        text.push_str("[k8s_cluster:children]\nkube_node\n");
+        assert_eq!(parse("inv.ini", &text).unwrap().hosts.len(), 200_000);
+    }
+
+    #[test]
+    fn ranges_on_many_lines_add_up_to_a_cap() {
+        // 100 lines of 99,856 names each: every line under its cap, 10 million together.
+        let text = format!(
+            "[all]\n{}",
+            "a[0:315]b[0:315] ansible_user=ops\n".repeat(100)
+        );
+        let error = parse("inv.ini", &text).unwrap_err();
+        assert_eq!(error.line, Some(12), "{}", error.message);
+        assert!(
+            error.message.contains("more than 2000000"),
+            "{}",
+            error.message
+        );
+        // One line's names, each with many variables, count too.
+        let vars: Vec<String> = (0..300).map(|index| format!("v{index}=x")).collect();
+        let text = format!("[all]\nn[0:9999] {}\n", vars.join(" "));
+        let error = parse("inv.ini", &text).unwrap_err();
+        assert!(
+            error.message.contains("more than 2000000"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

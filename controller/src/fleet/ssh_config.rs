@@ -29,7 +29,7 @@ pub enum SshConfigError {
     #[error("cannot read the ssh config {}: {source}", file.display())]
     Read {
         file: PathBuf,
-        source: std::io::Error,
+        source: ironprep_input::ReadError,
     },
 }
 
@@ -139,21 +139,13 @@ impl SshConfig {
         condition: Condition,
         depth: usize,
     ) -> Result<(), SshConfigError> {
-        let read_error = |source| SshConfigError::Read {
-            file: file.to_owned(),
-            source,
-        };
-        let metadata = std::fs::metadata(file).map_err(read_error)?;
-        if metadata.len() > MAX_FILE_BYTES {
-            return Err(SshConfigError::Read {
+        // Only a regular file, and capped while reading: `-F` naming a FIFO or /dev/stdin
+        // would block, and a file under /proc reports size 0 and may be endless.
+        let bytes =
+            ironprep_input::read(file, MAX_FILE_BYTES).map_err(|source| SshConfigError::Read {
                 file: file.to_owned(),
-                source: std::io::Error::other(format!(
-                    "{} bytes; an ssh config is at most {MAX_FILE_BYTES}",
-                    metadata.len()
-                )),
-            });
-        }
-        let bytes = std::fs::read(file).map_err(read_error)?;
+                source,
+            })?;
         let text = String::from_utf8_lossy(&bytes);
         self.parse_text(file, &text, base, condition, depth)
     }
@@ -782,6 +774,45 @@ mod tests {
         let missing = SshConfig::load(&[directory.path().join("nope")], false).unwrap_err();
         assert!(matches!(missing, SshConfigError::Read { .. }));
         assert!(SshConfig::load(&[directory.path().join("nope")], true).is_ok());
+    }
+
+    /// `-F` naming a FIFO (no writer ever comes) or a device is an error at once; it used to
+    /// block in the read forever, or read /dev/zero until memory ran out.
+    #[test]
+    fn a_config_that_is_not_a_regular_file_is_refused_at_once() {
+        let directory = tempfile::tempdir().unwrap();
+        let fifo = directory.path().join("config");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let reading = fifo.clone();
+        // On a thread: before the fix the read never returned, and the test must fail, not hang.
+        std::thread::spawn(move || {
+            let _ = sender.send(SshConfig::load(&[reading], false).map(|_| ()));
+        });
+        let error = receiver
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("loading a FIFO as ssh config blocked")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(&fifo.display().to_string()) && error.contains("FIFO"),
+            "{error}"
+        );
+
+        let error = SshConfig::load(&[PathBuf::from("/dev/zero")], false)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("character device"), "{error}");
+
+        let large = directory.path().join("large");
+        let file = std::fs::File::create(&large).unwrap();
+        file.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let error = SshConfig::load(&[large], false).unwrap_err().to_string();
+        assert!(error.contains("larger than 4 MiB"), "{error}");
     }
 
     #[test]

@@ -260,6 +260,16 @@ fn platform_host(text: &str) -> anyhow::Result<String> {
     Ok(host)
 }
 
+/// Reads an image file as `execute` does up to the facts of its registration config (the
+/// directory records, the config's YAML, its embedded CA) and contacts nothing: the entry point
+/// of the `iso_image` fuzz target (controller/fuzz), where all of these are hostile bytes.
+pub fn read_image_config(path: &Path) -> anyhow::Result<RegistrationConfig> {
+    let mut source = Source::open_file(path)?;
+    let found = image::read_config(&mut source)?;
+    let registration = config::parse(&found.config)?;
+    Ok(Facts::of(&registration).summary(&registration))
+}
+
 /// Opens the image and runs the checks. An image that cannot be opened, or holds no config,
 /// is an error (exit 2); everything else is a check result.
 pub fn execute(plan: &Plan) -> anyhow::Result<IsoReport> {
