@@ -325,6 +325,10 @@ impl SshConfig {
     pub fn lookup(&self, host: &str) -> HostConfig {
         let mut found = HostConfig::default();
         let original = host.to_ascii_lowercase();
+        // `Match host` sees the HostName set so far, already expanded once when it was set
+        // (expanding it again would turn `%%h` into the host), lower-cased once here rather
+        // than for every block.
+        let mut current: Option<String> = None;
         for block in &self.blocks {
             let applies = match &block.condition {
                 Condition::Always => true,
@@ -332,12 +336,7 @@ impl SshConfig {
                     pattern_list_matches(patterns, &original)
                 }
                 Condition::MatchHost(patterns) => {
-                    let current = found
-                        .host_name
-                        .as_deref()
-                        .map_or(original.clone(), |name| expand_host(name, host))
-                        .to_ascii_lowercase();
-                    pattern_list_matches(patterns, &current)
+                    pattern_list_matches(patterns, current.as_deref().unwrap_or(&original))
                 }
                 Condition::Unsupported => false,
             };
@@ -347,9 +346,11 @@ impl SshConfig {
             for (setting, origin) in &block.settings {
                 match setting {
                     Setting::HostName(name) => {
-                        found
-                            .host_name
-                            .get_or_insert_with(|| expand_host(name, host));
+                        if found.host_name.is_none() {
+                            let expanded = expand_host(name, host);
+                            current = Some(expanded.to_ascii_lowercase());
+                            found.host_name = Some(expanded);
+                        }
                     }
                     Setting::Port(port) => {
                         found.port.get_or_insert(*port);
@@ -717,6 +718,17 @@ mod tests {
         assert_eq!(web.port, Some(7));
         assert_eq!(config.warnings.len(), 1);
         assert!(config.warnings[0].contains("/cfg/config:5"));
+    }
+
+    #[test]
+    fn match_host_sees_the_host_name_expanded_once() {
+        // `%%h` is a literal `%h` in the name: `Match host` must not expand it a second time.
+        let config = parse("Host web\n HostName a%%hb\nMatch host awebb\n User wrong\n");
+        let web = config.lookup("web");
+        assert_eq!(web.host_name.as_deref(), Some("a%hb"));
+        assert_eq!(web.user, None);
+        let config = parse("Host web\n HostName A%%hB\nMatch host a%hb\n User right\n");
+        assert_eq!(config.lookup("web").user.as_deref(), Some("right"));
     }
 
     #[test]
