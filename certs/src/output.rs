@@ -6,8 +6,73 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::Error;
+
+/// Staging directories in use by this process. A signal handler removes them
+/// ([`remove_staging`]) while holding the lock, so a rename into place and the removal never
+/// interleave: the output is whole or absent.
+static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The marker in a staging directory's name, after the target's name and before our PID:
+/// `.NAME.ironprep-PID-XXXXXX`.
+const STAGING_MARK: &str = ".ironprep-";
+
+/// Removes every staging directory of this process and keeps the lock, so nothing is renamed
+/// into place afterwards: for a handler of SIGINT/SIGTERM that exits right after.
+pub fn remove_staging() {
+    let staging = STAGING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for path in staging.iter() {
+        let _ = fs::remove_dir_all(path);
+    }
+    std::mem::forget(staging);
+}
+
+/// Removes staging directories a killed run left in `parent` (they may hold private keys):
+/// ours by name (`.NAME.ironprep-PID-XXXXXX`), owned by `uid`, and whose PID no longer runs.
+/// Another user's, a running process's, and anything else are left alone. Where there is no
+/// `/proc` to tell a running PID, nothing is removed.
+fn sweep_stale(parent: &Path, uid: u32) -> Vec<PathBuf> {
+    use std::os::unix::fs::MetadataExt as _;
+    let mut removed = Vec::new();
+    if !Path::new("/proc/self").exists() {
+        return removed;
+    }
+    let Ok(entries) = fs::read_dir(parent) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = staging_pid(&name) else {
+            continue;
+        };
+        let ours = entry
+            .path()
+            .symlink_metadata()
+            .is_ok_and(|meta| meta.is_dir() && meta.uid() == uid);
+        if ours
+            && pid != std::process::id()
+            && !Path::new("/proc").join(pid.to_string()).exists()
+            && fs::remove_dir_all(entry.path()).is_ok()
+        {
+            removed.push(entry.path());
+        }
+    }
+    removed
+}
+
+/// The PID in a staging directory's name: `.NAME.ironprep-PID-XXXXXX` (six random characters).
+fn staging_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let (_, tail) = rest.rsplit_once(STAGING_MARK)?;
+    let (pid, random) = tail.split_once('-')?;
+    (random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then(|| pid.parse().ok())
+        .flatten()
+}
 
 /// Mode of private keys and of anything that holds one.
 pub const SECRET_MODE: u32 = 0o600;
@@ -41,6 +106,8 @@ pub struct Written {
     pub directory: PathBuf,
     /// The directory was created by this write (else files were replaced or added in it).
     pub created: bool,
+    /// Staging directories of earlier runs that were killed, removed before this write.
+    pub removed_stale: Vec<PathBuf>,
 }
 
 /// Writes `files` into `directory`. Refuses to replace an existing file unless `force`.
@@ -81,9 +148,45 @@ pub fn write_all(directory: &Path, files: &[OutputFile], force: bool) -> Result<
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".to_owned());
     let staging = tempfile::Builder::new()
-        .prefix(&format!(".{base}.ironprep-"))
+        .prefix(&format!(".{base}{STAGING_MARK}{}-", std::process::id()))
+        .rand_bytes(6)
         .tempdir_in(&parent)
         .map_err(write_error(&parent))?;
+    let staged_path = staging.path().to_owned();
+    register(&staged_path);
+    let result = write_staged(directory, files, exists, &parent, staging);
+    unregister(&staged_path);
+    result
+}
+
+fn register(path: &Path) {
+    if let Ok(mut staging) = STAGING.lock() {
+        staging.push(path.to_owned());
+    }
+}
+
+fn unregister(path: &Path) {
+    if let Ok(mut staging) = STAGING.lock() {
+        staging.retain(|known| known != path);
+    }
+}
+
+fn write_staged(
+    directory: &Path,
+    files: &[OutputFile],
+    exists: bool,
+    parent: &Path,
+    staging: tempfile::TempDir,
+) -> Result<Written, Error> {
+    use std::os::unix::fs::MetadataExt as _;
+    let write_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Write { path, source }
+    };
+    let uid = fs::metadata(staging.path())
+        .map_err(write_error(staging.path()))?
+        .uid();
+    let removed_stale = sweep_stale(parent, uid);
     // A new directory is readable by all, like `mkdir`'s; the keys in it are 0600.
     fs::set_permissions(staging.path(), fs::Permissions::from_mode(DIRECTORY_MODE))
         .map_err(write_error(staging.path()))?;
@@ -91,11 +194,16 @@ pub fn write_all(directory: &Path, files: &[OutputFile], force: bool) -> Result<
         let path = staging.path().join(&file.name);
         write_file(&path, &file.contents, file.mode).map_err(write_error(&path))?;
     }
+    // Renames hold the registry's lock: a signal's removal comes before or after, not between.
+    let guard = STAGING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if exists {
         for file in files {
             let target = directory.join(&file.name);
             fs::rename(staging.path().join(&file.name), &target).map_err(write_error(&target))?;
         }
+        drop(guard);
         sync_directory(directory).map_err(write_error(directory))?;
     } else {
         let staged = staging.keep();
@@ -106,11 +214,13 @@ pub fn write_all(directory: &Path, files: &[OutputFile], force: bool) -> Result<
                 source,
             });
         }
-        sync_directory(&parent).map_err(write_error(&parent))?;
+        drop(guard);
+        sync_directory(parent).map_err(write_error(parent))?;
     }
     Ok(Written {
         directory: directory.to_owned(),
         created: !exists,
+        removed_stale,
     })
 }
 
@@ -183,6 +293,24 @@ mod tests {
         write_all(&out, &replaced, true).unwrap();
         assert_eq!(fs::read(out.join("a.key")).unwrap(), b"new");
         assert_eq!(fs::read_dir(root.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_staging_of_ours_is_removed_and_nothing_else() {
+        let root = tempfile::tempdir().unwrap();
+        // 999999999 is above any pid_max (no such process); PID 1 always runs.
+        let stale = root.path().join(".out.ironprep-999999999-AbC123");
+        let running = root.path().join(".out.ironprep-1-AbC123");
+        let other = root.path().join(".out.ironprep-notes");
+        for dir in [&stale, &running, &other] {
+            fs::create_dir(dir).unwrap();
+            fs::write(dir.join("ca.key"), b"k").unwrap();
+        }
+        let written = write_all(&root.path().join("out"), &files(), false).unwrap();
+        assert_eq!(written.removed_stale, std::slice::from_ref(&stale));
+        assert!(!stale.exists() && running.exists() && other.exists());
+        assert_eq!(staging_pid(".a.b.ironprep-42-xYz123"), Some(42));
+        assert_eq!(staging_pid(".a.ironprep-42-xYz12"), None);
     }
 
     #[test]

@@ -282,6 +282,7 @@ pub struct CompareArgs {
 }
 
 pub fn run(command: &CertsCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    remove_staging_on_signal();
     match command {
         CertsCommand::DexTls(args) => dex_tls(args, out),
         CertsCommand::Verify(args) => verify_command(args, out),
@@ -802,14 +803,53 @@ fn finish_checks(
     Ok(code)
 }
 
+/// SIGINT or SIGTERM while files are written: the staging directory (it may hold a CA key) is
+/// removed before the process exits 130. The handlers are in place before this returns; a
+/// signal that comes while no file is being written exits the same way.
+fn remove_staging_on_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+    else {
+        return;
+    };
+    let signals = {
+        let _entered = runtime.enter();
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    let (Ok(mut interrupt), Ok(mut terminate)) = signals else {
+        return;
+    };
+    std::thread::spawn(move || {
+        runtime.block_on(async {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        });
+        output::remove_staging();
+        std::process::exit(130);
+    });
+}
+
 fn finish_written(
     output: Output,
     written: &output::Written,
     files: &[OutputFile],
-    notes: Vec<String>,
+    mut notes: Vec<String>,
     next: Vec<String>,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
+    notes.extend(written.removed_stale.iter().map(|path| {
+        format!(
+            "Removed {}, left by an interrupted run (it may have held a private key).",
+            path.display()
+        )
+    }));
     let report = WrittenFiles {
         schema_version: SCHEMA_VERSION,
         directory: written.directory.display().to_string(),

@@ -211,9 +211,11 @@ pub fn session_command(
 
 fn script(upload: &AgentUpload, agent_arguments: &[String], limit: Duration, mode: Mode) -> String {
     let mut arguments: Vec<String> = agent_arguments.iter().map(|arg| quote(arg)).collect();
-    // A session's stdin goes on after the agent: `head -c` stops at the agent's last byte
-    // (the controller sends nothing more before the agent speaks, so no reader can take more).
-    // The decoders are announced first thing, so the upload overlaps the privilege check and
+    // Every mode reads exactly the agent's length (`head -c` stops at its last byte): stdin
+    // stays open after it (a session's input, or the watchdog's line to the controller), and a
+    // cut upload never decompresses into something that runs (the checksum stops it too). The
+    // lines before it (the sudo password, the codec) are read by `read`, the CA by `dd`, so
+    // the length counts the agent's bytes only. The decoders are announced first thing, so the upload overlaps the privilege check and
     // the directory's creation. `command -v` and `read` are built in: the choice costs the
     // host no process; `read` takes exactly one line from a pipe, leaving the CA and the agent
     // behind it.
@@ -226,7 +228,11 @@ echo "{DECODERS_MARKER}$decoders" >&2
 "#
             ),
             "IFS= read -r codec || codec=\"\"\n",
-            r#"case $codec in zstd) zstd -dcq ;; gzip) gzip -dc ;; *) false ;; esac"#.to_owned(),
+            format!(
+                "case $codec in zstd) head -c {zstd} | zstd -dcq ;; gzip) head -c {gzip} | gzip -dc ;; *) false ;; esac",
+                zstd = upload.zstd.len(),
+                gzip = upload.gzip.len()
+            ),
         ),
         Mode::Session => (
             String::new(),
@@ -270,9 +276,9 @@ fi
             format!(
                 r#"limit=""
 command -v timeout >/dev/null 2>&1 && limit="timeout -k 5 {seconds}"
-$run $limit "$d/agent" {arguments}"#,
+{launch}"#,
                 seconds = limit.as_secs().max(1),
-                arguments = arguments.join(" "),
+                launch = launch(mode, &arguments.join(" ")),
             ),
         ),
     };
@@ -287,7 +293,7 @@ $run $limit "$d/agent" {arguments}"#,
     // before anything is read, so the controller can choose the codec.
     format!(
         r#"set -u
-{announce_decoders}{read_password}{privileges}umask 077
+{IGNORE_LOST_CONNECTION}{announce_decoders}{read_password}{privileges}umask 077
 d=""
 for base in /var/tmp /tmp /dev/shm "${{HOME:-}}"; do
   [ -n "$base" ] && [ -d "$base" ] && [ -w "$base" ] || continue
@@ -300,8 +306,7 @@ if [ -z "$d" ]; then
   echo "no writable directory allows exec (/var/tmp, /tmp, /dev/shm and \$HOME are noexec or read-only)" >&2
   exit {NO_EXEC_DIR}
 fi
-trap 'rm -rf "$d"' EXIT
-trap 'exit 129' HUP
+{LIFECYCLE}trap 'reap; [ -z "$w" ] || kill "$w" 2>/dev/null; rm -rf "$d"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 echo "{DIR_MARKER}$d" >&2
@@ -317,6 +322,60 @@ fi
         sha = upload.sha256,
     )
 }
+
+/// First in the script: a controller that goes away closes stdout and stderr and may send
+/// SIGHUP; a script killed by SIGPIPE on its next message would never run its EXIT trap.
+const IGNORE_LOST_CONNECTION: &str = "trap '' PIPE HUP\n";
+
+/// The agent's lifecycle on the host. `reap` ends the agent's process group (SIGTERM, which
+/// sudo and `timeout` pass on, then SIGKILL) and is run by the EXIT trap and the watchdog.
+const LIFECYCLE: &str = r#"pg="" w=""
+reap() {
+  [ -n "$pg" ] || return 0
+  kill -TERM -"$pg" 2>/dev/null || kill -TERM "$pg" 2>/dev/null || return 0
+  for _ in 1 2 3 4 5 6; do
+    kill -0 -"$pg" 2>/dev/null || kill -0 "$pg" 2>/dev/null || return 0
+    sleep 1
+  done
+  kill -KILL -"$pg" 2>/dev/null || kill -KILL "$pg" 2>/dev/null
+  return 0
+}
+"#;
+
+/// Starts the agent in its own session (so its whole process group can be ended) and waits
+/// for it. In a report run the script's stdin stays open after the upload: a watchdog reads
+/// it, and its end means the controller or the connection is gone, whatever the signal, so
+/// the watchdog ends the agent and removes the directory itself. A session's stdin is the
+/// agent's input, so there the agent's own end of input is the watchdog.
+fn launch(mode: Mode, arguments: &str) -> String {
+    let (input, watchdog) = match mode {
+        Mode::Session => ("<&3", ""),
+        Mode::Report | Mode::Prepare => (
+            "</dev/null",
+            "( cat <&3 >/dev/null 2>&1; reap; rm -rf \"$d\"; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &\nw=$!\n",
+        ),
+    };
+    format!(
+        r#"exec 3<&0
+session=""
+command -v setsid >/dev/null 2>&1 && session="setsid"
+if [ "$run" = as_root ]; then
+  printf '%s\n' "$pw" | $session sudo -S -p '' $limit "$d/agent" {arguments} 3<&- &
+else
+  $session $run $limit "$d/agent" {arguments} {input} 3<&- &
+fi
+pg=$!
+echo "$pg" >"$d/{PGID_NAME}"
+{watchdog}exec 3<&-
+status=0
+wait "$pg" || status=$?
+pg=""
+exit "$status""#
+    )
+}
+
+/// The agent's process group, for a controller that cleans up over a new channel.
+const PGID_NAME: &str = "pgid";
 
 /// Root, or `sudo -n` that works without a password and without a terminal; `$run` is the
 /// prefix that runs the agent. With a password (`$pw`, from stdin), `sudo -S` reads it from a
@@ -453,7 +512,7 @@ pub fn cleanup_command(directory: &str) -> Option<String> {
         format!(
             "/bin/sh -c {}",
             quote(&format!(
-                "if [ \"$(id -u)\" = 0 ]; then rm -rf {d}; else rm -rf {d} 2>/dev/null || sudo -n rm -rf {d}; fi",
+                "pg=$(cat {d}/{PGID_NAME} 2>/dev/null); case $pg in ''|*[!0-9]*) ;; *) kill -TERM -\"$pg\" 2>/dev/null ;; esac; if [ \"$(id -u)\" = 0 ]; then rm -rf {d}; else rm -rf {d} 2>/dev/null || sudo -n rm -rf {d}; fi",
                 d = quote(directory)
             ))
         )
@@ -770,8 +829,10 @@ mod tests {
                 .unwrap();
             let mut stdin = child.stdin.take().unwrap();
             stdin.write_all(stream).unwrap();
+            // Stdin stays open while the agent runs: its end would mean the controller left.
+            let output = child.wait_with_output().unwrap();
             drop(stdin);
-            child.wait_with_output().unwrap()
+            output
         };
         // Both codecs, whichever this machine's script asked for: the header line decides.
         for codec in [Codec::Gzip, Codec::Zstd] {

@@ -408,9 +408,13 @@ async fn check_host(
                 ));
             }
         }
-        let _ = handle
-            .disconnect(russh::Disconnect::ByApplication, "", "en")
-            .await;
+        // Bounded: over a dead link the message waits behind data that never leaves; the
+        // host cleans up by itself once it learns the connection is gone.
+        let _ = tokio::time::timeout(
+            shared.timeouts.cleanup,
+            handle.disconnect(russh::Disconnect::ByApplication, "", "en"),
+        )
+        .await;
     }
     (
         entry(target, HostOutcome::Timeout, Some(message), None),

@@ -462,6 +462,9 @@ pub struct CommandOutput {
 
 /// Most an agent report may be; beyond it the output is cut (and will not parse).
 const MAX_OUTPUT: usize = 64 << 20;
+/// Most of a host's stderr kept: what the script and the agent say there is a few lines; a
+/// host flooding it costs neither memory nor time beyond this (the rest is counted, not kept).
+pub const MAX_STDERR: usize = 64 << 10;
 
 /// Runs `command`, streaming `stdin` to it, and collects the output until the channel ends.
 /// `on_stderr` sees stderr as it arrives (the remote side announces its temp directory there).
@@ -538,17 +541,22 @@ async fn run_channel(
                 Input::Now(data) => data,
                 Input::Later(chosen) => chosen.await.ok(),
             };
-            if let Some(data) = stdin {
-                // A write error means the remote side stopped reading; its exit says why.
-                if writer.write_all(&data).await.is_err() {
-                    return;
-                }
+            let Some(data) = stdin else {
+                let _ = writer.shutdown().await;
+                return;
+            };
+            // A write error means the remote side stopped reading; its exit says why.
+            if writer.write_all(&data).await.is_err() || writer.flush().await.is_err() {
+                return;
             }
-            if writer.shutdown().await.is_ok()
-                && let Ok(mut slot) = stdin_done.lock()
-            {
+            if let Ok(mut slot) = stdin_done.lock() {
                 *slot = Some(Instant::now());
             }
+            // No EOF: the script reads the upload by length, and the end of its stdin then
+            // means this controller (or the connection) is gone, so the host cleans up by
+            // itself. The writer lives until the channel ends (this task is aborted then).
+            std::future::pending::<()>().await;
+            drop(writer);
         })
     });
     let mut output = CommandOutput {
@@ -557,17 +565,16 @@ async fn run_channel(
         exit: Exit::Lost,
         stdin_done: None,
     };
+    let (mut stdout_cut, mut stderr_cut) = (0usize, 0usize);
     // Until None: OpenSSH may send exit-status after EOF.
     while let Some(message) = channel.wait().await {
         match message {
-            ChannelMsg::Data { data } if output.stdout.len() < MAX_OUTPUT => {
-                output.stdout.extend_from_slice(&data);
+            ChannelMsg::Data { data } => {
+                stdout_cut += keep(&mut output.stdout, &data, MAX_OUTPUT);
             }
             ChannelMsg::ExtendedData { data, ext: 1 } => {
                 on_stderr(&data);
-                if output.stderr.len() < MAX_OUTPUT {
-                    output.stderr.extend_from_slice(&data);
-                }
+                stderr_cut += keep(&mut output.stderr, &data, MAX_STDERR);
             }
             ChannelMsg::ExitStatus { exit_status } => output.exit = Exit::Status(exit_status),
             ChannelMsg::ExitSignal {
@@ -587,7 +594,31 @@ async fn run_channel(
     }
     uploader.0.abort();
     output.stdin_done = stdin_done.lock().ok().and_then(|slot| *slot);
+    // Said first, so the excerpt of stderr a report shows always carries it.
+    let mut notes = String::new();
+    if stdout_cut > 0 {
+        notes.push_str(&format!(
+            "ironprep: the output was cut after {} MiB ({stdout_cut} more bytes not kept)\n",
+            MAX_OUTPUT >> 20
+        ));
+    }
+    if stderr_cut > 0 {
+        notes.push_str(&format!(
+            "ironprep: stderr was cut after {} KiB ({stderr_cut} more bytes not kept)\n",
+            MAX_STDERR >> 10
+        ));
+    }
+    if !notes.is_empty() {
+        output.stderr.splice(0..0, notes.into_bytes());
+    }
     Ok(output)
+}
+
+/// Appends what fits under `limit` and returns how many bytes were left out.
+fn keep(buffer: &mut Vec<u8>, data: &[u8], limit: usize) -> usize {
+    let room = limit.saturating_sub(buffer.len()).min(data.len());
+    buffer.extend_from_slice(&data[..room]);
+    data.len() - room
 }
 
 /// A spawned task that ends with its owner.
