@@ -52,6 +52,20 @@ pub enum ProbeError {
     Handshake { address: String, problem: String },
 }
 
+/// Why a served chain was not accepted.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum Rejection {
+    /// Worded as the seed's troubleshooting does ("unknown authority", …).
+    #[error("{}", describe_rustls_error(error, verified_for))]
+    Chain {
+        error: rustls::Error,
+        verified_for: String,
+    },
+    /// Shared: an outcome is cloned, an I/O error cannot be.
+    #[error("handshake failed after the certificate verified: {0}")]
+    Handshake(std::sync::Arc<io::Error>),
+}
+
 /// What the endpoint served and whether it verified.
 #[derive(Clone, Debug)]
 pub struct ProbeOutcome {
@@ -61,7 +75,7 @@ pub struct ProbeOutcome {
     /// The chain as served, leaf first (may be empty if the server sent nothing parseable).
     pub served: Vec<CertificateFacts>,
     /// `Ok` when the chain verified and the handshake completed; the reason otherwise.
-    pub verdict: Result<(), String>,
+    pub verdict: Result<(), Rejection>,
     /// `TLSv1_3` and the cipher suite, once the handshake completed.
     pub protocol: Option<String>,
 }
@@ -183,7 +197,10 @@ pub fn probe(request: &ProbeRequest) -> Result<ProbeOutcome, ProbeError> {
         .ok()
         .and_then(|mut verdict| verdict.take());
     let verdict = match (rejection, handshake) {
-        (Some(error), _) => Err(describe_rustls_error(&error, &verified_for)),
+        (Some(error), _) => Err(Rejection::Chain {
+            error,
+            verified_for: verified_for.clone(),
+        }),
         (None, Ok(())) => Ok(()),
         (None, Err(error)) if served.is_empty() => {
             return Err(ProbeError::Handshake {
@@ -191,9 +208,7 @@ pub fn probe(request: &ProbeRequest) -> Result<ProbeOutcome, ProbeError> {
                 problem: error.to_string(),
             });
         }
-        (None, Err(error)) => Err(format!(
-            "handshake failed after the certificate verified: {error}"
-        )),
+        (None, Err(error)) => Err(Rejection::Handshake(std::sync::Arc::new(error))),
     };
     let protocol = match (&verdict, connection.protocol_version()) {
         (Ok(()), Some(version)) => Some(match connection.negotiated_cipher_suite() {

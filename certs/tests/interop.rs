@@ -122,7 +122,7 @@ fn probe_reason(ca: &Path, server: &Server) -> Result<(), String> {
         !outcome.served.is_empty(),
         "the served chain is always shown"
     );
-    outcome.verdict
+    outcome.verdict.map_err(|rejection| rejection.to_string())
 }
 
 fn verify_files(ca: &Path, cert: &Path, key: Option<&Path>) -> Vec<ironprep_schema::CheckResult> {
@@ -371,7 +371,13 @@ fn the_probe_shows_an_expired_chain_and_its_fingerprint() {
     let served: &CertificateFacts = &outcome.served[0];
     let file = material::certificate_file(&cert).unwrap().remove(0);
     assert_eq!(served.fingerprint, file.fingerprint);
-    assert!(outcome.verdict.unwrap_err().starts_with("expired on"));
+    assert!(
+        outcome
+            .verdict
+            .unwrap_err()
+            .to_string()
+            .starts_with("expired on")
+    );
 }
 
 #[test]

@@ -639,7 +639,7 @@ fn probe_command(args: &ProbeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
             ID,
             TITLE,
             Status::Fail,
-            reason.clone(),
+            reason.to_string(),
             &expected_text,
             hint,
         ),

@@ -339,23 +339,31 @@ fn nf_tables_present(host: &Host) -> Result<bool, HostError> {
     Ok(system::module_enabled(host, &loaded, &release, "nf_tables")? != ModuleState::Missing)
 }
 
+/// Why a query that must succeed gave no usable output.
+#[derive(Debug, thiserror::Error)]
+enum Unreadable {
+    #[error("`{command}` failed: {first_line}")]
+    Exited { command: String, first_line: String },
+    #[error(transparent)]
+    Query(#[from] QueryError),
+}
+
 /// The output of a query that must succeed, or why it did not.
-fn read_query(host: &Host, query: Query) -> Result<String, String> {
-    match host.query(query) {
-        Ok(output) if output.success() => Ok(output.stdout),
-        Ok(output) => Err(format!(
-            "`{}` failed: {}",
-            query.command_line(),
-            output
-                .stderr
-                .lines()
-                .map(str::trim)
-                .find(|line| !line.is_empty())
-                .unwrap_or("no message")
-        )),
-        Err(QueryError::NotInstalled(program)) => Err(format!("{program} is not installed")),
-        Err(error) => Err(error.to_string()),
+fn read_query(host: &Host, query: Query) -> Result<String, Unreadable> {
+    let output = host.query(query)?;
+    if output.success() {
+        return Ok(output.stdout);
     }
+    Err(Unreadable::Exited {
+        command: query.command_line(),
+        first_line: output
+            .stderr
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty())
+            .unwrap_or("no message")
+            .to_owned(),
+    })
 }
 
 /// ufw has no daemon: `ENABLED=yes` is what makes its rules load at boot and `ufw status` say

@@ -185,10 +185,10 @@ pub fn from_list(hosts: &[String]) -> Result<Inventory, InventoryError> {
     {
         inventory
             .hosts
-            .push(plain_host(spec).map_err(|message| InventoryError {
+            .push(plain_host(spec).map_err(|error| InventoryError {
                 file: "--hosts".to_owned(),
                 line: None,
-                message,
+                message: error.to_string(),
             })?);
     }
     if inventory.hosts.is_empty() {
@@ -201,8 +201,19 @@ pub fn from_list(hosts: &[String]) -> Result<Inventory, InventoryError> {
     Ok(inventory)
 }
 
+/// Why a `[user@]host[:port]` is not one.
+#[derive(Debug, thiserror::Error)]
+enum HostSpecError {
+    #[error("'{0}': unclosed '['")]
+    UnclosedBracket(String),
+    #[error("'{spec}': bad port '{port}'")]
+    BadPort { spec: String, port: String },
+    #[error("'{0}': no host name")]
+    NoName(String),
+}
+
 /// `[user@]host[:port]`, with `[v6]:port` for IPv6.
-fn plain_host(spec: &str) -> Result<InventoryHost, String> {
+fn plain_host(spec: &str) -> Result<InventoryHost, HostSpecError> {
     let (user, rest) = match spec.rsplit_once('@') {
         Some((user, rest)) => (Some(user.to_owned()), rest),
         None => (None, spec),
@@ -210,21 +221,27 @@ fn plain_host(spec: &str) -> Result<InventoryHost, String> {
     let (address, port) = if let Some(inner) = rest.strip_prefix('[') {
         let (address, after) = inner
             .split_once(']')
-            .ok_or_else(|| format!("'{spec}': unclosed '['"))?;
+            .ok_or_else(|| HostSpecError::UnclosedBracket(spec.to_owned()))?;
         let port = match after.strip_prefix(':') {
-            Some(port) => Some(parse_port(port).ok_or_else(|| format!("'{spec}': bad port"))?),
+            Some(port) => Some(parse_port(port).ok_or_else(|| HostSpecError::BadPort {
+                spec: spec.to_owned(),
+                port: port.to_owned(),
+            })?),
             None => None,
         };
         (address.to_owned(), port)
     } else if rest.matches(':').count() == 1 {
         let (address, port) = rest.split_once(':').unwrap_or((rest, ""));
-        let port = parse_port(port).ok_or_else(|| format!("'{spec}': bad port '{port}'"))?;
+        let port = parse_port(port).ok_or_else(|| HostSpecError::BadPort {
+            spec: spec.to_owned(),
+            port: port.to_owned(),
+        })?;
         (address.to_owned(), Some(port))
     } else {
         (rest.to_owned(), None)
     };
     if address.is_empty() {
-        return Err(format!("'{spec}': no host name"));
+        return Err(HostSpecError::NoName(spec.to_owned()));
     }
     let mut host = InventoryHost::named(&address);
     host.port = port;
@@ -611,7 +628,8 @@ fn parse_ini(file: &str, text: &str) -> Result<Inventory, InventoryError> {
                     ));
                 }
                 for spec in specs {
-                    let host = plain_host(&spec).map_err(|message| error(number, message))?;
+                    let host =
+                        plain_host(&spec).map_err(|cause| error(number, cause.to_string()))?;
                     let mut host_vars = vars.clone();
                     if let Some(port) = host.port {
                         host_vars

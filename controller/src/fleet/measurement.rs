@@ -36,24 +36,44 @@ impl Cidr {
     }
 }
 
-impl FromStr for Cidr {
-    type Err = String;
+/// Why a `--subnet`-style value is not a CIDR.
+#[derive(Debug, thiserror::Error)]
+pub enum CidrError {
+    #[error("'{0}' is not a CIDR such as 10.0.0.0/24")]
+    NoSlash(String),
+    #[error("'{network}' in '{text}' is not an IP address")]
+    Address { network: String, text: String },
+    #[error("'{prefix}' in '{text}' is not a prefix length (0–{limit})")]
+    Prefix {
+        prefix: String,
+        text: String,
+        limit: u8,
+    },
+}
 
-    fn from_str(text: &str) -> Result<Cidr, String> {
+impl FromStr for Cidr {
+    type Err = CidrError;
+
+    fn from_str(text: &str) -> Result<Cidr, CidrError> {
         let (network, prefix) = text
             .split_once('/')
-            .ok_or_else(|| format!("'{text}' is not a CIDR such as 10.0.0.0/24"))?;
-        let network: IpAddr = network
-            .parse()
-            .map_err(|_| format!("'{network}' in '{text}' is not an IP address"))?;
-        let limit = if network.is_ipv4() { 32 } else { 128 };
+            .ok_or_else(|| CidrError::NoSlash(text.to_owned()))?;
+        let network_address: IpAddr = network.parse().map_err(|_| CidrError::Address {
+            network: network.to_owned(),
+            text: text.to_owned(),
+        })?;
+        let limit = if network_address.is_ipv4() { 32 } else { 128 };
         let prefix_len = prefix
             .parse::<u8>()
             .ok()
             .filter(|length| *length <= limit)
-            .ok_or_else(|| format!("'{prefix}' in '{text}' is not a prefix length (0–{limit})"))?;
+            .ok_or_else(|| CidrError::Prefix {
+                prefix: prefix.to_owned(),
+                text: text.to_owned(),
+                limit,
+            })?;
         Ok(Cidr {
-            network,
+            network: network_address,
             prefix_len,
         })
     }

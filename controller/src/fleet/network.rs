@@ -69,9 +69,62 @@ pub struct Timing {
 }
 
 enum Event {
-    Ready(usize, Result<NetReady, String>),
-    Probed(usize, Result<NetProbes, String>),
+    Ready(usize, Result<NetReady, SessionError>),
+    Probed(usize, Result<NetProbes, SessionError>),
 }
+
+/// Why a host's session gave no measurement. Cloned: the coordinator is told as it happens
+/// and the task returns it too. The host's name is attached by the report.
+#[derive(Clone, Debug, thiserror::Error)]
+enum SessionError {
+    #[error("no connection within {} s", .0.as_secs())]
+    ConnectTimeout(Duration),
+    /// Already worded by the connection's classification.
+    #[error("{0}")]
+    Connect(String),
+    #[error("cannot open a session channel: {0}")]
+    Open(Arc<russh::Error>),
+    #[error("cannot start the session: {0}")]
+    Start(Arc<russh::Error>),
+    #[error("cannot upload the agent: {0}")]
+    Upload(Arc<russh::Error>),
+    #[error("the session did not start within {} s", .0.as_secs())]
+    StartTimeout(Duration),
+    #[error("cannot encode the plan: {0}")]
+    EncodePlan(Arc<serde_json::Error>),
+    #[error("cannot send the plan: {0}")]
+    SendPlan(Arc<russh::Error>),
+    #[error("no probe results within {} s", .0.as_secs())]
+    ProbeTimeout(Duration),
+    #[error("the agent did not close its listeners in time")]
+    CloseTimeout,
+    #[error("the agent's {step} line is not what was expected ({reason}): {excerpt}")]
+    Unexpected {
+        step: &'static str,
+        reason: String,
+        excerpt: String,
+    },
+    #[error("the agent's {step} line is over {} bytes", limit)]
+    LineTooLong { step: &'static str, limit: usize },
+    #[error("the session ended before {step} ({exit}){}", said(stderr))]
+    Ended {
+        step: &'static str,
+        exit: String,
+        stderr: Vec<String>,
+    },
+}
+
+fn said(stderr: &[String]) -> String {
+    if stderr.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", stderr.join("; "))
+    }
+}
+
+/// Most one JSON line of a session may be: the probes of a host towards 10,000 peers are a few
+/// MiB; a host sending more without a line end is cut off instead of filling memory.
+const MAX_LINE: usize = 64 << 20;
 
 pub(super) async fn measure(
     shared: Arc<Shared>,
@@ -124,7 +177,7 @@ pub(super) async fn measure(
 
     // 1. Everyone listens (or has failed).
     let mut ready: BTreeMap<usize, NetReady> = BTreeMap::new();
-    let mut errors: BTreeMap<usize, String> = BTreeMap::new();
+    let mut errors: BTreeMap<usize, SessionError> = BTreeMap::new();
     let mut pending = hosts.len();
     while pending > 0 {
         match events.recv().await {
@@ -219,7 +272,7 @@ pub(super) async fn measure(
     };
     for (index, host) in hosts.iter().enumerate() {
         if let Some(error) = errors.remove(&index) {
-            failed.insert(host.target.name.clone(), error);
+            failed.insert(host.target.name.clone(), error.to_string());
             continue;
         }
         let Some(listening) = ready.remove(&index) else {
@@ -275,13 +328,13 @@ impl HostTask {
         self,
         plan: oneshot::Receiver<Option<NetPlan>>,
         mut close: watch::Receiver<bool>,
-    ) -> Result<Option<NetClosed>, String> {
+    ) -> Result<Option<NetClosed>, SessionError> {
         let timeout = self.shared.timeouts.host;
         let permit = self.semaphore.clone().acquire_owned().await.ok();
         let connected = tokio::time::timeout(timeout, ssh::connect(&self.shared.ssh, &self.target))
             .await
-            .map_err(|_| format!("no connection within {} s", timeout.as_secs()))
-            .and_then(|result| result.map_err(|error| describe(&error)));
+            .map_err(|_| SessionError::ConnectTimeout(timeout))
+            .and_then(|result| result.map_err(|error| SessionError::Connect(describe(&error))));
         let handle = match connected {
             Ok(handle) => handle,
             Err(error) => {
@@ -304,7 +357,7 @@ impl HostTask {
         permit: Option<tokio::sync::OwnedSemaphorePermit>,
         plan: oneshot::Receiver<Option<NetPlan>>,
         close: &mut watch::Receiver<bool>,
-    ) -> Result<Option<NetClosed>, String> {
+    ) -> Result<Option<NetClosed>, SessionError> {
         let timeout = self.shared.timeouts.host;
         // The agent ends by itself well after the controller would have given up.
         let max_seconds = timeout.as_secs() * 3 + u64::from(self.vrrp_seconds) + 30;
@@ -332,19 +385,19 @@ impl HostTask {
             let channel = handle
                 .channel_open_session()
                 .await
-                .map_err(|error| format!("cannot open a session channel: {error}"))?;
+                .map_err(|error| SessionError::Open(Arc::new(error)))?;
             channel
                 .exec(true, command)
                 .await
-                .map_err(|error| format!("cannot start the session: {error}"))?;
+                .map_err(|error| SessionError::Start(Arc::new(error)))?;
             let (read, write) = channel.split();
             write
                 .data(self.shared.stream.as_slice())
                 .await
-                .map_err(|error| format!("cannot upload the agent: {error}"))?;
+                .map_err(|error| SessionError::Upload(Arc::new(error)))?;
             let mut lines = Lines::new(read);
             let ready: NetReady = lines.json("listening").await?;
-            Ok::<_, String>((lines, write, ready))
+            Ok::<_, SessionError>((lines, write, ready))
         };
         let (mut lines, write, ready) = match tokio::time::timeout(timeout, ready).await {
             Ok(Ok(started)) => started,
@@ -355,7 +408,7 @@ impl HostTask {
                 return Err(error);
             }
             Err(_) => {
-                let error = format!("the session did not start within {} s", timeout.as_secs());
+                let error = SessionError::StartTimeout(timeout);
                 let _ = self
                     .events
                     .send(Event::Ready(self.index, Err(error.clone())));
@@ -367,19 +420,18 @@ impl HostTask {
 
         if let Ok(Some(plan)) = plan.await {
             let probed = async {
-                let mut line = serde_json::to_vec(&plan).map_err(|error| error.to_string())?;
+                let mut line = serde_json::to_vec(&plan)
+                    .map_err(|error| SessionError::EncodePlan(Arc::new(error)))?;
                 line.push(b'\n');
                 write
                     .data(line.as_slice())
                     .await
-                    .map_err(|error| format!("cannot send the plan: {error}"))?;
+                    .map_err(|error| SessionError::SendPlan(Arc::new(error)))?;
                 lines.json::<NetProbes>("probes").await
             };
             let probed = tokio::time::timeout(timeout, probed)
                 .await
-                .unwrap_or_else(|_| {
-                    Err(format!("no probe results within {} s", timeout.as_secs()))
-                });
+                .unwrap_or(Err(SessionError::ProbeTimeout(timeout)));
             let failed = probed.as_ref().err().cloned();
             let _ = self.events.send(Event::Probed(self.index, probed));
             if let Some(error) = failed {
@@ -392,60 +444,85 @@ impl HostTask {
         let limit = Duration::from_secs(u64::from(self.vrrp_seconds) + 15);
         let closed = tokio::time::timeout(limit, lines.json::<NetClosed>("closing"))
             .await
-            .unwrap_or_else(|_| Err("the agent did not close its listeners in time".to_owned()))?;
+            .unwrap_or(Err(SessionError::CloseTimeout))?;
         // The script removes its directory as the agent exits; wait for that.
         let _ = tokio::time::timeout(Duration::from_secs(5), lines.finish()).await;
         Ok(Some(closed))
     }
 }
 
-/// The session's stdout as JSON lines, with stderr kept for the error message.
-struct Lines {
-    read: russh::ChannelReadHalf,
+/// The session's stdout as JSON lines, with stderr kept for the error message. Both are
+/// bounded: a line over [`MAX_LINE`] ends the session, stderr keeps its first
+/// [`ssh::MAX_STDERR`] bytes.
+struct Lines<M = russh::ChannelReadHalf> {
+    read: M,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
     exit: Option<String>,
+    max_line: usize,
 }
 
-impl Lines {
-    fn new(read: russh::ChannelReadHalf) -> Lines {
+/// Where a session's messages come from: the channel, or a list in the tests.
+trait Messages {
+    fn next(&mut self) -> impl std::future::Future<Output = Option<ChannelMsg>> + Send;
+}
+
+impl Messages for russh::ChannelReadHalf {
+    fn next(&mut self) -> impl std::future::Future<Output = Option<ChannelMsg>> + Send {
+        self.wait()
+    }
+}
+
+impl<M: Messages> Lines<M> {
+    fn new(read: M) -> Lines<M> {
         Lines {
             read,
             stdout: Vec::new(),
             stderr: Vec::new(),
             exit: None,
+            max_line: MAX_LINE,
         }
     }
 
-    async fn json<T: serde::de::DeserializeOwned>(&mut self, step: &str) -> Result<T, String> {
+    async fn json<T: serde::de::DeserializeOwned>(
+        &mut self,
+        step: &'static str,
+    ) -> Result<T, SessionError> {
+        // Where the search for a line end resumes: each byte is looked at once.
+        let mut searched = 0;
         loop {
-            if let Some(end) = self.stdout.iter().position(|byte| *byte == b'\n') {
-                let line: Vec<u8> = self.stdout.drain(..=end).collect();
-                return serde_json::from_slice(&line).map_err(|error| {
-                    format!(
-                        "the agent's {step} line is not what was expected ({error}): {}",
-                        String::from_utf8_lossy(&line)
-                            .chars()
-                            .take(120)
-                            .collect::<String>()
-                    )
+            if let Some(end) = self.stdout[searched..]
+                .iter()
+                .position(|byte| *byte == b'\n')
+            {
+                let line: Vec<u8> = self.stdout.drain(..=searched + end).collect();
+                return serde_json::from_slice(&line).map_err(|error| SessionError::Unexpected {
+                    step,
+                    reason: error.to_string(),
+                    excerpt: String::from_utf8_lossy(&line).chars().take(120).collect(),
+                });
+            }
+            searched = self.stdout.len();
+            if searched > self.max_line {
+                return Err(SessionError::LineTooLong {
+                    step,
+                    limit: self.max_line,
                 });
             }
             if !self.receive().await {
-                let stderr: Vec<String> = String::from_utf8_lossy(&self.stderr)
+                let stderr = String::from_utf8_lossy(&self.stderr)
                     .lines()
                     .filter(|line| !line.starts_with(DIR_MARKER) && !line.trim().is_empty())
                     .map(str::to_owned)
                     .collect();
-                return Err(format!(
-                    "the session ended before {step} ({}){}",
-                    self.exit.as_deref().unwrap_or("no exit status"),
-                    if stderr.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", stderr.join("; "))
-                    }
-                ));
+                return Err(SessionError::Ended {
+                    step,
+                    exit: self
+                        .exit
+                        .clone()
+                        .unwrap_or_else(|| "no exit status".to_owned()),
+                    stderr,
+                });
             }
         }
     }
@@ -457,9 +534,16 @@ impl Lines {
 
     /// One message; false when the channel has ended.
     async fn receive(&mut self) -> bool {
-        match self.read.wait().await {
-            Some(ChannelMsg::Data { data }) => self.stdout.extend_from_slice(&data),
-            Some(ChannelMsg::ExtendedData { data, .. }) => self.stderr.extend_from_slice(&data),
+        match self.read.next().await {
+            Some(ChannelMsg::Data { data }) => {
+                // One byte past the limit is enough for `json` to say the line is too long.
+                let room = (self.max_line + 1).saturating_sub(self.stdout.len());
+                self.stdout.extend_from_slice(&data[..room.min(data.len())]);
+            }
+            Some(ChannelMsg::ExtendedData { data, .. }) => {
+                let room = ssh::MAX_STDERR.saturating_sub(self.stderr.len());
+                self.stderr.extend_from_slice(&data[..room.min(data.len())]);
+            }
             Some(ChannelMsg::ExitStatus { exit_status }) => {
                 self.exit = Some(format!("exit status {exit_status}"));
             }
@@ -475,7 +559,84 @@ impl Lines {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::VecDeque;
+
     use super::*;
+
+    impl Messages for VecDeque<ChannelMsg> {
+        async fn next(&mut self) -> Option<ChannelMsg> {
+            self.pop_front()
+        }
+    }
+
+    fn data(bytes: &[u8]) -> ChannelMsg {
+        ChannelMsg::Data {
+            data: bytes.to_vec().into(),
+        }
+    }
+
+    fn stderr(bytes: &[u8]) -> ChannelMsg {
+        ChannelMsg::ExtendedData {
+            data: bytes.to_vec().into(),
+            ext: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn lines_split_across_messages_and_several_in_one() {
+        let mut lines = Lines::new(VecDeque::from([
+            data(b"{\"listening\":[],\"in_"),
+            data(b"use\":[]}\n{\"listening\""),
+            data(b":[],\"in_use\":[]}\n"),
+        ]));
+        let first: NetReady = lines.json("listening").await.unwrap();
+        assert!(first.listening.is_empty());
+        let second: NetReady = lines.json("listening").await.unwrap();
+        assert!(second.in_use.is_empty());
+        let ended = lines.json::<NetReady>("probes").await.unwrap_err();
+        assert_eq!(
+            ended.to_string(),
+            "the session ended before probes (no exit status)"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_line_without_end_or_a_stderr_flood_stays_bounded() {
+        let chunk = vec![b'x'; 4096];
+        let mut messages: VecDeque<ChannelMsg> = (0..64).map(|_| data(&chunk)).collect();
+        messages.push_back(data(b"\n"));
+        let mut lines = Lines::new(messages);
+        lines.max_line = 10_000;
+        let error = lines.json::<NetReady>("listening").await.unwrap_err();
+        assert!(matches!(
+            error,
+            SessionError::LineTooLong { limit: 10_000, .. }
+        ));
+        assert!(lines.stdout.len() <= 10_001, "{}", lines.stdout.len());
+
+        let mut flood: VecDeque<ChannelMsg> = (0..64).map(|_| stderr(&chunk)).collect();
+        flood.push_back(stderr(b"the last words\n"));
+        flood.push_back(ChannelMsg::ExitStatus { exit_status: 3 });
+        let mut lines = Lines::new(flood);
+        let error = lines.json::<NetReady>("listening").await.unwrap_err();
+        assert_eq!(lines.stderr.len(), ssh::MAX_STDERR);
+        let SessionError::Ended { exit, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(exit, "exit status 3");
+    }
+
+    #[tokio::test]
+    async fn a_line_that_is_not_the_step_names_it_and_shows_its_start() {
+        let mut lines = Lines::new(VecDeque::from([data(b"Segmentation fault\n")]));
+        let error = lines.json::<NetReady>("listening").await.unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.starts_with("the agent's listening line is not what was expected (")
+                && text.ends_with("): Segmentation fault\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn latency_prefers_the_sessions_own_listener() {

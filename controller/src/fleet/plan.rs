@@ -53,7 +53,10 @@ pub enum PlanError {
     #[error("--ask-become-pass needs a terminal to ask on (/dev/tty cannot be opened)")]
     NoTerminal,
     #[error("host {host}: ansible ssh arguments: {message}")]
-    SshArguments { host: String, message: String },
+    SshArguments {
+        host: String,
+        message: ssh_config::Malformed,
+    },
     #[error("cannot read the agent {}: {source}", path.display())]
     Agent {
         path: PathBuf,
@@ -64,9 +67,11 @@ pub enum PlanError {
         path: PathBuf,
         source: ironprep_input::ReadError,
     },
-    /// known_hosts or a private key could not be used; the message names the file.
-    #[error("{0}")]
-    Credentials(String),
+    /// A key given by --ssh-key could not be used; the error names the file.
+    #[error(transparent)]
+    Identity(#[from] ssh::IdentityError),
+    #[error("cannot read the BECOME password: {0}")]
+    BecomePrompt(std::io::Error),
     #[error(transparent)]
     KnownHosts(#[from] known_hosts::LoadError),
     /// A `--known-hosts` file given by name that is not there: strict checking against it
@@ -77,8 +82,11 @@ pub enum PlanError {
         path.display()
     )]
     KnownHostsMissing { path: PathBuf },
-    #[error("host {host}: {message}")]
-    HostKey { host: String, message: String },
+    #[error("host {host}: {error}")]
+    HostKey {
+        host: String,
+        error: ssh::IdentityError,
+    },
     #[error(transparent)]
     Limit(#[from] super::limit::LimitError),
     /// An Ansible host in no role group: checking it as control-plane would be a guess.
@@ -187,9 +195,8 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
         if !ssh::terminal_available() {
             return Err(PlanError::NoTerminal);
         }
-        let password = rpassword::prompt_password("BECOME password: ").map_err(|error| {
-            PlanError::Credentials(format!("cannot read the password: {error}"))
-        })?;
+        let password =
+            rpassword::prompt_password("BECOME password: ").map_err(PlanError::BecomePrompt)?;
         upload.become_password = Some(BecomePassword::new(password));
     }
     let config = load_ssh_config(fleet)?;
@@ -323,8 +330,7 @@ fn ssh_context(
     } else {
         for path in &fleet.ssh_keys {
             identities.push(
-                ssh::load_identity(&expand_home(path), can_prompt)
-                    .map_err(PlanError::Credentials)?,
+                ssh::load_identity(&expand_home(path), can_prompt).map_err(PlanError::Identity)?,
             );
         }
     }
@@ -339,13 +345,12 @@ fn ssh_context(
         if let Some(path) = &target.key_file
             && !host_identities.contains_key(path)
         {
-            let identity =
-                ssh::load_identity(&expand_home(path), can_prompt).map_err(|message| {
-                    PlanError::HostKey {
-                        host: target.name.clone(),
-                        message,
-                    }
-                })?;
+            let identity = ssh::load_identity(&expand_home(path), can_prompt).map_err(|error| {
+                PlanError::HostKey {
+                    host: target.name.clone(),
+                    error,
+                }
+            })?;
             host_identities.insert(path.clone(), identity);
         }
         // ssh_config's IdentityFile: one that cannot be used is skipped, as ssh does.

@@ -534,7 +534,8 @@ async fn attempt(
         announcement.watch(bytes);
         negotiation.watch(bytes);
     })
-    .await;
+    .await
+    .map_err(RunError::from);
     if matches!(&output, Ok(first) if remote::needs_tty(first)) {
         output = staged_run(&handle, shared, &arguments, &state).await;
     }
@@ -546,7 +547,12 @@ async fn attempt(
         Ok(output) => output,
         Err(error) => {
             return (
-                entry(target, HostOutcome::AgentFailed, Some(error), None),
+                entry(
+                    target,
+                    HostOutcome::AgentFailed,
+                    Some(error.to_string()),
+                    None,
+                ),
                 None,
             );
         }
@@ -571,6 +577,18 @@ async fn attempt(
     )
 }
 
+/// Why a host's run (direct or staged for `requiretty`) gave no output to classify.
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Channel(#[from] ssh::ChannelError),
+    #[error("the host did not announce its private directory")]
+    NoDirectory,
+    /// Never used in a command: only names the script itself creates are.
+    #[error("the host announced an unexpected directory {0}")]
+    UnexpectedDirectory(String),
+}
+
 /// A `requiretty` host: the agent is uploaded and verified on a channel without PTY (binary
 /// stdin must pass untouched), run under sudo on a PTY channel with its output into the private
 /// directory, and read back (and the directory removed) on a third channel. The directory is
@@ -580,7 +598,7 @@ async fn staged_run(
     shared: &Shared,
     arguments: &[String],
     state: &Mutex<InFlight>,
-) -> Result<ssh::CommandOutput, String> {
+) -> Result<ssh::CommandOutput, RunError> {
     let limit = shared.timeouts.on_host;
     let prepare = remote::prepare_command(&shared.upload, arguments, limit);
     let mut announcement = Announcement::new(state);
@@ -594,12 +612,11 @@ async fn staged_run(
         // The script's own failures (no exec directory, corrupted upload) classify as usual.
         return Ok(prepared);
     }
-    let directory = remote::announced_directory(&prepared.stderr)
-        .ok_or_else(|| "the host did not announce its private directory".to_owned())?;
+    let directory = remote::announced_directory(&prepared.stderr).ok_or(RunError::NoDirectory)?;
+    let unexpected = || RunError::UnexpectedDirectory(directory.clone());
     let run = remote::tty_run_command(&shared.upload, arguments, limit, &directory)
-        .ok_or_else(|| format!("the host announced an unexpected directory {directory}"))?;
-    let collect = remote::collect_command(&directory)
-        .ok_or_else(|| format!("the host announced an unexpected directory {directory}"))?;
+        .ok_or_else(unexpected)?;
+    let collect = remote::collect_command(&directory).ok_or_else(unexpected)?;
     let ran = ssh::run_on_pty(handle, &run).await;
     // Whatever the PTY run did, read back and remove the directory.
     let collected = ssh::run(handle, &collect, None, |_| {}).await;

@@ -442,6 +442,20 @@ async fn rsa_hashes(handle: &Handle<Client>) -> Vec<Option<HashAlg>> {
     hashes
 }
 
+/// Why a command could not be run over an open connection (the host is attached by the
+/// caller's report entry).
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error("cannot open a session channel: {0}")]
+    Open(russh::Error),
+    #[error("cannot request a terminal: {0}")]
+    Terminal(russh::Error),
+    #[error("cannot start the command: {0}")]
+    Start(russh::Error),
+    #[error("the server refused to run the command")]
+    Refused,
+}
+
 /// How a remote command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Exit {
@@ -473,7 +487,7 @@ pub async fn run(
     command: &str,
     stdin: Option<Arc<Vec<u8>>>,
     on_stderr: impl FnMut(&[u8]),
-) -> Result<CommandOutput, String> {
+) -> Result<CommandOutput, ChannelError> {
     run_channel(handle, command, Input::Now(stdin), false, on_stderr).await
 }
 
@@ -485,7 +499,7 @@ pub async fn run_negotiated(
     command: &str,
     stdin: tokio::sync::oneshot::Receiver<Arc<Vec<u8>>>,
     on_stderr: impl FnMut(&[u8]),
-) -> Result<CommandOutput, String> {
+) -> Result<CommandOutput, ChannelError> {
     run_channel(handle, command, Input::Later(stdin), false, on_stderr).await
 }
 
@@ -499,7 +513,10 @@ enum Input {
 /// sent on stdin and the channel's stdin is left open (a PTY would mangle binary input, and
 /// EOF on a PTY is a ^D the command may read); stdout and stderr both arrive as stdout, with
 /// CRLF line ends. `stdin_done` is when the command was started.
-pub async fn run_on_pty(handle: &Handle<Client>, command: &str) -> Result<CommandOutput, String> {
+pub async fn run_on_pty(
+    handle: &Handle<Client>,
+    command: &str,
+) -> Result<CommandOutput, ChannelError> {
     run_channel(handle, command, Input::Now(None), true, |_| {}).await
 }
 
@@ -509,22 +526,22 @@ async fn run_channel(
     stdin: Input,
     pty: bool,
     mut on_stderr: impl FnMut(&[u8]),
-) -> Result<CommandOutput, String> {
+) -> Result<CommandOutput, ChannelError> {
     let mut channel = handle
         .channel_open_session()
         .await
-        .map_err(|error| format!("cannot open a session channel: {error}"))?;
+        .map_err(ChannelError::Open)?;
     if pty {
         // No reply asked: a refused PTY shows as sudo's own "must have a tty" again.
         channel
             .request_pty(false, "dumb", 200, 24, 0, 0, &[])
             .await
-            .map_err(|error| format!("cannot request a terminal: {error}"))?;
+            .map_err(ChannelError::Terminal)?;
     }
     channel
         .exec(true, command)
         .await
-        .map_err(|error| format!("cannot start the command: {error}"))?;
+        .map_err(ChannelError::Start)?;
     let stdin_done = Arc::new(Mutex::new(None));
     if pty && let Ok(mut slot) = stdin_done.lock() {
         *slot = Some(Instant::now());
@@ -587,7 +604,7 @@ async fn run_channel(
             }
             ChannelMsg::Failure => {
                 uploader.0.abort();
-                return Err("the server refused to run the command".to_owned());
+                return Err(ChannelError::Refused);
             }
             _ => {}
         }
@@ -640,38 +657,67 @@ pub fn terminal_available() -> bool {
         .is_ok()
 }
 
+/// Why a private key cannot be used. Names the file, never the passphrase.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("cannot read the SSH key {}: {cause}", path.display())]
+    Read {
+        path: PathBuf,
+        cause: ironprep_input::ReadError,
+    },
+    #[error(
+        "the SSH key {} is encrypted and there is no terminal to ask for its passphrase (load \
+         it into ssh-agent instead)",
+        path.display()
+    )]
+    NoTerminal { path: PathBuf },
+    #[error("cannot read the passphrase for {}: {cause}", path.display())]
+    Prompt {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error(
+        "cannot decrypt the SSH key {}: wrong passphrase or an unsupported encryption",
+        path.display()
+    )]
+    Decrypt { path: PathBuf },
+    #[error("cannot use the SSH key {}: {cause}", path.display())]
+    Decode {
+        path: PathBuf,
+        /// Boxed: the decoder's error is large and this travels in every planning result.
+        cause: Box<russh::keys::Error>,
+    },
+}
+
 /// Loads a private key, asking for its passphrase on the terminal once when it is encrypted.
-/// Errors name the file and why, never the passphrase.
-pub fn load_identity(path: &Path, can_prompt: bool) -> Result<Identity, String> {
+pub fn load_identity(path: &Path, can_prompt: bool) -> Result<Identity, IdentityError> {
+    let owned = || path.to_owned();
     // An OpenSSH private key is a few KiB; a FIFO or device given by mistake is refused.
-    let text = ironprep_input::read_to_string(path, 1024 * 1024)
-        .map_err(|error| format!("cannot read the SSH key {}: {error}", path.display()))?;
+    let text =
+        ironprep_input::read_to_string(path, 1024 * 1024).map_err(|cause| IdentityError::Read {
+            path: owned(),
+            cause,
+        })?;
     let key = match russh::keys::decode_secret_key(&text, None) {
         Ok(key) => key,
         Err(russh::keys::Error::KeyIsEncrypted) => {
             if !can_prompt {
-                return Err(format!(
-                    "the SSH key {} is encrypted and there is no terminal to ask for its \
-                     passphrase (load it into ssh-agent instead)",
-                    path.display()
-                ));
+                return Err(IdentityError::NoTerminal { path: owned() });
             }
             let passphrase =
                 rpassword::prompt_password(format!("passphrase for {}: ", path.display()))
-                    .map_err(|error| format!("cannot read the passphrase: {error}"))?;
-            russh::keys::decode_secret_key(&text, Some(&passphrase)).map_err(|_| {
-                format!(
-                    "cannot decrypt the SSH key {}: wrong passphrase or an unsupported \
-                     encryption",
-                    path.display()
-                )
-            })?
+                    .map_err(|cause| IdentityError::Prompt {
+                        path: owned(),
+                        cause,
+                    })?;
+            russh::keys::decode_secret_key(&text, Some(&passphrase))
+                .map_err(|_| IdentityError::Decrypt { path: owned() })?
         }
-        Err(error) => {
-            return Err(format!(
-                "cannot use the SSH key {}: {error}",
-                path.display()
-            ));
+        Err(cause) => {
+            return Err(IdentityError::Decode {
+                path: owned(),
+                cause: Box::new(cause),
+            });
         }
     };
     Ok(Identity {

@@ -24,13 +24,50 @@ pub enum SshConfigError {
     Syntax {
         file: PathBuf,
         line: usize,
-        message: String,
+        message: Malformed,
     },
     #[error("cannot read the ssh config {}: {source}", file.display())]
     Read {
         file: PathBuf,
         source: ironprep_input::ReadError,
     },
+}
+
+/// What is wrong with one line of an ssh config (or with `ansible_ssh_*_args`); the file and
+/// line are attached by [`SshConfigError::Syntax`].
+#[derive(Debug, thiserror::Error)]
+pub enum Malformed {
+    #[error("'{0}' is not a keyword")]
+    NotAKeyword(String),
+    #[error("{keyword}: missing {what}")]
+    Missing { keyword: String, what: &'static str },
+    #[error("{keyword}: expected one {what}")]
+    MoreThanOne { keyword: String, what: &'static str },
+    #[error("unbalanced double quote")]
+    UnbalancedQuote,
+    #[error("{keyword}: '{value}' is not yes or no")]
+    NotYesNo { keyword: String, value: String },
+    #[error("Match: missing criteria")]
+    MatchWithoutCriteria,
+    #[error("Match {0}: missing patterns")]
+    MatchWithoutPatterns(String),
+    #[error("Include nested more than {MAX_INCLUDE_DEPTH} deep (a file including itself?)")]
+    IncludeTooDeep,
+    #[error("Include: '{0}' names no file")]
+    IncludeNamesNoFile(String),
+    #[error("Include {}: {cause}", file.display())]
+    IncludeUnreadable {
+        file: PathBuf,
+        cause: ironprep_input::ReadError,
+    },
+    #[error("Port: '{0}' is not a TCP port")]
+    BadPort(String),
+    #[error("ProxyJump: '{0}' is not [user@]host[:port]")]
+    BadHop(String),
+    #[error("StrictHostKeyChecking: '{0}' is not yes, ask, accept-new, no or off")]
+    BadStrictness(String),
+    #[error("ConnectTimeout: '{0}' is not a number of seconds (1–86400)")]
+    BadTimeout(String),
 }
 
 /// Where a value was written, for errors about it (a ProxyJump loop names its lines).
@@ -167,7 +204,7 @@ impl SshConfig {
                 file: file.to_owned(),
                 line: index + 1,
             };
-            let syntax = |message: String| SshConfigError::Syntax {
+            let syntax = |message: Malformed| SshConfigError::Syntax {
                 file: file.to_owned(),
                 line: index + 1,
                 message,
@@ -182,19 +219,28 @@ impl SshConfig {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_')
             {
-                return Err(syntax(format!("'{keyword}' is not a keyword")));
+                return Err(syntax(Malformed::NotAKeyword(keyword.to_owned())));
             }
             let arguments = tokenize(rest).map_err(syntax)?;
             let keyword = keyword.to_ascii_lowercase();
-            let one = |what: &str| match arguments.as_slice() {
+            let one = |what: &'static str| match arguments.as_slice() {
                 [value] => Ok(value.clone()),
-                [] => Err(syntax(format!("{keyword}: missing {what}"))),
-                _ => Err(syntax(format!("{keyword}: expected one {what}"))),
+                [] => Err(syntax(Malformed::Missing {
+                    keyword: keyword.clone(),
+                    what,
+                })),
+                _ => Err(syntax(Malformed::MoreThanOne {
+                    keyword: keyword.clone(),
+                    what,
+                })),
             };
             let setting = match keyword.as_str() {
                 "host" => {
                     if arguments.is_empty() {
-                        return Err(syntax("Host: missing pattern".to_owned()));
+                        return Err(syntax(Malformed::Missing {
+                            keyword: "Host".to_owned(),
+                            what: "pattern",
+                        }));
                     }
                     self.blocks.push(Block {
                         condition: Condition::Host(arguments),
@@ -219,13 +265,13 @@ impl SshConfig {
                 }
                 "include" => {
                     if arguments.is_empty() {
-                        return Err(syntax("Include: missing file".to_owned()));
+                        return Err(syntax(Malformed::Missing {
+                            keyword: "Include".to_owned(),
+                            what: "file",
+                        }));
                     }
                     if depth >= MAX_INCLUDE_DEPTH {
-                        return Err(syntax(format!(
-                            "Include nested more than {MAX_INCLUDE_DEPTH} deep (a file \
-                             including itself?)"
-                        )));
+                        return Err(syntax(Malformed::IncludeTooDeep));
                     }
                     let current = self
                         .blocks
@@ -236,7 +282,10 @@ impl SshConfig {
                             self.read_file(&included, base, current.clone(), depth + 1)
                                 .map_err(|error| match error {
                                     SshConfigError::Read { file, source } => {
-                                        syntax(format!("Include {}: {source}", file.display()))
+                                        syntax(Malformed::IncludeUnreadable {
+                                            file,
+                                            cause: source,
+                                        })
                                     }
                                     other => other,
                                 })?;
@@ -254,7 +303,7 @@ impl SshConfig {
                     let value = one("port")?;
                     match value.parse::<u16>() {
                         Ok(port) if port > 0 => Setting::Port(port),
-                        _ => return Err(syntax(format!("Port: '{value}' is not a TCP port"))),
+                        _ => return Err(syntax(Malformed::BadPort(value))),
                     }
                 }
                 "user" => Setting::User(one("user name")?),
@@ -270,16 +319,17 @@ impl SshConfig {
                         let hops: Vec<String> =
                             value.split(',').map(|hop| hop.trim().to_owned()).collect();
                         if let Some(bad) = hops.iter().find(|hop| parse_hop(hop).is_none()) {
-                            return Err(syntax(format!(
-                                "ProxyJump: '{bad}' is not [user@]host[:port]"
-                            )));
+                            return Err(syntax(Malformed::BadHop(bad.clone())));
                         }
                         Setting::ProxyJump(Some(hops))
                     }
                 }
                 "userknownhostsfile" => {
                     if arguments.is_empty() {
-                        return Err(syntax("UserKnownHostsFile: missing file".to_owned()));
+                        return Err(syntax(Malformed::Missing {
+                            keyword: "UserKnownHostsFile".to_owned(),
+                            what: "file",
+                        }));
                     }
                     Setting::UserKnownHostsFile(arguments)
                 }
@@ -291,10 +341,7 @@ impl SshConfig {
                             Setting::StrictHostKeyChecking(Strictness::Looser)
                         }
                         _ => {
-                            return Err(syntax(format!(
-                                "StrictHostKeyChecking: '{value}' is not yes, ask, accept-new, \
-                                 no or off"
-                            )));
+                            return Err(syntax(Malformed::BadStrictness(value)));
                         }
                     }
                 }
@@ -305,9 +352,7 @@ impl SshConfig {
                             Setting::ConnectTimeout(Duration::from_secs(seconds))
                         }
                         _ => {
-                            return Err(syntax(format!(
-                                "ConnectTimeout: '{value}' is not a number of seconds (1–86400)"
-                            )));
+                            return Err(syntax(Malformed::BadTimeout(value)));
                         }
                     }
                 }
@@ -400,7 +445,7 @@ fn split_keyword(line: &str) -> (&str, &str) {
 
 /// Whitespace-separated arguments, double quotes grouping; a `#` outside quotes after
 /// whitespace starts a comment.
-fn tokenize(text: &str) -> Result<Vec<String>, String> {
+fn tokenize(text: &str) -> Result<Vec<String>, Malformed> {
     let mut arguments = Vec::new();
     let mut current = String::new();
     let mut in_token = false;
@@ -425,7 +470,7 @@ fn tokenize(text: &str) -> Result<Vec<String>, String> {
         }
     }
     if quoted {
-        return Err("unbalanced double quote".to_owned());
+        return Err(Malformed::UnbalancedQuote);
     }
     if in_token {
         arguments.push(current);
@@ -433,22 +478,25 @@ fn tokenize(text: &str) -> Result<Vec<String>, String> {
     Ok(arguments)
 }
 
-fn yes_no(value: &str, keyword: &str) -> Result<bool, String> {
+fn yes_no(value: &str, keyword: &str) -> Result<bool, Malformed> {
     match value.to_ascii_lowercase().as_str() {
         "yes" | "true" => Ok(true),
         "no" | "false" => Ok(false),
-        _ => Err(format!("{keyword}: '{value}' is not yes or no")),
+        _ => Err(Malformed::NotYesNo {
+            keyword: keyword.to_owned(),
+            value: value.to_owned(),
+        }),
     }
 }
 
-fn match_condition(arguments: &[String]) -> Result<Condition, String> {
+fn match_condition(arguments: &[String]) -> Result<Condition, Malformed> {
     let Some(first) = arguments.first() else {
-        return Err("Match: missing criteria".to_owned());
+        return Err(Malformed::MatchWithoutCriteria);
     };
     let criterion = first.to_ascii_lowercase();
     match (criterion.as_str(), &arguments[1..]) {
         ("all", []) => Ok(Condition::Always),
-        ("host" | "originalhost", []) => Err(format!("Match {criterion}: missing patterns")),
+        ("host" | "originalhost", []) => Err(Malformed::MatchWithoutPatterns(criterion)),
         ("host", [patterns]) => Ok(Condition::MatchHost(split_patterns(patterns))),
         ("originalhost", [patterns]) => Ok(Condition::MatchOriginalHost(split_patterns(patterns))),
         _ => Ok(Condition::Unsupported),
@@ -527,7 +575,7 @@ fn expand_host(value: &str, host: &str) -> String {
 /// The files an `Include` argument names: `~` is the home directory, a relative path is
 /// under `base` (~/.ssh for the user's config, /etc/ssh for the system's), and `*`/`?` in the
 /// last component match file names, in sorted order. No match is not an error (OpenSSH).
-fn include_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, String> {
+fn include_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, Malformed> {
     let path = super::plan::expand_home(Path::new(pattern));
     let path = if path.is_absolute() {
         path
@@ -538,7 +586,7 @@ fn include_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, String> {
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
     else {
-        return Err(format!("Include: '{pattern}' names no file"));
+        return Err(Malformed::IncludeNamesNoFile(pattern.to_owned()));
     };
     if !name.contains(['*', '?']) {
         return Ok(if path.is_file() {
@@ -613,17 +661,17 @@ pub fn parse_hop(text: &str) -> Option<Hop> {
 /// The jump hosts an `ansible_ssh_common_args`/`ansible_ssh_extra_args` value names with
 /// `-J HOSTS`, `-JHOSTS`, `-o ProxyJump=HOSTS` or `-o "ProxyJump HOSTS"`; `Some(None)` for
 /// `none`. Other options are ignored (ironprep is not ssh).
-pub fn jump_from_ssh_args(arguments: &str) -> Result<Option<Option<Vec<String>>>, String> {
+pub fn jump_from_ssh_args(arguments: &str) -> Result<Option<Option<Vec<String>>>, Malformed> {
     let words = tokenize(&arguments.replace('\'', "\""))?;
     let mut words = words.iter();
     let mut found = None;
-    let parse = |value: &str| -> Result<Option<Vec<String>>, String> {
+    let parse = |value: &str| -> Result<Option<Vec<String>>, Malformed> {
         if value.eq_ignore_ascii_case("none") {
             return Ok(None);
         }
         let hops: Vec<String> = value.split(',').map(|hop| hop.trim().to_owned()).collect();
         match hops.iter().find(|hop| parse_hop(hop).is_none()) {
-            Some(bad) => Err(format!("ProxyJump '{bad}' is not [user@]host[:port]")),
+            Some(bad) => Err(Malformed::BadHop(bad.clone())),
             None => Ok(Some(hops)),
         }
     };
