@@ -51,28 +51,42 @@ impl fmt::Display for Route {
 /// The IPv4 routes of `/proc/net/route`. The file exists whenever the kernel has IPv4.
 pub fn ipv4_routes(host: &Host) -> Result<Vec<Route>, HostError> {
     const PATH: &str = "/proc/net/route";
-    parse_ipv4_routes(&host.read(PATH)?).map_err(|reason| HostError::new(PATH, reason))
+    parse_ipv4_routes(&host.read(PATH)?)
+        .map_err(|malformed| HostError::new(PATH, malformed.to_string()))
 }
 
 /// The IPv6 routes of `/proc/net/ipv6_route`; none when IPv6 is disabled (no file).
 pub fn ipv6_routes(host: &Host) -> Result<Vec<Route>, HostError> {
     const PATH: &str = "/proc/net/ipv6_route";
     match host.read_optional(PATH)? {
-        Some(text) => parse_ipv6_routes(&text).map_err(|reason| HostError::new(PATH, reason)),
+        Some(text) => parse_ipv6_routes(&text)
+            .map_err(|malformed| HostError::new(PATH, malformed.to_string())),
         None => Ok(Vec::new()),
     }
 }
 
+/// A line of a kernel table that does not have the table's shape; the file is attached by the
+/// caller.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("malformed line {line}: '{text}'")]
+pub struct MalformedLine {
+    pub line: usize,
+    pub text: String,
+}
+
 /// `Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT`, addresses as the
 /// kernel's in-memory `__be32` printed in hex, so they are decoded with the native byte order.
-pub fn parse_ipv4_routes(text: &str) -> Result<Vec<Route>, String> {
+pub fn parse_ipv4_routes(text: &str) -> Result<Vec<Route>, MalformedLine> {
     let mut routes = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() || (index == 0 && line.starts_with("Iface")) {
             continue;
         }
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let malformed = || format!("malformed line {}: '{}'", index + 1, line.trim());
+        let malformed = || MalformedLine {
+            line: index + 1,
+            text: line.trim().to_owned(),
+        };
         let [
             interface,
             destination,
@@ -107,14 +121,17 @@ pub fn parse_ipv4_routes(text: &str) -> Result<Vec<Route>, String> {
 /// `dest dest_plen src src_plen next_hop metric refcnt use flags iface`, all hex, addresses as
 /// 32 hex digits in network order. Every table ends with `::/0` on `lo` flagged reject (the
 /// kernel's null entry): that is not a default route and is dropped with the other rejects.
-pub fn parse_ipv6_routes(text: &str) -> Result<Vec<Route>, String> {
+pub fn parse_ipv6_routes(text: &str) -> Result<Vec<Route>, MalformedLine> {
     let mut routes = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let malformed = || format!("malformed line {}: '{}'", index + 1, line.trim());
+        let malformed = || MalformedLine {
+            line: index + 1,
+            text: line.trim().to_owned(),
+        };
         let [
             destination,
             prefix_len,
@@ -174,17 +191,20 @@ pub fn ipv6_addresses(host: &Host) -> Result<Vec<Ipv6Address>, HostError> {
     let Some(text) = host.read_optional(PATH)? else {
         return Ok(Vec::new());
     };
-    parse_if_inet6(&text).map_err(|reason| HostError::new(PATH, reason))
+    parse_if_inet6(&text).map_err(|malformed| HostError::new(PATH, malformed.to_string()))
 }
 
 /// `address ifindex prefix_len scope flags name`, all hex but the name.
-pub fn parse_if_inet6(text: &str) -> Result<Vec<Ipv6Address>, String> {
+pub fn parse_if_inet6(text: &str) -> Result<Vec<Ipv6Address>, MalformedLine> {
     let mut addresses = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let malformed = || format!("malformed line {}: '{}'", index + 1, line.trim());
+        let malformed = || MalformedLine {
+            line: index + 1,
+            text: line.trim().to_owned(),
+        };
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [address, _ifindex, prefix_len, scope, flags, interface] = fields.as_slice() else {
             return Err(malformed());
@@ -601,10 +621,12 @@ mod tests {
             ipv4_routes(&host).unwrap_err().to_string(),
             "/proc/net/route: malformed line 2: 'eth0\tzz'"
         );
-        assert!(
-            parse_ipv6_routes("0000 40 00\n")
-                .unwrap_err()
-                .starts_with("malformed line 1")
+        assert_eq!(
+            parse_ipv6_routes("0000 40 00\n").unwrap_err(),
+            MalformedLine {
+                line: 1,
+                text: "0000 40 00".to_owned()
+            }
         );
         let no_ipv6 = Tree::new().host();
         assert_eq!(ipv6_routes(&no_ipv6).unwrap(), []);

@@ -80,7 +80,7 @@ pub async fn boot(
         request,
     ) {
         Ok(steps) => steps,
-        Err(reason) => return Ok(refused(reason)),
+        Err(refusal) => return Ok(refused(refusal.to_string())),
     };
     if !apply {
         return Ok(Done {
@@ -141,22 +141,43 @@ fn report(step: &Step, status: StepStatus, error: Option<String>) -> BmcBootStep
     }
 }
 
+/// Why nothing is sent to a system: what the BMC reported does not allow a safe boot.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+enum Refusal {
+    #[error(
+        "the BMC has no virtual CD/DVD slot with an InsertMedia action (see bmc.virtual-media)"
+    )]
+    NoCdSlot,
+    #[error(
+        "the BMC does not report the host's power state, so it cannot tell whether to power on \
+         or reset: nothing was sent"
+    )]
+    UnknownPowerState,
+    #[error("the system advertises no ComputerSystem.Reset action")]
+    NoResetAction,
+    #[error("the host is {0}: try again once it is On or Off")]
+    PowerInTransition(String),
+    #[error(
+        "none of the reset types that would {} the host is allowed (allowed: {allowed})",
+        if *power_on { "power on" } else { "restart" }
+    )]
+    NoResetType { power_on: bool, allowed: String },
+    #[error("the BMC allows no one-time boot from the virtual CD (allowed: {0})")]
+    NoCdBootTarget(String),
+}
+
 /// The steps for one system, or why it is refused. Pure: decided on what the BMC reported.
 fn plan(
     system_path: &str,
     system: &ComputerSystem,
     slots: Option<&[BmcVirtualMedia]>,
     request: &Request,
-) -> Result<Vec<Step>, String> {
+) -> Result<Vec<Step>, Refusal> {
     let slot = slots
         .unwrap_or_default()
         .iter()
         .find(|slot| slot.is_usable_cd())
-        .ok_or_else(|| {
-            "the BMC has no virtual CD/DVD slot with an InsertMedia action (see \
-             bmc.virtual-media)"
-                .to_owned()
-        })?;
+        .ok_or(Refusal::NoCdSlot)?;
     let eject_target = slot
         .eject_target
         .clone()
@@ -178,18 +199,17 @@ fn plan(
         }
         Request::Boot { iso } => iso,
     };
-    let power = system.power_state.as_deref().ok_or_else(|| {
-        "the BMC does not report the host's power state, so it cannot tell whether to power \
-         on or reset: nothing was sent"
-            .to_owned()
-    })?;
+    let power = system
+        .power_state
+        .as_deref()
+        .ok_or(Refusal::UnknownPowerState)?;
     let reset = system
         .actions
         .as_ref()
         .and_then(|actions| actions.reset.as_ref());
     let reset_target = reset
         .and_then(|reset| reset.target.clone())
-        .ok_or_else(|| "the system advertises no ComputerSystem.Reset action".to_owned())?;
+        .ok_or(Refusal::NoResetAction)?;
     let allowed_resets: &[String] = reset
         .map(|reset| reset.allowed.as_slice())
         .unwrap_or_default();
@@ -209,21 +229,12 @@ fn plan(
             pick(&["ForceRestart", "GracefulRestart", "PowerCycle"]),
         ),
         other => {
-            return Err(format!(
-                "the host is {other}: try again once it is On or Off"
-            ));
+            return Err(Refusal::PowerInTransition(other.to_owned()));
         }
     };
-    let reset_type = reset_type.ok_or_else(|| {
-        format!(
-            "none of the reset types that would {} the host is allowed (allowed: {})",
-            if action == BootAction::PowerOn {
-                "power on"
-            } else {
-                "restart"
-            },
-            allowed_resets.join(", ")
-        )
+    let reset_type = reset_type.ok_or_else(|| Refusal::NoResetType {
+        power_on: action == BootAction::PowerOn,
+        allowed: allowed_resets.join(", "),
     })?;
     let allowed_targets = system
         .boot
@@ -233,12 +244,7 @@ fn plan(
     let target = ["Cd", "UsbCd"]
         .into_iter()
         .find(|target| allowed_targets.is_empty() || allowed_targets.iter().any(|a| a == target))
-        .ok_or_else(|| {
-            format!(
-                "the BMC allows no one-time boot from the virtual CD (allowed: {})",
-                allowed_targets.join(", ")
-            )
-        })?;
+        .ok_or_else(|| Refusal::NoCdBootTarget(allowed_targets.join(", ")))?;
 
     let mut steps = Vec::new();
     match held {
@@ -484,11 +490,16 @@ mod tests {
     fn unknown_power_state_or_no_cd_slot_is_refused() {
         let error = plan("/s", &system(None, &[]), Some(&[cd(None)]), &boot_request()).unwrap_err();
         assert!(
-            error.starts_with("the BMC does not report the host's power state"),
+            error
+                .to_string()
+                .starts_with("the BMC does not report the host's power state"),
             "{error}"
         );
         let error = plan("/s", &system(Some("On"), &[]), Some(&[]), &boot_request()).unwrap_err();
-        assert!(error.contains("no virtual CD/DVD slot"), "{error}");
+        assert!(
+            error.to_string().contains("no virtual CD/DVD slot"),
+            "{error}"
+        );
         let error = plan(
             "/s",
             &system(Some("PoweringOn"), &[]),
@@ -497,7 +508,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            error,
+            error.to_string(),
             "the host is PoweringOn: try again once it is On or Off"
         );
         let error = plan(
@@ -508,7 +519,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            error,
+            error.to_string(),
             "the BMC allows no one-time boot from the virtual CD (allowed: Pxe, Hdd)"
         );
     }

@@ -601,7 +601,7 @@ fn parse_ini(file: &str, text: &str) -> Result<Inventory, InventoryError> {
                     .insert(line.to_owned());
             }
             Section::Hosts(group) => {
-                let words = split_words(line).map_err(|message| error(number, message))?;
+                let words = split_words(line).map_err(|cause| error(number, cause.to_string()))?;
                 let mut words = words.into_iter();
                 let pattern = words.next().unwrap_or_default();
                 let mut vars = BTreeMap::new();
@@ -614,7 +614,8 @@ fn parse_ini(file: &str, text: &str) -> Result<Inventory, InventoryError> {
                     })?;
                     vars.insert(key.to_owned(), unquote(value));
                 }
-                let specs = expand_range(&pattern).map_err(|message| error(number, message))?;
+                let specs =
+                    expand_range(&pattern).map_err(|cause| error(number, cause.to_string()))?;
                 // Each line is capped, but lines add up: 4,000 lines of `a[0:315]b[0:315]`
                 // are 64 KiB and 400 million names, each with a copy of the line's variables.
                 expanded = expanded.saturating_add(specs.len().saturating_mul(vars.len() + 1));
@@ -648,7 +649,7 @@ fn parse_ini(file: &str, text: &str) -> Result<Inventory, InventoryError> {
 }
 
 /// Splits on whitespace, keeping quoted values (`a="b c"`) together.
-fn split_words(line: &str) -> Result<Vec<String>, String> {
+fn split_words(line: &str) -> Result<Vec<String>, LineError> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut quote = None;
@@ -672,7 +673,7 @@ fn split_words(line: &str) -> Result<Vec<String>, String> {
         }
     }
     if quote.is_some() {
-        return Err(format!("unclosed quote in '{line}'"));
+        return Err(LineError::UnclosedQuote(line.to_owned()));
     }
     if !word.is_empty() {
         words.push(word);
@@ -701,8 +702,25 @@ const MAX_HOSTS_PER_LINE: usize = 100_000;
 /// nine variables each.
 const MAX_EXPANDED: usize = 2_000_000;
 
+/// What is wrong with the words or host ranges of an INI line (the file and line are attached
+/// by [`InventoryError`]).
+#[derive(Debug, thiserror::Error)]
+enum LineError {
+    #[error("unclosed quote in '{0}'")]
+    UnclosedQuote(String),
+    #[error("unclosed '[' in '{0}'")]
+    UnclosedBracket(String),
+    #[error("bad range [{range}] in '{pattern}'")]
+    BadRange { range: String, pattern: String },
+    #[error(
+        "'{pattern}' expands to {count} hosts; one line may give at most {MAX_HOSTS_PER_LINE} \
+         (split the ranges over several lines or groups)"
+    )]
+    TooManyHosts { pattern: String, count: usize },
+}
+
 /// `node[01:03]` → node01, node02, node03 (Ansible keeps the leading zeros).
-fn expand_range(pattern: &str) -> Result<Vec<String>, String> {
+fn expand_range(pattern: &str) -> Result<Vec<String>, LineError> {
     let mut count: usize = 1;
     let mut rest = pattern;
     while let Some(open) = rest.find('[') {
@@ -719,21 +737,21 @@ fn expand_range(pattern: &str) -> Result<Vec<String>, String> {
         rest = &rest[close + 1..];
     }
     if count > MAX_HOSTS_PER_LINE {
-        return Err(format!(
-            "'{pattern}' expands to {count} hosts; one line may give at most \
-             {MAX_HOSTS_PER_LINE} (split the ranges over several lines or groups)"
-        ));
+        return Err(LineError::TooManyHosts {
+            pattern: pattern.to_owned(),
+            count,
+        });
     }
     expand_ranges(pattern)
 }
 
-fn expand_ranges(pattern: &str) -> Result<Vec<String>, String> {
+fn expand_ranges(pattern: &str) -> Result<Vec<String>, LineError> {
     let Some(open) = pattern.find('[') else {
         return Ok(vec![pattern.to_owned()]);
     };
     // `[::1]:22` style addresses are not ranges.
     let Some(close) = pattern[open..].find(']').map(|at| at + open) else {
-        return Err(format!("unclosed '[' in '{pattern}'"));
+        return Err(LineError::UnclosedBracket(pattern.to_owned()));
     };
     let inner = &pattern[open + 1..close];
     let Some((from, to)) = inner.split_once(':') else {
@@ -743,7 +761,10 @@ fn expand_ranges(pattern: &str) -> Result<Vec<String>, String> {
         return Ok(vec![pattern.to_owned()]);
     };
     if end < start || end - start > 10_000 {
-        return Err(format!("bad range [{inner}] in '{pattern}'"));
+        return Err(LineError::BadRange {
+            range: inner.to_owned(),
+            pattern: pattern.to_owned(),
+        });
     }
     let width = if from.starts_with('0') { from.len() } else { 0 };
     let (prefix, suffix) = (&pattern[..open], &pattern[close + 1..]);
