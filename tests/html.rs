@@ -625,6 +625,10 @@ fn bmc_check_is_a_matrix_of_bmcs_with_the_tpm_failure_shown() {
     );
 
     let tab = chromium.open(&page);
+    assert_eq!(
+        eval(&tab, "document.title").as_str(),
+        Some("ironprep BMC check")
+    );
     let hosts = strings(
         &tab,
         "Array.from(document.querySelectorAll('#matrix tbody tr')).map(r => r.getAttribute('data-host'))",

@@ -18,8 +18,10 @@ use ironprep_schema::{
 pub enum ViewKind {
     /// One host's checks.
     Host,
-    /// Many hosts (or BMCs) and the checks across them.
+    /// Many hosts and the checks across them.
     Fleet,
+    /// Many BMCs (`bmc check`): a fleet view, named for what was asked.
+    Bmc,
     /// Lint findings: compiler words (error, warning, info) and source locations.
     Lint,
     Probe,
@@ -33,6 +35,13 @@ pub enum ViewKind {
     Checks,
     /// A file to apply (generated manifests): the table sink prints it as it is.
     Manifest,
+}
+
+impl ViewKind {
+    /// Subjects × checks with results across them: hosts over SSH or BMCs over Redfish.
+    pub fn is_fleet(self) -> bool {
+        matches!(self, ViewKind::Fleet | ViewKind::Bmc)
+    }
 }
 
 /// Everything a sink may show of one run.

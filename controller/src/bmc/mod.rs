@@ -724,6 +724,7 @@ fn run_check(args: &BmcCheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCod
 /// The fleet view of the report, with one line of facts per system first.
 pub fn check_view(report: &FleetReport) -> View {
     let mut view = View::of_fleet(report);
+    view.kind = ViewKind::Bmc;
     let lines: Vec<String> = report
         .hosts
         .iter()

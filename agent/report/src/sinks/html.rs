@@ -45,7 +45,7 @@ pub fn render(view: &View) -> String {
     page.head(view);
     page.header(view);
     page.filters(view);
-    if view.kind == ViewKind::Fleet {
+    if view.kind.is_fleet() {
         page.problems(view);
         page.matrix(view);
         page.across(view);
@@ -109,6 +109,7 @@ fn heading(kind: ViewKind) -> &'static str {
     match kind {
         ViewKind::Host => "host check",
         ViewKind::Fleet => "fleet check",
+        ViewKind::Bmc => "BMC check",
         ViewKind::Lint => "lint",
         ViewKind::Probe => "probe",
         ViewKind::Certificates => "certificates",
@@ -229,7 +230,7 @@ impl Page {
             self.text(line);
             self.push("</p>\n");
         }
-        if view.kind == ViewKind::Fleet {
+        if view.kind.is_fleet() {
             let reached = view.subjects.iter().filter(|s| s.reached()).count();
             let failing = view
                 .subjects

@@ -49,6 +49,7 @@ impl Sink for Junit {
 fn name(view: &View) -> &'static str {
     match view.kind {
         ViewKind::Lint => "ironprep lint",
+        ViewKind::Bmc => "ironprep bmc",
         ViewKind::Probe => "ironprep probe",
         ViewKind::Certificates | ViewKind::Comparison | ViewKind::Files => "ironprep certs",
         _ => "ironprep",

@@ -43,7 +43,7 @@ impl Table {
             return out;
         }
         match view.kind {
-            ViewKind::Fleet => self.fleet(view, &mut out),
+            ViewKind::Fleet | ViewKind::Bmc => self.fleet(view, &mut out),
             ViewKind::Lint => self.lint(view, &mut out),
             ViewKind::Catalog => self.catalog(view, &mut out),
             _ => self.subjects(view, &mut out),
