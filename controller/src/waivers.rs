@@ -360,15 +360,34 @@ fn mark(waiver: &Waiver, check: &mut CheckResult) {
         return;
     }
     let seen = check.reason.as_deref().unwrap_or(&check.observed);
-    let mut words = format!("waived ({}: {seen}): {}", check.status, waiver.reason);
-    if let Some(owner) = &waiver.owner {
+    let expires = waiver.expires.map(|date| date.to_string());
+    check.reason = Some(words(
+        check.status.as_str(),
+        seen,
+        &waiver.reason,
+        waiver.owner.as_deref(),
+        expires.as_deref(),
+    ));
+    check.status = Status::Waived;
+}
+
+/// What people read of a waived result, in every format: what it was and saw, then why that
+/// is accepted — `waived (fail: TPM1_2): edge rack until the swap; owner ops; until 2027-01-31`.
+pub fn words(
+    was: &str,
+    seen: &str,
+    reason: &str,
+    owner: Option<&str>,
+    expires: Option<&str>,
+) -> String {
+    let mut words = format!("waived ({was}: {seen}): {reason}");
+    if let Some(owner) = owner {
         words.push_str(&format!("; owner {owner}"));
     }
-    if let Some(expires) = waiver.expires {
+    if let Some(expires) = expires {
         words.push_str(&format!("; until {expires}"));
     }
-    check.reason = Some(words);
-    check.status = Status::Waived;
+    words
 }
 
 #[cfg(test)]

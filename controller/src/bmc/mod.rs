@@ -122,7 +122,8 @@ be read or a check not evaluated (and nothing failed), 130 interrupted.
 
 Waivers (--waivers FILE) accept known failures; `hosts` patterns match the host names of the
 report (the inventory name, else the URL's host, with :PORT when not 443; then /SystemId when
-a BMC has several systems); a fleet check is waived only by a waiver without `hosts`:
+a BMC has several systems; `*` matches anything, quote a pattern that starts with it); a fleet
+check is waived only by a waiver without `hosts`:
   - check: hw.tpm
     hosts: [edge-*]
     reason: TPM 1.2 on the edge rack until the board swap (CHG-1234)
