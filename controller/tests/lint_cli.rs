@@ -155,6 +155,21 @@ fn disable_and_inline_ignore_silence_a_rule() {
     let ignored = format!("# ironprep: ignore kcp.replicas, reference.resolves\n{text}");
     assert_eq!(lint(&["-"], Some(ignored.as_bytes())).code, 0);
     assert_eq!(lint(&["-"], Some(text.as_bytes())).code, 1);
+    // A mistyped rule would silence nothing: an input error at the name, exit 2.
+    let typo = format!("# ironprep: ignore kcp.replica, reference.resolves\n{text}");
+    let error = broken(typo.as_bytes());
+    assert_eq!(
+        (&error["file"], &error["line"], &error["column"]),
+        (&Value::from("-"), &Value::from(1), &Value::from(20)),
+        "{error}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`# ironprep: ignore` names no rule `kcp.replica`"),
+        "{error}"
+    );
     assert_eq!(
         lint(&["--disable", "no.such-rule", bad.to_str().unwrap()], None).code,
         2

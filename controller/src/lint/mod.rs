@@ -54,7 +54,8 @@ Examples:
   ironprep lint --report fleet.json 01-machineregistration-seedimage.yaml 02-pools.yaml
   ironprep lint --waivers lint-waivers.yaml --format junit manifests/ > lint.xml
 
-Silence a rule for one document with a comment in it: `# ironprep: ignore RULE[, RULE]`.
+Silence a rule for one document with a comment in it: `# ironprep: ignore RULE[, RULE]` (or
+`all`; a name that is no rule is an input error).
 
 To accept a finding and keep seeing it, waive it (--waivers FILE): it stays in every format,
 marked waived with the reason, and fails nothing. `objects` patterns (`*` matches anything;
