@@ -548,3 +548,180 @@ fn the_password_stays_out_of_every_output() {
     // The emulator saw the password in the Authorization header: it was sent, only there.
     assert!(emulator.requests().len() > 3);
 }
+
+/// Two BMCs serving the TPM 1.2 mockup as workers: each fails `hw.tpm` and `bmc.boot-mode`
+/// (legacy BIOS), and as clones they share a UUID and a serial. `--waivers FILE` with the
+/// inventory's `edge-1` and `rack-1`, in `format`.
+fn waived_bmc_run(waivers: &str, format: &str) -> std::process::Output {
+    let mockup = compose(Some("tpm12-legacy"));
+    let (edge, rack) = (serve_static(mockup.path()), serve_static(mockup.path()));
+    let directory = tempfile::tempdir().unwrap();
+    let inventory = directory.path().join("hosts.ini");
+    std::fs::write(
+        &inventory,
+        format!(
+            "[kube_node]\nedge-1 bmc={} bmc_user={USER}\nrack-1 bmc={} bmc_user={USER}\n",
+            edge.url(),
+            rack.url()
+        ),
+    )
+    .unwrap();
+    let file = directory.path().join("waivers.yaml");
+    std::fs::write(&file, waivers).unwrap();
+    let (inventory, file) = (inventory.display().to_string(), file.display().to_string());
+    let base = [
+        "bmc",
+        "check",
+        "-i",
+        &inventory,
+        "--waivers",
+        &file,
+        "--color",
+        "never",
+        "--format",
+        format,
+    ];
+    ironprep(&args(&base, &known_hosts_args(&directory)))
+}
+
+/// `hw.tpm` on the edge hosts only, the legacy boot mode and both clone collisions everywhere.
+const BMC_WAIVERS: &str = "\
+- check: hw.tpm
+  hosts: [edge-*]
+  reason: TPM 1.2 on the edge rack until the board swap
+  owner: dc-ops
+  expires: 2999-12-31
+- check: bmc.boot-mode
+  reason: these boards are re-flashed to UEFI at racking
+- check: fleet.uuid-unique
+  reason: both BMCs serve one mockup
+- check: fleet.serial-unique
+  reason: both BMCs serve one mockup
+";
+
+#[test]
+fn waived_bmc_checks_are_reported_as_waived_in_every_format_and_fail_nothing() {
+    if !sushy_available("waived_bmc_checks_are_reported_as_waived_in_every_format") {
+        return;
+    }
+    let output = waived_bmc_run(BMC_WAIVERS, "json");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // rack-1's TPM is not waived: it alone still fails the run.
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report = json(&output);
+    ironprep_e2e::assert_schema("fleet-report", &report);
+    let check = |host_name: &str, id: &str| -> Value {
+        host(&report, host_name)["report"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|check| check["id"] == id)
+            .unwrap_or_else(|| panic!("{host_name}: no {id}"))
+            .clone()
+    };
+    let edge_tpm = check("edge-1", "hw.tpm");
+    assert_eq!(edge_tpm["status"], "waived", "{edge_tpm:#}");
+    let words = edge_tpm["reason"].as_str().unwrap();
+    assert!(
+        words.starts_with("waived (fail: ")
+            && words.contains("TPM 1.2 on the edge rack until the board swap")
+            && words.contains("owner dc-ops")
+            && words.contains("until 2999-12-31"),
+        "{words}"
+    );
+    assert!(
+        !edge_tpm["observed"].as_str().unwrap().is_empty(),
+        "a waived check ran and still says what it saw: {edge_tpm:#}"
+    );
+    assert_eq!(check("rack-1", "hw.tpm")["status"], "fail");
+    for host_name in ["edge-1", "rack-1"] {
+        assert_eq!(check(host_name, "bmc.boot-mode")["status"], "waived");
+    }
+    for fleet_check in report["fleet"].as_array().unwrap() {
+        let want = match fleet_check["id"].as_str().unwrap() {
+            "fleet.uuid-unique" | "fleet.serial-unique" => "waived",
+            // Workers only: nothing to count.
+            _ => "skip",
+        };
+        assert_eq!(fleet_check["status"], want, "{fleet_check:#}");
+    }
+    assert_eq!(report["summary"]["fail"], 1, "{:#}", report["summary"]);
+    assert_eq!(report["summary"]["waived"], 5, "{:#}", report["summary"]);
+
+    let output = waived_bmc_run(BMC_WAIVERS, "table");
+    assert_eq!(output.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "FAIL  rack-1 (1)\n      hw.tpm · waived: bmc.boot-mode",
+        "ok    edge-1 (1)\n      waived: hw.tpm, bmc.boot-mode",
+        "FAIL  hw.tpm",
+        "WAIVED hw.tpm",
+        "waived (fail: TPM1_2 (firmware 5.81), Enabled): TPM 1.2 on the edge rack",
+        "WAIVED bmc.boot-mode",
+        "WAIVED fleet.uuid-unique",
+        "WAIVED fleet.serial-unique",
+        "1 fail, 5 skip, 0 error, 5 waived",
+    ] {
+        assert!(table.contains(needle), "{needle} missing from:\n{table}");
+    }
+
+    let output = waived_bmc_run(BMC_WAIVERS, "junit");
+    assert_eq!(output.status.code(), Some(1));
+    ironprep_e2e::assert_junit(&output.stdout, "bmc check --waivers --format junit");
+    let xml = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+    assert_eq!(
+        xml.matches("<skipped message=\"waived (fail:").count(),
+        5,
+        "{xml}"
+    );
+
+    // With rack-1 waived too nothing fails: exit 0 in every format.
+    let everything = BMC_WAIVERS.replace("[edge-*]", "[edge-*, rack-*]");
+    for format in ["json", "table", "junit"] {
+        let output = waived_bmc_run(&everything, format);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn expired_and_unknown_bmc_waivers_stop_the_run_before_any_bmc() {
+    if !sushy_available("expired_and_unknown_bmc_waivers_stop_the_run_before_any_bmc") {
+        return;
+    }
+    let expired = BMC_WAIVERS.replace("2999-12-31", "2021-03-31");
+    // memory.swap is a check of the agent on a running OS; a BMC never reports it.
+    let unknown = format!("{BMC_WAIVERS}- check: memory.swap\n  reason: zram\n");
+    for format in ["table", "json", "junit"] {
+        let output = waived_bmc_run(&expired, format);
+        assert_eq!(output.status.code(), Some(2), "{format}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("waivers.yaml:1: the waiver of hw.tpm expired on 2021-03-31")
+                && stderr.contains("owner dc-ops"),
+            "{format}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{format}: nothing is reported");
+        assert!(
+            !stderr.contains("pinned"),
+            "{format}: no BMC was contacted: {stderr}"
+        );
+
+        let output = waived_bmc_run(&unknown, format);
+        assert_eq!(output.status.code(), Some(2), "{format}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(
+                "waivers.yaml:12: waiver 5: `check`: unknown check ID 'memory.swap' (see \
+                 ironprep bmc check --list)"
+            ),
+            "{format}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{format}: nothing is reported");
+    }
+}

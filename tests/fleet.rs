@@ -566,3 +566,162 @@ fn requiretty_and_openssh_7_4_hosts_report() {
         .unwrap();
     assert_eq!(access.status, Status::Pass);
 }
+
+/// `fs.tmp-exec` fails on every host (noexec temp directories) and `fleet.timezone` across
+/// them (core is in another zone): edge-* and the zone are waived, core's failure is not.
+const FLEET_WAIVERS: &str = "\
+- check: fs.tmp-exec
+  hosts: [edge-*]
+  reason: the edge image mounts /tmp noexec; the installer unpacks elsewhere
+  owner: edge-team
+  expires: 2999-12-31
+- check: fleet.timezone
+  reason: core stays in Shanghai until the move
+";
+
+#[test]
+fn waivers_on_a_fleet_match_hosts_by_pattern_in_every_format() {
+    if !can_run("waivers_on_a_fleet") {
+        return;
+    }
+    let fleet = Fleet::up(
+        "waivers",
+        &[
+            "edge-1:noexec",
+            "edge-2:noexec",
+            "core:noexec,tz=Asia/Shanghai",
+        ],
+    );
+    let run = |waivers: &str, format: &str| {
+        std::fs::write(fleet.path("waivers.yaml"), waivers).unwrap();
+        let _ = std::fs::remove_file(fleet.path("report.out"));
+        let output = fleet.ironprep(&[
+            "--inventory",
+            "inventory.yaml",
+            "--only",
+            PASSABLE,
+            "--timeout",
+            "120",
+            "--waivers",
+            "waivers.yaml",
+            "--format",
+            format,
+            "--output",
+            "report.out",
+        ]);
+        let written = std::fs::read_to_string(fleet.path("report.out")).ok();
+        (output, written)
+    };
+
+    let (output, _) = run(FLEET_WAIVERS, "json");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "core still fails: {stderr}");
+    let report = read_report(&fleet, "report.out");
+    let check = |host: &str| {
+        report
+            .hosts
+            .iter()
+            .find(|entry| entry.host == host)
+            .and_then(|entry| entry.report.as_ref())
+            .unwrap_or_else(|| panic!("{host} did not report: {stderr}"))
+            .checks
+            .iter()
+            .find(|check| check.id == "fs.tmp-exec")
+            .unwrap()
+            .clone()
+    };
+    for host in ["edge-1", "edge-2"] {
+        let waived = check(host);
+        assert_eq!(waived.status, Status::Waived, "{host}: {waived:?}");
+        let words = waived.reason.as_deref().unwrap();
+        assert!(
+            words.starts_with("waived (fail: ")
+                && words.contains("the edge image mounts /tmp noexec")
+                && words.contains("owner edge-team; until 2999-12-31"),
+            "{host}: {words}"
+        );
+        // Every other check still passes: the waiver changed one result, nothing else.
+        assert!(failed_checks(&report, host).is_empty(), "{host}");
+    }
+    assert_eq!(failed_checks(&report, "core"), ["fs.tmp-exec"]);
+    let zones = fleet_check(&report, "fleet.timezone");
+    assert_eq!(zones.result.status, Status::Waived, "{zones:?}");
+    assert!(
+        zones
+            .result
+            .reason
+            .as_deref()
+            .is_some_and(|words| words.contains("core stays in Shanghai until the move")),
+        "{zones:?}"
+    );
+    assert_eq!((report.summary.fail, report.summary.waived), (1, 3));
+
+    let (output, table) = run(FLEET_WAIVERS, "table");
+    assert_eq!(output.status.code(), Some(1));
+    let table = table.unwrap();
+    for needle in [
+        "FAIL  core (1)\n      fs.tmp-exec",
+        "ok    edge-1, edge-2 (2)\n      waived: fs.tmp-exec",
+        "FAIL  fs.tmp-exec",
+        "WAIVED fs.tmp-exec",
+        "hosts     edge-1, edge-2 (2)",
+        "WAIVED fleet.timezone",
+        "0 warn, 1 fail, ",
+        ", 0 error, 3 waived",
+    ] {
+        assert!(table.contains(needle), "{needle} missing from:\n{table}");
+    }
+
+    let (output, junit) = run(FLEET_WAIVERS, "junit");
+    assert_eq!(output.status.code(), Some(1));
+    let junit = junit.unwrap();
+    ironprep_e2e::assert_junit(junit.as_bytes(), "fleet --waivers --format junit");
+    assert_eq!(junit.matches("<failure").count(), 1, "{junit}");
+    assert_eq!(
+        junit.matches("<skipped message=\"waived (fail:").count(),
+        3,
+        "{junit}"
+    );
+
+    // core waived too: nothing fails.
+    let (output, _) = run(&FLEET_WAIVERS.replace("[edge-*]", "[edge-*, core]"), "json");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(read_report(&fleet, "report.out").summary.waived, 4);
+
+    // An expired waiver and an unknown ID stop the run before any host is contacted, in
+    // every format: no report, no progress line about a host.
+    let expired = FLEET_WAIVERS.replace("2999-12-31", "2023-01-31");
+    let unknown = format!("{FLEET_WAIVERS}- check: fs.tmp-exce\n  reason: typo\n");
+    for format in ["table", "json", "junit"] {
+        for (waivers, message) in [
+            (
+                &expired,
+                "waivers.yaml:1: the waiver of fs.tmp-exec expired on 2023-01-31 (owner \
+                 edge-team)",
+            ),
+            (
+                &unknown,
+                "waivers.yaml:8: waiver 3: `check`: unknown check ID 'fs.tmp-exce' (see \
+                 ironprep check --list)",
+            ),
+        ] {
+            let (output, written) = run(waivers, format);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{format}: {stderr}");
+            assert!(stderr.contains(message), "{format}: {stderr}");
+            assert_eq!(written, None, "{format}: a report was written");
+            assert!(
+                !stderr.lines().any(|line| line.starts_with("ironprep: ")),
+                "{format}: a host was contacted: {stderr}"
+            );
+        }
+    }
+    for host in ["edge-1", "edge-2", "core"] {
+        assert!(fleet.leftovers(host).is_empty(), "{host}");
+    }
+}

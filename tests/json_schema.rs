@@ -85,6 +85,31 @@ fn every_command_prints_what_its_schema_promises() {
     let (lint, code) = run(&ironprep(), &["lint", &bad, "--format", "json"]);
     assert_eq!(code, Some(1));
     assert_schema("lint-report", &lint);
+    let directory = tempfile::tempdir().unwrap();
+    let waivers = directory.path().join("lint-waivers.yaml");
+    std::fs::write(
+        &waivers,
+        "- rule: kcp.replicas\n  reason: PoC\n  owner: ops\n  expires: 2999-01-01\n",
+    )
+    .unwrap();
+    let waivers = waivers.to_str().unwrap();
+    let (waived, _) = run(
+        &ironprep(),
+        &["lint", &bad, "--waivers", waivers, "--format", "json"],
+    );
+    assert_eq!(
+        waived["findings"][0]["waived"]["owner"], "ops",
+        "{waived:#}"
+    );
+    assert_schema("lint-report", &waived);
+    // The schema has teeth there too: a waiver without its reason fails.
+    let mut broken = waived.clone();
+    broken["findings"][0]["waived"]
+        .as_object_mut()
+        .unwrap()
+        .remove("reason");
+    let validator = jsonschema::validator_for(&published_schema("lint-report")).unwrap();
+    assert!(!validator.is_valid(&broken));
     let (rules, _) = run(&ironprep(), &["lint", "--list-rules", "--format", "json"]);
     assert_schema("rule-list", &rules);
 

@@ -78,6 +78,46 @@ fn a_lint_with_findings_is_valid_junit() {
 }
 
 #[test]
+fn a_lint_with_a_waived_finding_is_valid_junit() {
+    let directory = tempfile::tempdir().unwrap();
+    let waivers = directory.path().join("lint-waivers.yaml");
+    std::fs::write(
+        &waivers,
+        "- rule: kcp.replicas\n  objects: [global-kcp]\n  reason: one-node PoC\n",
+    )
+    .unwrap();
+    let output = run(&[
+        "lint",
+        "--waivers",
+        waivers.to_str().unwrap(),
+        "--format",
+        "junit",
+        &repository("controller/tests/lint-fixtures/rules/kcp.replicas/bad.yaml"),
+    ]);
+    // reference.resolves still fails the fixture.
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_junit(&output.stdout, "lint --waivers --format junit");
+    let xml = String::from_utf8_lossy(&output.stdout);
+    let suite = xml
+        .split("<testsuite ")
+        .find(|suite| suite.starts_with("name=\"kcp.replicas\""))
+        .unwrap_or_else(|| panic!("no kcp.replicas suite: {xml}"));
+    let suite = suite.split("</testsuite>").next().unwrap();
+    assert!(
+        suite.contains("<skipped message=\"waived (error: 1 control-plane replica(s)")
+            && suite.contains("one-node PoC")
+            && !suite.contains("<failure"),
+        "{suite}"
+    );
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+}
+
+#[test]
 fn a_certificate_verification_is_valid_junit() {
     let directory = tempfile::tempdir().unwrap();
     let out = directory.path().join("dex");

@@ -312,7 +312,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 /// The waiver file, checked against the agent's catalogue and the fleet checks, expired
 /// waivers refused.
 fn load_waivers(agent: &Path, path: &Path) -> anyhow::Result<Vec<crate::waivers::Waiver>> {
-    use crate::waivers::{self, Target};
+    use crate::waivers::{self, Catalog, Kind};
     let started = std::process::Command::new(agent)
         .args(["--list", "--format", "json"])
         .output()
@@ -323,16 +323,15 @@ fn load_waivers(agent: &Path, path: &Path) -> anyhow::Result<Vec<crate::waivers:
             agent.display()
         )
     })?;
-    let known = |target: &Target| match target {
-        Target::Check(id) => {
-            list.checks.iter().any(|check| &check.id == id)
-                || waivers::FLEET_CHECKS.contains(&id.as_str())
-        }
-        Target::Rule(_) => false,
+    let knows = |id: &str| {
+        list.checks.iter().any(|check| check.id == id) || waivers::FLEET_CHECKS.contains(&id)
     };
-    let loaded = waivers::load(path, &known)?;
-    waivers::refuse_expired(&path.display().to_string(), &loaded, waivers::today())?;
-    Ok(loaded)
+    let catalog = Catalog {
+        command: "ironprep check",
+        waives: Kind::Checks,
+        knows: &knows,
+    };
+    Ok(waivers::load_current(path, &catalog, waivers::today())?)
 }
 
 /// `--list`: the agent's catalogue (the agent is the one that knows its checks), rendered

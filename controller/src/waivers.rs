@@ -1,7 +1,8 @@
 //! `--waivers FILE` (SPEC §7): accepted failures with a reason. A waived check still runs and
 //! is reported; the waiver only decides that its failure does not fail the run. This module
-//! reads and validates the file; an unusable file is an input error naming file, line and
-//! field, never a silently ignored waiver.
+//! reads and validates the file for `check`, `bmc check` and `lint` alike (each command says
+//! which IDs it knows); an unusable file is an input error naming file, line and field, never
+//! a silently ignored waiver.
 
 use std::path::Path;
 
@@ -16,7 +17,8 @@ const MAX_BYTES: u64 = 1024 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Waiver {
     pub target: Target,
-    /// Host (or object) name patterns, `*` matching any run of characters; empty: everywhere.
+    /// `hosts:` of a check waiver, `objects:` of a rule waiver (never the other), `*` matching
+    /// any run of characters; empty: everywhere.
     pub patterns: Vec<String>,
     pub reason: String,
     pub expires: Option<Date>,
@@ -54,6 +56,24 @@ pub enum WaiverError {
     },
 }
 
+/// What the waivers of one command may name.
+pub struct Catalog<'a> {
+    /// The command, for messages (`ironprep bmc check`).
+    pub command: &'a str,
+    /// Whether this command's waivers name checks (`check:`, `hosts:`) or lint rules
+    /// (`rule:`, `objects:`).
+    pub waives: Kind,
+    /// Whether the ID is one this command reports: a waiver for a mistyped ID would never
+    /// apply, so it is an error.
+    pub knows: &'a dyn Fn(&str) -> bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Checks,
+    Rules,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawWaiver {
@@ -68,24 +88,31 @@ struct RawWaiver {
     owner: Option<String>,
 }
 
-/// Reads and validates `path`; `known` says whether a check ID or rule is one this command
-/// knows (a waiver for a mistyped ID would never apply, so it is an error).
-pub fn load(path: &Path, known: &dyn Fn(&Target) -> bool) -> Result<Vec<Waiver>, WaiverError> {
+/// Reads and validates `path`, then refuses it if a waiver expired before `today`: what every
+/// command does with `--waivers`.
+pub fn load_current(
+    path: &Path,
+    catalog: &Catalog<'_>,
+    today: Date,
+) -> Result<Vec<Waiver>, WaiverError> {
+    let waivers = load(path, catalog)?;
+    refuse_expired(&path.display().to_string(), &waivers, today)?;
+    Ok(waivers)
+}
+
+/// Reads and validates `path` against what `catalog` knows.
+fn load(path: &Path, catalog: &Catalog<'_>) -> Result<Vec<Waiver>, WaiverError> {
     let file = path.display().to_string();
     let text =
         ironprep_input::read_to_string(path, MAX_BYTES).map_err(|source| WaiverError::Read {
             file: file.clone(),
             source,
         })?;
-    parse(&file, &text, known)
+    parse(&file, &text, catalog)
 }
 
 /// Parses the text of the file named `file`.
-pub fn parse(
-    file: &str,
-    text: &str,
-    known: &dyn Fn(&Target) -> bool,
-) -> Result<Vec<Waiver>, WaiverError> {
+pub fn parse(file: &str, text: &str, catalog: &Catalog<'_>) -> Result<Vec<Waiver>, WaiverError> {
     let invalid = |line: Option<usize>, message: String| WaiverError::Invalid {
         file: file.to_owned(),
         line,
@@ -109,15 +136,49 @@ pub fn parse(
             (None, Some(rule)) => Target::Rule(rule),
             _ => return Err(at("needs exactly one of `check` or `rule`".to_owned())),
         };
-        if !known(&target) {
-            let (field, what) = match &target {
-                Target::Check(_) => ("check", "check ID"),
-                Target::Rule(_) => ("rule", "lint rule"),
+        let command = catalog.command;
+        let patterns = match (&target, catalog.waives) {
+            (Target::Check(_), Kind::Rules) => {
+                return Err(at(format!(
+                    "`check`: {command} waives lint rules: write `rule: RULE`"
+                )));
+            }
+            (Target::Rule(_), Kind::Checks) => {
+                return Err(at(format!(
+                    "`rule`: {command} waives checks: write `check: ID`"
+                )));
+            }
+            (Target::Check(_), Kind::Checks) if !entry.objects.is_empty() => {
+                return Err(at(
+                    "`objects`: a check waiver names hosts: write `hosts: [PATTERN]`".to_owned(),
+                ));
+            }
+            (Target::Rule(_), Kind::Rules) if !entry.hosts.is_empty() => {
+                return Err(at(
+                    "`hosts`: a rule waiver names objects: write `objects: [PATTERN]`".to_owned(),
+                ));
+            }
+            (Target::Check(_), Kind::Checks) => entry.hosts,
+            (Target::Rule(_), Kind::Rules) => entry.objects,
+        };
+        if !(catalog.knows)(target.id()) {
+            let message = match &target {
+                Target::Check(id) => {
+                    format!("`check`: unknown check ID '{id}' (see {command} --list)")
+                }
+                Target::Rule(id) => {
+                    format!("`rule`: unknown lint rule '{id}' (see {command} --list-rules)")
+                }
+            };
+            return Err(at(message));
+        }
+        if let Some(pattern) = patterns.iter().find(|pattern| pattern.trim().is_empty()) {
+            let field = match target {
+                Target::Check(_) => "hosts",
+                Target::Rule(_) => "objects",
             };
             return Err(at(format!(
-                "`{field}`: unknown {what} '{}' (see --list{})",
-                target.id(),
-                if field == "rule" { "-rules" } else { "" }
+                "`{field}`: an empty pattern ('{pattern}') matches nothing; use `*` for every one"
             )));
         }
         let reason = entry.reason.unwrap_or_default().trim().to_owned();
@@ -133,8 +194,6 @@ pub fn parse(
             ),
             None => None,
         };
-        let mut patterns = entry.hosts;
-        patterns.extend(entry.objects);
         waivers.push(Waiver {
             target,
             patterns,
@@ -173,11 +232,25 @@ impl Waiver {
         self.expires.is_some_and(|expires| today > expires)
     }
 
-    /// Applies to `id` on the host or object `name`.
+    /// Applies to the check `id` on the host `name` (as the report names it).
     pub fn covers(&self, id: &str, name: &str) -> bool {
         self.target.id() == id
             && (self.patterns.is_empty()
                 || self.patterns.iter().any(|pattern| matches(pattern, name)))
+    }
+
+    /// Applies to the lint `rule` on the object `label` (`Kind/namespace/name`, as findings
+    /// name it): a pattern with a `/` is matched against the whole label
+    /// (`KubeadmControlPlane/*`), one without against the name alone (`global-*`), the way
+    /// people name an object in either case.
+    pub fn covers_object(&self, rule: &str, label: &str) -> bool {
+        // A label always has its three parts; the whole of it stands in for the name if not.
+        let name = label.splitn(3, '/').nth(2).unwrap_or(label);
+        self.target.id() == rule
+            && (self.patterns.is_empty()
+                || self.patterns.iter().any(|pattern| {
+                    matches(pattern, if pattern.contains('/') { label } else { name })
+                }))
     }
 }
 
@@ -210,6 +283,7 @@ fn matches(pattern: &str, name: &str) -> bool {
 pub const FLEET_CHECKS: &[&str] = &[
     "fleet.hostname-unique",
     "fleet.uuid-unique",
+    "fleet.serial-unique",
     "fleet.timezone",
     "fleet.clock-skew",
     "fleet.connectivity",
@@ -222,7 +296,7 @@ pub const FLEET_CHECKS: &[&str] = &[
 
 /// The first expired waiver, as an input error: an expiry is a promise to look again, and a
 /// run that quietly went back to failing (or kept passing) would break it either way.
-pub fn refuse_expired(file: &str, waivers: &[Waiver], today: Date) -> Result<(), WaiverError> {
+fn refuse_expired(file: &str, waivers: &[Waiver], today: Date) -> Result<(), WaiverError> {
     match waivers.iter().find(|waiver| waiver.expired(today)) {
         Some(waiver) => Err(WaiverError::Invalid {
             file: file.to_owned(),
@@ -286,27 +360,58 @@ fn mark(waiver: &Waiver, check: &mut CheckResult) {
         return;
     }
     let seen = check.reason.as_deref().unwrap_or(&check.observed);
-    let mut words = format!("waived ({}: {seen}): {}", check.status, waiver.reason);
-    if let Some(owner) = &waiver.owner {
+    let expires = waiver.expires.map(|date| date.to_string());
+    check.reason = Some(words(
+        check.status.as_str(),
+        seen,
+        &waiver.reason,
+        waiver.owner.as_deref(),
+        expires.as_deref(),
+    ));
+    check.status = Status::Waived;
+}
+
+/// What people read of a waived result, in every format: what it was and saw, then why that
+/// is accepted — `waived (fail: TPM1_2): edge rack until the swap; owner ops; until 2027-01-31`.
+pub fn words(
+    was: &str,
+    seen: &str,
+    reason: &str,
+    owner: Option<&str>,
+    expires: Option<&str>,
+) -> String {
+    let mut words = format!("waived ({was}: {seen}): {reason}");
+    if let Some(owner) = owner {
         words.push_str(&format!("; owner {owner}"));
     }
-    if let Some(expires) = waiver.expires {
+    if let Some(expires) = expires {
         words.push_str(&format!("; until {expires}"));
     }
-    check.reason = Some(words);
-    check.status = Status::Waived;
+    words
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn known(target: &Target) -> bool {
-        ["memory.swap", "naming.global-prefix"].contains(&target.id())
-    }
+    const CHECKS: Catalog<'static> = Catalog {
+        command: "ironprep check",
+        waives: Kind::Checks,
+        knows: &|id| ["memory.swap", "memory.size"].contains(&id),
+    };
+
+    const RULES: Catalog<'static> = Catalog {
+        command: "ironprep lint",
+        waives: Kind::Rules,
+        knows: &|id| id == "naming.global-prefix",
+    };
 
     fn error(text: &str) -> String {
-        parse("w.yaml", text, &known).unwrap_err().to_string()
+        parse("w.yaml", text, &CHECKS).unwrap_err().to_string()
+    }
+
+    fn rule_error(text: &str) -> String {
+        parse("w.yaml", text, &RULES).unwrap_err().to_string()
     }
 
     #[test]
@@ -314,8 +419,8 @@ mod tests {
         let waivers = parse(
             "w.yaml",
             "# accepted\n- check: memory.swap\n  hosts: [node-*]\n  reason: zram on edge\n  \
-             expires: 2027-01-31\n  owner: ops\n- rule: naming.global-prefix\n  reason: legacy\n",
-            &known,
+             expires: 2027-01-31\n  owner: ops\n- check: memory.size\n  reason: lab\n",
+            &CHECKS,
         )
         .unwrap();
         assert_eq!(waivers.len(), 2);
@@ -324,11 +429,57 @@ mod tests {
         assert!(waivers[0].covers("memory.swap", "node-7"));
         assert!(!waivers[0].covers("memory.swap", "cp-1"));
         assert!(!waivers[0].covers("memory.size", "node-7"));
-        assert!(waivers[1].covers("naming.global-prefix", "anything"));
+        assert!(waivers[1].covers("memory.size", "anything"));
         let expiry = Date::from_calendar_date(2027, Month::January, 31).unwrap();
         assert!(!waivers[0].expired(expiry));
         assert!(waivers[0].expired(expiry.next_day().unwrap()));
         assert!(!waivers[1].expired(expiry));
+    }
+
+    #[test]
+    fn object_patterns_match_the_name_or_with_a_slash_the_whole_label() {
+        let waivers = parse(
+            "w.yaml",
+            "- rule: naming.global-prefix\n  objects: [global-*]\n  reason: a\n\
+             - rule: naming.global-prefix\n  objects: ['Cluster/*']\n  reason: b\n\
+             - rule: naming.global-prefix\n  reason: c\n",
+            &RULES,
+        )
+        .unwrap();
+        let rule = "naming.global-prefix";
+        let (by_name, by_label, everywhere) = (&waivers[0], &waivers[1], &waivers[2]);
+        assert!(by_name.covers_object(rule, "KubeadmControlPlane/cpaas-system/global-kcp"));
+        assert!(!by_name.covers_object(rule, "KubeadmControlPlane/global-ns/kcp"));
+        assert!(by_label.covers_object(rule, "Cluster/cpaas-system/anything"));
+        assert!(!by_label.covers_object(rule, "MachineDeployment/cpaas-system/Cluster"));
+        assert!(everywhere.covers_object(rule, "Secret//x"));
+        assert!(!everywhere.covers_object("kcp.replicas", "Secret//x"));
+    }
+
+    #[test]
+    fn each_command_takes_only_its_own_kind_of_waiver() {
+        let rule = error("- rule: naming.global-prefix\n  reason: a\n");
+        assert!(
+            rule.starts_with("w.yaml:1:") && rule.contains("`rule`: ironprep check waives checks"),
+            "{rule}"
+        );
+        let check = rule_error("- check: memory.swap\n  reason: a\n");
+        assert!(
+            check.contains("`check`: ironprep lint waives lint rules"),
+            "{check}"
+        );
+        let objects = error("- check: memory.swap\n  objects: [a]\n  reason: a\n");
+        assert!(
+            objects.contains("`objects`") && objects.contains("`hosts:"),
+            "{objects}"
+        );
+        let hosts = rule_error("- rule: naming.global-prefix\n  hosts: [a]\n  reason: a\n");
+        assert!(
+            hosts.contains("`hosts`") && hosts.contains("`objects:"),
+            "{hosts}"
+        );
+        let empty = error("- check: memory.swap\n  hosts: ['']\n  reason: a\n");
+        assert!(empty.contains("`hosts`: an empty pattern"), "{empty}");
     }
 
     #[test]
@@ -340,9 +491,11 @@ mod tests {
                 && unknown.contains("`check`: unknown check ID 'memroy.swap'"),
             "{unknown}"
         );
-        let rule = error("- rule: no.such\n  reason: a\n");
+        assert!(unknown.contains("see ironprep check --list"), "{unknown}");
+        let rule = rule_error("- rule: no.such\n  reason: a\n");
         assert!(
-            rule.contains("`rule`: unknown lint rule") && rule.contains("--list-rules"),
+            rule.contains("`rule`: unknown lint rule 'no.such'")
+                && rule.contains("ironprep lint --list-rules"),
             "{rule}"
         );
         let reason = error("- check: memory.swap\n");
@@ -355,7 +508,7 @@ mod tests {
             date.contains("`expires`") && date.contains("31.01.2027"),
             "{date}"
         );
-        let both = error("- check: memory.swap\n  rule: naming.global-prefix\n  reason: a\n");
+        let both = error("- check: memory.swap\n  rule: memory.size\n  reason: a\n");
         assert!(both.contains("exactly one of"), "{both}");
         let field = error("- check: memory.swap\n  reason: a\n  expiry: 2027-01-01\n");
         assert!(

@@ -155,6 +155,21 @@ fn disable_and_inline_ignore_silence_a_rule() {
     let ignored = format!("# ironprep: ignore kcp.replicas, reference.resolves\n{text}");
     assert_eq!(lint(&["-"], Some(ignored.as_bytes())).code, 0);
     assert_eq!(lint(&["-"], Some(text.as_bytes())).code, 1);
+    // A mistyped rule would silence nothing: an input error at the name, exit 2.
+    let typo = format!("# ironprep: ignore kcp.replica, reference.resolves\n{text}");
+    let error = broken(typo.as_bytes());
+    assert_eq!(
+        (&error["file"], &error["line"], &error["column"]),
+        (&Value::from("-"), &Value::from(1), &Value::from(20)),
+        "{error}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`# ironprep: ignore` names no rule `kcp.replica`"),
+        "{error}"
+    );
     assert_eq!(
         lint(&["--disable", "no.such-rule", bad.to_str().unwrap()], None).code,
         2
@@ -374,4 +389,189 @@ fn both_dr_sides_lint_clean_together_and_a_diverging_issuer_is_caught_on_the_sta
         .unwrap()
         + 1;
     assert_eq!(finding["line"], line);
+
+    // The pair's comparison findings are waived like any other.
+    let (code, stdout, stderr) = lint_waived(
+        "- rule: dr.service-account-issuer\n  objects: [global-*]\n  reason: cut over in March\n",
+        &[
+            "--format",
+            "json",
+            "--image-catalog",
+            catalog.to_str().unwrap(),
+            "--primary",
+            primary.to_str().unwrap(),
+            "--standby",
+            changed.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report["findings"][0]["waived"]["reason"], "cut over in March",
+        "{report:#}"
+    );
+}
+
+/// `ironprep lint --waivers FILE ARGS…` with the file's text; exit code, stdout, stderr.
+fn lint_waived(waivers: &str, args: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lint-waivers.yaml");
+    std::fs::write(&file, waivers).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ironprep"))
+        .args([
+            "lint",
+            "--color",
+            "never",
+            "--waivers",
+            file.to_str().unwrap(),
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// Both errors of the kcp.replicas fixture: one by the object's name, one by its whole label.
+const LINT_WAIVERS: &str = "\
+- rule: kcp.replicas
+  objects: [global-*]
+  reason: the PoC global cluster has one control-plane node
+  owner: platform-team
+  expires: 2999-12-31
+- rule: reference.resolves
+  objects: ['KubeadmControlPlane/cpaas-system/*']
+  reason: the template ships in the next change
+";
+
+#[test]
+fn waived_findings_stay_in_every_format_and_fail_nothing() {
+    let bad = fixture("rules/kcp.replicas/bad.yaml");
+    let bad = bad.to_str().unwrap();
+    let (code, stdout, stderr) = lint_waived(LINT_WAIVERS, &["--format", "json", bad]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let finding = |rule: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|finding| finding["rule"] == rule)
+            .unwrap_or_else(|| panic!("no {rule}: {report:#}"))
+            .clone()
+    };
+    let replicas = finding("kcp.replicas");
+    // Still there as found, with its severity: the waiver is an addition.
+    assert_eq!(replicas["severity"], "error");
+    assert_eq!(replicas["line"], 8);
+    assert_eq!(
+        replicas["waived"],
+        serde_json::json!({
+            "reason": "the PoC global cluster has one control-plane node",
+            "owner": "platform-team",
+            "expires": "2999-12-31",
+        })
+    );
+    assert_eq!(
+        finding("reference.resolves")["waived"]["reason"],
+        "the template ships in the next change"
+    );
+    // An info finding fails nothing and is never marked.
+    assert!(finding("kcp.version-in-catalog").get("waived").is_none());
+
+    let (code, table, _) = lint_waived(LINT_WAIVERS, &[bad]);
+    assert_eq!(code, 0);
+    assert!(
+        table.contains("waived[kcp.replicas]: waived (error: 1 control-plane replica(s)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("bad.yaml:8:3 KubeadmControlPlane/cpaas-system/global-kcp spec.replicas"),
+        "{table}"
+    );
+    assert!(
+        table.contains("lint: 0 errors, 0 warnings, 1 info, 2 waived in 1 object from 1 file"),
+        "{table}"
+    );
+
+    let (code, sarif, _) = lint_waived(LINT_WAIVERS, &["--format", "sarif", bad]);
+    assert_eq!(code, 0);
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|result| result["ruleId"] == "kcp.replicas")
+        .unwrap()
+        .clone();
+    let justification = result["suppressions"][0]["justification"].as_str().unwrap();
+    assert!(
+        justification.contains("the PoC global cluster has one control-plane node"),
+        "{result:#}"
+    );
+
+    // Patterns decide: another object name, or another kind, leaves the error failing.
+    for (from, to) in [
+        ("[global-*]", "[business-*]"),
+        ("'KubeadmControlPlane/cpaas-system/*'", "'Cluster/*'"),
+    ] {
+        let (code, report, _) =
+            lint_waived(&LINT_WAIVERS.replace(from, to), &["--format", "json", bad]);
+        assert_eq!(code, 1, "{to}: {report}");
+    }
+    // A waived warning does not fail under --strict either.
+    let seed = fixture("seed-001");
+    let seed = seed.to_str().unwrap();
+    let (code, _, _) = lint_waived(LINT_WAIVERS, &["--strict", seed]);
+    assert_eq!(code, 1, "seed 001 warns about its PoC TPM emulation");
+    let tpm = "- rule: registration.emulated-tpm\n  reason: PoC\n";
+    let (code, stdout, stderr) = lint_waived(tpm, &["--strict", seed]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+#[test]
+fn expired_unknown_and_misplaced_lint_waivers_are_input_errors() {
+    let bad = fixture("rules/kcp.replicas/bad.yaml");
+    let bad = bad.to_str().unwrap();
+    for format in ["table", "json", "junit"] {
+        let expired = LINT_WAIVERS.replace("2999-12-31", "2022-06-30");
+        let (code, stdout, stderr) = lint_waived(&expired, &["--format", format, bad]);
+        assert_eq!(code, 2, "{format}");
+        assert!(stdout.is_empty(), "{format}: {stdout}");
+        assert!(
+            stderr.contains("--waivers: ")
+                && stderr.contains("lint-waivers.yaml:1: the waiver of kcp.replicas expired on 2022-06-30 (owner platform-team)"),
+            "{format}: {stderr}"
+        );
+    }
+    let (code, _, stderr) = lint_waived(
+        &format!("{LINT_WAIVERS}- rule: kcp.replica\n  reason: typo\n"),
+        &[bad],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(
+            "lint-waivers.yaml:9: waiver 3: `rule`: unknown lint rule 'kcp.replica' (see \
+             ironprep lint --list-rules)"
+        ),
+        "{stderr}"
+    );
+    let (code, _, stderr) = lint_waived("- check: hw.tpm\n  reason: wrong file\n", &[bad]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("lint-waivers.yaml:1: waiver 1: `check`: ironprep lint waives lint rules"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = lint_waived(
+        "- rule: kcp.replicas\n  hosts: [cp-*]\n  reason: hosts are not objects\n",
+        &[bad],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`hosts`: a rule waiver names objects"),
+        "{stderr}"
+    );
 }

@@ -41,6 +41,23 @@ pub struct Finding {
     pub field: String,
     pub message: String,
     pub fix: String,
+    /// The waiver (`ironprep lint --waivers`) that accepts this finding: it stays reported with
+    /// its severity, and does not fail the run. Absent when no waiver covers it (and in reports
+    /// of older releases), so a consumer counting errors without `waived` counts what fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived: Option<Waiver>,
+}
+
+/// Why a finding is accepted, as the waiver file says it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct Waiver {
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The last day the waiver holds (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
 /// An input that could not be read or parsed (exit code 2).

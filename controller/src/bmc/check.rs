@@ -4,8 +4,9 @@
 //! `--only`/`--skip`, and makes a check that lacks its facts `error` (the BMC did not answer
 //! for them) or `skip` (the BMC does not offer them).
 //!
-//! Waivers (issue 15) belong in [`evaluate`]: a waived check still runs, and its failure is
-//! reported as waived instead of failing the run.
+//! Waivers are not decided here: a waived check runs and is evaluated like any other, and
+//! `execute_check` turns its failure into `waived` over the whole report, fleet checks
+//! included, with the same `crate::waivers::apply` as `ironprep check`.
 
 use ironprep_schema::bmc::BmcFacts;
 use ironprep_schema::{CheckResult, Profile, Role, Status};

@@ -120,10 +120,23 @@ answer that is not Redfish, or an unknown #SystemId).
 Exit codes: 0 nothing failed, 1 a check failed, 2 usage or input error, 3 a BMC could not
 be read or a check not evaluated (and nothing failed), 130 interrupted.
 
+Waivers (--waivers FILE) accept known failures; `hosts` patterns match the host names of the
+report (the inventory name, else the URL's host, with :PORT when not 443; then /SystemId when
+a BMC has several systems; `*` matches anything, quote a pattern that starts with it); a fleet
+check is waived only by a waiver without `hosts`:
+  - check: hw.tpm
+    hosts: [edge-*]
+    reason: TPM 1.2 on the edge rack until the board swap (CHG-1234)
+    expires: 2026-06-30
+    owner: dc-ops
+  - check: fleet.serial-unique
+    reason: the vendor left the same placeholder serial on every board
+
 Examples:
   IRONPREP_BMC_PASSWORD=… ironprep bmc check --bmc https://10.0.0.21,https://10.0.0.22 \\
       --bmc-user root --bmc-host-key-policy accept-new
-  ironprep bmc check -i hosts.ini --bmc-password-file ~/.bmc-pw --format json")]
+  ironprep bmc check -i hosts.ini --bmc-password-file ~/.bmc-pw --format json
+  ironprep bmc check -i hosts.ini --waivers waivers.yaml --format junit --output bmc.xml")]
 pub struct BmcCheckArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -144,9 +157,16 @@ pub struct BmcCheckArgs {
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub only: Vec<String>,
 
-    /// Report these checks as skipped.
+    /// Do not run these checks; they are reported as skipped (a check that runs but must not
+    /// fail the run belongs in a waiver file).
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub skip: Vec<String>,
+
+    /// Accepted failures: a YAML list of `{check: ID, hosts: [PATTERN], reason, expires:
+    /// YYYY-MM-DD, owner}` (see below). Waived checks still run and are reported as `waived`;
+    /// an expired waiver or an ID this command does not report is an input error.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
 
     /// Most seconds one BMC may take, all its systems together (1–3600).
     #[arg(long, value_name = "SECS", default_value_t = 60,
@@ -471,7 +491,17 @@ pub struct CheckPlan {
     /// `--role`: for hosts the inventory gives no role (`fleet.role-count` counts only these
     /// and the inventory's).
     pub stated_roles: Vec<Role>,
+    /// `--waivers`, validated and none expired.
+    pub waivers: Vec<crate::waivers::Waiver>,
 }
+
+/// The checks across hosts that `bmc check` reports (a test holds this to what
+/// `execute_check` builds): with the BMC checks, what a waiver may name.
+pub const FLEET_CHECKS: &[&str] = &[
+    "fleet.uuid-unique",
+    "fleet.serial-unique",
+    "fleet.role-count",
+];
 
 /// What every system is checked with.
 pub struct CheckSettings {
@@ -529,6 +559,19 @@ pub fn plan_check(args: &BmcCheckArgs) -> anyhow::Result<CheckPlan> {
                 .join(", ")
         );
     }
+    let waivers = match &args.waivers {
+        Some(path) => {
+            let knows = |id: &str| checks::find(id).is_some() || FLEET_CHECKS.contains(&id);
+            let catalog = crate::waivers::Catalog {
+                command: "ironprep bmc check",
+                waives: crate::waivers::Kind::Checks,
+                knows: &knows,
+            };
+            crate::waivers::load_current(path, &catalog, crate::waivers::today())
+                .context("--waivers")?
+        }
+        None => Vec::new(),
+    };
     Ok(CheckPlan {
         connection: connection(&args.connect, args.timeout)?,
         settings: Arc::new(CheckSettings {
@@ -541,6 +584,7 @@ pub fn plan_check(args: &BmcCheckArgs) -> anyhow::Result<CheckPlan> {
             },
         }),
         stated_roles,
+        waivers,
     })
 }
 
@@ -589,7 +633,7 @@ pub fn execute_check(
         cross_host::serial_unique(&hosts),
         cross_host::role_count(&hosts, &measured),
     ];
-    let report = FleetReport::new(hosts, fleet);
+    let report = crate::waivers::apply(&plan.waivers, FleetReport::new(hosts, fleet));
     let code = if interrupted {
         ExitCode::Interrupted
     } else {
@@ -1188,6 +1232,69 @@ mod tests {
             "0",
         ]);
         assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn a_bad_waiver_file_is_refused_before_anything_else_is_resolved() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("waivers.yaml");
+        // No --bmc-user either: the waiver file is read first, so its error is the one shown.
+        let plan = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            plan_check(&check_args(&[
+                "--bmc",
+                "https://10.0.0.21",
+                "--waivers",
+                file.to_str().unwrap(),
+            ]))
+            .err()
+            .map(|error| format!("{error:#}"))
+            .unwrap_or_default()
+        };
+        // memory.swap is the agent's: a BMC never reports it.
+        let error = plan("- check: hw.tpm\n  reason: a\n- check: memory.swap\n  reason: b\n");
+        assert!(
+            error.starts_with("--waivers: ")
+                && error.contains(
+                    "waivers.yaml:3: waiver 2: `check`: unknown check ID \
+                                   'memory.swap' (see ironprep bmc check --list)"
+                ),
+            "{error}"
+        );
+        let error = plan("- check: hw.tpm\n  reason: a\n  expires: 2020-02-29\n");
+        assert!(
+            error.contains("waivers.yaml:1: the waiver of hw.tpm expired on 2020-02-29"),
+            "{error}"
+        );
+        // Every check this command reports, fleet checks too, may be waived.
+        let mut text = String::new();
+        for id in checks::ALL
+            .iter()
+            .map(|check| check.id())
+            .chain(FLEET_CHECKS.iter().copied())
+        {
+            text.push_str(&format!("- check: {id}\n  reason: accepted\n"));
+        }
+        let error = plan(&text);
+        assert!(error.starts_with("no BMC user"), "{error}");
+    }
+
+    /// What a waiver may name is what `execute_check` reports across hosts.
+    #[test]
+    fn the_waivable_fleet_checks_are_the_ones_reported() {
+        let reported = [
+            cross_host::uuid_unique(&[]),
+            cross_host::serial_unique(&[]),
+            cross_host::role_count(&[], &BTreeMap::new()),
+        ];
+        let ids: Vec<&str> = reported
+            .iter()
+            .map(|check| check.result.id.as_str())
+            .collect();
+        assert_eq!(ids, FLEET_CHECKS);
+        for id in FLEET_CHECKS {
+            assert!(crate::waivers::FLEET_CHECKS.contains(id), "{id}");
+        }
     }
 
     #[test]

@@ -137,7 +137,7 @@ pub fn load_bytes(name: &str, bytes: &[u8], loaded: &mut Loaded) {
                 text: text.to_owned(),
             });
             loaded.sources.push(Arc::clone(&source));
-            match objects(&source) {
+            match objects(&source, &mut loaded.errors) {
                 Ok(objects) => loaded.objects.extend(objects),
                 Err(error) => loaded.errors.push(LoadError {
                     file: name.to_owned(),
@@ -199,8 +199,12 @@ fn pos_of(bytes: &[u8], offset: usize) -> Pos {
 }
 
 /// Splits one source into objects. Unknown kinds are kept (rules ignore them); documents that
-/// are not mappings are skipped, as kubectl would reject them anyway.
-fn objects(source: &Arc<Source>) -> Result<Vec<Object>, tree::SyntaxError> {
+/// are not mappings are skipped, as kubectl would reject them anyway. An ignore comment naming
+/// no rule goes to `errors`; the objects are still linted.
+fn objects(
+    source: &Arc<Source>,
+    errors: &mut Vec<LoadError>,
+) -> Result<Vec<Object>, tree::SyntaxError> {
     let text = source.text.as_str();
     // JSON is YAML, except that YAML forbids tabs where JSON allows them as whitespace. Outside
     // JSON strings a tab is only whitespace, and inside one it is invalid, so this keeps every
@@ -224,7 +228,15 @@ fn objects(source: &Arc<Source>) -> Result<Vec<Object>, tree::SyntaxError> {
     let mut previous_end = 0;
     for document in documents {
         let first = (previous_end + 1).min(document.first_line);
-        let ignored = ignore_directives(&lines, first, document.last_line);
+        let (ignored, unknown) = ignore_directives(&lines, first, document.last_line);
+        errors.extend(unknown.into_iter().map(|(pos, id)| LoadError {
+            file: source.name.clone(),
+            pos: Some(pos),
+            message: format!(
+                "`# {IGNORE_MARKER}` names no rule `{id}` (`ironprep lint --list-rules` lists \
+                 them; `all` ignores every rule)"
+            ),
+        }));
         previous_end = document.last_line;
         collect_objects(source, document.root, &ignored, &mut objects);
     }
@@ -283,24 +295,43 @@ fn collect_objects(source: &Arc<Source>, root: Node, ignored: &[String], out: &m
 
 const IGNORE_MARKER: &str = "ironprep: ignore";
 
+/// What `# ironprep: ignore` may name besides a rule: every rule of the document.
+const IGNORE_ALL: &str = "all";
+
 /// Rule IDs named by `# ironprep: ignore RULE[, RULE…]` comments between `first` and `last`
-/// (1-based, inclusive) of `lines`.
-fn ignore_directives(lines: &[&str], first: u32, last: u32) -> Vec<String> {
+/// (1-based, inclusive) of `lines`, and where each name that is no rule stands: a mistyped ID
+/// would silence nothing, and nobody would notice.
+fn ignore_directives(lines: &[&str], first: u32, last: u32) -> (Vec<String>, Vec<(Pos, String)>) {
     let mut ignored = Vec::new();
+    let mut unknown = Vec::new();
     let start = (first as usize).saturating_sub(1).min(lines.len());
     let end = (last as usize).min(lines.len()).max(start);
-    for line in &lines[start..end] {
+    for (index, line) in lines[start..end].iter().enumerate() {
         let Some(hash) = line.find('#') else { continue };
         let comment = line[hash + 1..].trim_start();
-        if let Some(rest) = comment.strip_prefix(IGNORE_MARKER) {
-            ignored.extend(
-                rest.split(|c: char| c == ',' || c.is_whitespace())
-                    .filter(|id| !id.is_empty())
-                    .map(str::to_owned),
-            );
+        let Some(rest) = comment.strip_prefix(IGNORE_MARKER) else {
+            continue;
+        };
+        // `rest` and every ID are slices of `line`: their offsets give the column.
+        let rest_at = line.len() - rest.len();
+        let mut offset = rest_at;
+        for id in rest.split([',', ' ', '\t']) {
+            let at = offset;
+            offset += id.len() + 1;
+            if id.is_empty() {
+                continue;
+            }
+            if id != IGNORE_ALL && super::rules::find(id).is_none() {
+                let pos = Pos {
+                    line: u32::try_from(start + index + 1).unwrap_or(u32::MAX),
+                    column: u32::try_from(line[..at].chars().count() + 1).unwrap_or(u32::MAX),
+                };
+                unknown.push((pos, id.to_owned()));
+            }
+            ignored.push(id.to_owned());
         }
     }
-    ignored
+    (ignored, unknown)
 }
 
 fn plain_error(file: &str, message: impl Into<String>) -> LoadError {
@@ -332,14 +363,38 @@ mod tests {
     #[test]
     fn multi_document_streams_become_objects_with_ignores() {
         let loaded = load(
-            b"kind: A\nmetadata: {name: a, namespace: ns}\n---\n# ironprep: ignore x.y, z.w\nkind: B\nmetadata:\n  name: b\n",
+            b"kind: A\nmetadata: {name: a, namespace: ns}\n---\n# ironprep: ignore kcp.replicas, all\nkind: B\nmetadata:\n  name: b\n",
         );
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
         assert_eq!(loaded.objects.len(), 2);
         assert_eq!(loaded.objects[0].label(), "A/ns/a");
         assert!(loaded.objects[0].ignored.is_empty());
-        assert_eq!(loaded.objects[1].ignored, ["x.y", "z.w"]);
+        assert_eq!(loaded.objects[1].ignored, ["kcp.replicas", "all"]);
         assert_eq!(loaded.objects[1].pos.line, 5);
+    }
+
+    #[test]
+    fn an_ignore_comment_naming_no_rule_is_an_error_at_the_name() {
+        let loaded = load(
+            b"kind: A\nmetadata: {name: a}\n---\nkind: B  # ironprep: ignore kcp.replicas,\tx.y  z.w\n",
+        );
+        let errors: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "t.yaml:4:43: `# ironprep: ignore` names no rule `x.y` (`ironprep lint \
+                 --list-rules` lists them; `all` ignores every rule)",
+                "t.yaml:4:48: `# ironprep: ignore` names no rule `z.w` (`ironprep lint \
+                 --list-rules` lists them; `all` ignores every rule)",
+            ]
+        );
+        // The file is still linted, the known rule still ignored.
+        assert_eq!(loaded.objects.len(), 2);
+        assert!(
+            loaded.objects[1]
+                .ignored
+                .contains(&"kcp.replicas".to_owned())
+        );
     }
 
     #[test]

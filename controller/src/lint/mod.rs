@@ -52,9 +52,26 @@ Examples:
   kubectl get machineinventories,machineinventorypools,seedimages,machineregistrations \\
       -n cpaas-system -o yaml | ironprep lint --phase installed --vip 192.168.10.100 -
   ironprep lint --report fleet.json 01-machineregistration-seedimage.yaml 02-pools.yaml
+  ironprep lint --waivers lint-waivers.yaml --format junit manifests/ > lint.xml
 
-Silence a rule for one document with a comment in it: `# ironprep: ignore RULE[, RULE]`.
-Exit codes: 0 no error (warnings allowed unless --strict), 1 errors, 2 unreadable input or usage.")]
+Silence a rule for one document with a comment in it: `# ironprep: ignore RULE[, RULE]` (or
+`all`; a name that is no rule is an input error).
+
+To accept a finding and keep seeing it, waive it (--waivers FILE): it stays in every format,
+marked waived with the reason, and fails nothing. `objects` patterns (`*` matches anything;
+quote one that starts with it: '*-kcp') match the object's name, or, with a `/`, the whole
+`Kind/namespace/name` a finding names; without `objects`, every object.
+  - rule: kcp.replicas
+    objects: [global-*]
+    reason: the PoC global cluster has one control-plane node
+    expires: 2026-06-30
+    owner: platform-team
+  - rule: import.dcs-default
+    objects: [ConfigMap/cpaas-system/*]
+    reason: extra imports reviewed in CHG-2231
+
+Exit codes: 0 no error (warnings allowed unless --strict), 1 errors, 2 unreadable input or usage
+(an unknown rule, an expired waiver or a malformed waiver file too).")]
 pub struct LintArgs {
     /// Files, directories (recursively: *.yaml, *.yml, *.json) or `-` for standard input.
     #[arg(
@@ -122,6 +139,12 @@ pub struct LintArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Accepted findings: a YAML list of `{rule: RULE, objects: [PATTERN], reason, expires:
+    /// YYYY-MM-DD, owner}` (see below). Waived findings stay in the output and fail nothing;
+    /// an expired waiver or an unknown rule is an input error.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+
     /// List the rules and exit.
     #[arg(long)]
     pub list_rules: bool,
@@ -151,6 +174,19 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             bail!("{}", unknown_rule(id));
         }
     }
+    let waivers = match &args.waivers {
+        Some(path) => {
+            let knows = |id: &str| rules::find(id).is_some();
+            let catalog = crate::waivers::Catalog {
+                command: "ironprep lint",
+                waives: crate::waivers::Kind::Rules,
+                knows: &knows,
+            };
+            crate::waivers::load_current(path, &catalog, crate::waivers::today())
+                .context("--waivers")?
+        }
+        None => Vec::new(),
+    };
     let catalog = args
         .image_catalog
         .as_deref()
@@ -173,13 +209,15 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             .transpose()?
             .map(std::sync::Arc::new),
     };
-    let result = match (&args.primary, &args.standby) {
+    let mut result = match (&args.primary, &args.standby) {
         (Some(primary), Some(standby)) => pair::lint_pair(primary, standby, given, &args.disable),
         _ => {
             let loaded = load::load_paths(&args.paths, &mut std::io::stdin().lock());
             lint(loaded, given, &args.disable)
         }
     };
+    // Over the findings of either path, DR pair included, once they are all known.
+    result.waive(&waivers);
     let outcome = render::Outcome {
         findings: &result.findings,
         errors: &result.errors,
@@ -235,10 +273,13 @@ pub struct LintResult {
 }
 
 impl LintResult {
-    /// 2 when an input was unreadable, 1 with an error (or a warning under `--strict`), else 0.
+    /// 2 when an input was unreadable, 1 with an error (or a warning under `--strict`) that no
+    /// waiver accepts, else 0.
     pub fn exit_code(&self, strict: bool) -> ExitCode {
         let failing = |finding: &Finding| {
-            finding.severity == Severity::Error || (strict && finding.severity == Severity::Warning)
+            finding.waived.is_none()
+                && (finding.severity == Severity::Error
+                    || (strict && finding.severity == Severity::Warning))
         };
         if !self.errors.is_empty() {
             ExitCode::Usage
@@ -246,6 +287,28 @@ impl LintResult {
             ExitCode::Failed
         } else {
             ExitCode::Success
+        }
+    }
+}
+
+impl LintResult {
+    /// Marks each error or warning the first covering waiver accepts (`--waivers`); `info`
+    /// findings fail nothing and stay as they are.
+    pub fn waive(&mut self, waivers: &[crate::waivers::Waiver]) {
+        for finding in &mut self.findings {
+            if finding.severity == Severity::Info {
+                continue;
+            }
+            if let Some(waiver) = waivers
+                .iter()
+                .find(|waiver| waiver.covers_object(&finding.rule, &finding.object))
+            {
+                finding.waived = Some(finding::Waiver {
+                    reason: waiver.reason.clone(),
+                    owner: waiver.owner.clone(),
+                    expires: waiver.expires.map(|date| date.to_string()),
+                });
+            }
         }
     }
 }

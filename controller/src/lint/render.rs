@@ -80,6 +80,27 @@ fn status(severity: Severity) -> Status {
     }
 }
 
+/// A waived finding is `waived` with the waiver's words, in every format; any other keeps the
+/// status of its severity (the reason of an `info` is its message).
+fn status_and_reason(finding: &Finding) -> (Status, Option<String>) {
+    match &finding.waived {
+        Some(waiver) => {
+            let words = crate::waivers::words(
+                finding.severity.as_str(),
+                &finding.message,
+                &waiver.reason,
+                waiver.owner.as_deref(),
+                waiver.expires.as_deref(),
+            );
+            (Status::Waived, Some(words))
+        }
+        None => (
+            status(finding.severity),
+            (finding.severity == Severity::Info).then(|| finding.message.clone()),
+        ),
+    }
+}
+
 /// The findings as the shared view: a subject per rule (a rule without findings passes), one
 /// for inputs that could not be read.
 pub fn view(outcome: &Outcome<'_>) -> View {
@@ -116,22 +137,25 @@ pub fn view(outcome: &Outcome<'_>) -> View {
             .findings
             .iter()
             .filter(|finding| finding.rule == rule.id())
-            .map(|finding| Item {
-                id: finding.rule.clone(),
-                title: rule.title().to_owned(),
-                status: status(finding.severity),
-                observed: finding.message.clone(),
-                reason: (finding.severity == Severity::Info).then(|| finding.message.clone()),
-                fix: finding.fix.clone(),
-                location: Some(Location {
-                    file: finding.file.clone(),
-                    line: finding.line,
-                    column: finding.column,
-                    object: finding.object.clone(),
-                    field: finding.field.clone(),
-                    excerpt: lines.excerpt(&finding.file, finding.line),
-                }),
-                ..Item::default()
+            .map(|finding| {
+                let (status, reason) = status_and_reason(finding);
+                Item {
+                    id: finding.rule.clone(),
+                    title: rule.title().to_owned(),
+                    status,
+                    observed: finding.message.clone(),
+                    reason,
+                    fix: finding.fix.clone(),
+                    location: Some(Location {
+                        file: finding.file.clone(),
+                        line: finding.line,
+                        column: finding.column,
+                        object: finding.object.clone(),
+                        field: finding.field.clone(),
+                        excerpt: lines.excerpt(&finding.file, finding.line),
+                    }),
+                    ..Item::default()
+                }
             })
             .collect();
         if items.is_empty() {
@@ -162,21 +186,32 @@ fn rule_info(rule: &dyn Rule) -> RuleInfo {
     }
 }
 
-/// `lint: 2 errors, 1 warning, 0 info in 14 objects from 3 files`
+/// `lint: 2 errors, 1 warning, 0 info, 1 waived in 14 objects from 3 files`; the waived
+/// count only when a waiver accepted something, and counted apart from the severities.
 fn summary(outcome: &Outcome<'_>) -> String {
     let count = |severity| {
         outcome
             .findings
             .iter()
-            .filter(|f| f.severity == severity)
+            .filter(|f| f.severity == severity && f.waived.is_none())
             .count()
     };
+    let waived = outcome
+        .findings
+        .iter()
+        .filter(|f| f.waived.is_some())
+        .count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     format!(
-        "lint: {}, {}, {} info in {} from {}{}",
+        "lint: {}, {}, {} info{} in {} from {}{}",
         plural(count(Severity::Error), "error"),
         plural(count(Severity::Warning), "warning"),
         count(Severity::Info),
+        if waived > 0 {
+            format!(", {waived} waived")
+        } else {
+            String::new()
+        },
         plural(outcome.objects, "object"),
         plural(outcome.files, "file"),
         if outcome.errors.is_empty() {

@@ -100,6 +100,8 @@ impl Sink {
             field: field.into(),
             message: message.into(),
             fix: fix.into(),
+            // Decided over all findings at the end (`LintResult::waive`).
+            waived: None,
         });
     }
 

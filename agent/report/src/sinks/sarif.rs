@@ -91,7 +91,11 @@ impl Sarif {
         subject: Option<&str>,
         index: &BTreeMap<&str, usize>,
     ) -> Option<Value> {
-        if !matches!(item.status, Status::Fail | Status::Warn | Status::Error) {
+        // Waived results too: SARIF says they are accepted (`suppressions`, below).
+        if !matches!(
+            item.status,
+            Status::Fail | Status::Warn | Status::Error | Status::Waived
+        ) {
             return None;
         }
         let mut text = item.seen().to_owned();
@@ -271,5 +275,21 @@ mod tests {
             log["runs"][0]["originalUriBaseIds"][SOURCE_ROOT]["uri"],
             "file:///work/repo/"
         );
+    }
+
+    #[test]
+    fn a_waived_result_is_a_suppressed_result_with_the_waivers_words() {
+        let mut view = finding("kcp.yaml");
+        let item = &mut view.subjects[0].items[0];
+        item.status = Status::Waived;
+        item.reason = Some("waived (error: 1 replica): PoC".to_owned());
+        let log = Sarif::new(None).log(&view);
+        let result = &log["runs"][0]["results"][0];
+        assert_eq!(result["ruleId"], "kcp.replicas", "{log:#}");
+        assert_eq!(
+            result["suppressions"],
+            json!([{"kind": "external", "justification": "waived (error: 1 replica): PoC"}])
+        );
+        assert_eq!(result["message"]["text"], "waived (error: 1 replica): PoC");
     }
 }

@@ -244,12 +244,19 @@ impl Table {
             let _ = writeln!(out, "{}\n", escape(line));
         }
         self.host_groups(view, out);
-        // Worst first, then by ID; each with the hosts it failed on.
+        let quiet = self.options.verbosity == Verbosity::Quiet;
+        // Worst first, then by ID; each with the hosts it failed on. Waived ones last but
+        // shown, as for one host: a waiver is a decision someone should keep seeing.
         type Hits<'a> = Vec<(&'a Subject, &'a Item)>;
         let mut by_check: BTreeMap<(std::cmp::Reverse<u8>, &str), Hits<'_>> = BTreeMap::new();
         for subject in &view.subjects {
             for item in &subject.items {
-                if matches!(item.status, Status::Fail | Status::Warn | Status::Error) {
+                let shown = match item.status {
+                    Status::Fail | Status::Warn | Status::Error => true,
+                    Status::Waived => !quiet,
+                    Status::Pass | Status::Skip => false,
+                };
+                if shown {
                     by_check
                         .entry((std::cmp::Reverse(order(item.status)), item.id.as_str()))
                         .or_default()
@@ -301,7 +308,14 @@ impl Table {
 
     /// `FAIL  node-004…node-037 (34)  kernel.modules-ipvs · warn net.nic-speed`
     fn host_groups(&self, view: &View, out: &mut String) {
-        type Key = (Status, Vec<String>, Vec<String>, Vec<String>, String);
+        type Key = (
+            Status,
+            Vec<String>,
+            Vec<String>,
+            Vec<String>,
+            Vec<String>,
+            String,
+        );
         let mut groups: Vec<(Key, Vec<&str>)> = Vec::new();
         for subject in &view.subjects {
             let ids = |status| {
@@ -331,6 +345,7 @@ impl Table {
                     ids(Status::Fail),
                     ids(Status::Error),
                     ids(Status::Warn),
+                    ids(Status::Waived),
                     String::new(),
                 )
             } else {
@@ -338,6 +353,7 @@ impl Table {
                 let error = subject.error.clone().unwrap_or_default();
                 (
                     Status::Error,
+                    Vec::new(),
                     Vec::new(),
                     Vec::new(),
                     Vec::new(),
@@ -351,7 +367,7 @@ impl Table {
         }
         groups.sort_by_key(|((status, ..), _)| std::cmp::Reverse(order(*status)));
         let _ = writeln!(out, "HOSTS\n");
-        for ((status, failed, errors, warned, unreached), names) in &groups {
+        for ((status, failed, errors, warned, waived, unreached), names) in &groups {
             let word = match status {
                 Status::Pass => self.paint("ok   ", Status::Pass),
                 _ => self.word(*status),
@@ -368,6 +384,9 @@ impl Table {
             }
             if !warned.is_empty() {
                 parts.push(format!("warn: {}", warned.join(", ")));
+            }
+            if !waived.is_empty() {
+                parts.push(format!("waived: {}", waived.join(", ")));
             }
             let hosts = format!("{} ({})", ranges(names, HOSTS_SHOWN), names.len());
             let _ = writeln!(out, "{word} {hosts}");
@@ -603,6 +622,43 @@ mod tests {
         );
         assert!(text.contains("unreachable: connection refused"), "{text}");
         assert!(text.contains("hosts     node-004…node-037 (34)"), "{text}");
+    }
+
+    #[test]
+    fn waived_checks_of_a_fleet_are_shown_with_their_reason() {
+        let waived = |host_name: &str| {
+            let mut check = item("hw.tpm", Status::Waived);
+            check.reason = Some(format!("waived (fail: TPM 1.2 on {host_name}): edge rack"));
+            check
+        };
+        let mut view = View::empty(ViewKind::Fleet);
+        view.subjects.push(host(
+            "edge-1",
+            vec![waived("edge-1"), item("cpu.cores", Status::Pass)],
+        ));
+        view.subjects.push(host("edge-2", vec![waived("edge-2")]));
+        view.subjects
+            .push(host("rack-1", vec![item("hw.tpm", Status::Fail)]));
+        let text = Table::new(RenderOptions::default()).render(&view);
+        assert!(
+            text.contains("ok    edge-1, edge-2 (2)\n      waived: hw.tpm"),
+            "{text}"
+        );
+        let fail = text.find("FAIL  hw.tpm").unwrap();
+        let waived = text.find("WAIVED hw.tpm").unwrap();
+        assert!(fail < waived, "{text}");
+        assert!(
+            text[waived..].contains("hosts     edge-1, edge-2 (2)")
+                && text[waived..]
+                    .contains("waived (fail: TPM 1.2 on edge-1): edge rack (on edge-1)"),
+            "{text}"
+        );
+        let quiet = Table::new(RenderOptions {
+            verbosity: Verbosity::Quiet,
+            ..RenderOptions::default()
+        })
+        .render(&view);
+        assert!(!quiet.contains("WAIVED"), "{quiet}");
     }
 
     #[test]
