@@ -286,6 +286,65 @@ fn a_link_dropped_in_the_middle_of_the_upload_nothing_stays() {
 }
 
 #[test]
+fn a_link_that_stays_down_the_host_cleans_up_by_its_own_deadline() {
+    if !can_run("a_link_that_stays_down") {
+        return;
+    }
+    let fleet = Fleet::up("link-gone", &["cut-off"]);
+    slow_link(&fleet, "cut-off", "1mbit");
+    let namespace = namespace(&fleet, "cut-off");
+    let targets = targets(&fleet, &[("root", "cut-off")]);
+    // A short --timeout on purpose: the host's own deadline for the upload follows it, and this
+    // host is the faulty one.
+    let mut child = fleet
+        .command(&["--hosts", &targets, "--timeout", "5", "--format", "json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the host receives the agent", || {
+        !fleet.leftovers("cut-off").is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    run("ip", &["-n", &namespace, "link", "set", "eth0", "down"]);
+    let status = wait_for_exit(&mut child, "link gone");
+    assert_eq!(status.code(), Some(3), "{status:?}");
+    // No end of input ever reaches the host and its sshd notices nothing: the script's own
+    // deadline on the upload ends it, and it removes its directory. sshd's session process
+    // stays until TCP gives up on the peer (that is sshd's, not ironprep's).
+    let deadline = Instant::now() + CLEANUP_DEADLINE;
+    loop {
+        let files = fleet.leftovers("cut-off");
+        let processes: Vec<String> = survivors(&fleet, "cut-off")
+            .into_iter()
+            .filter(|process| {
+                !process
+                    .split_once(": ")
+                    .is_some_and(|(_, line)| line.starts_with("sshd"))
+            })
+            .collect();
+        if files.is_empty() && processes.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "with the link down for good, still on the host after {} s: {files:?} {processes:?}",
+            CLEANUP_DEADLINE.as_secs()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // The link stays down to the end: the cleanup above owed nothing to the connection.
+    let link = std::process::Command::new("ip")
+        .args(["-n", &namespace, "-o", "link", "show", "eth0"])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&link.stdout).contains("state UP"),
+        "the link came back during the test"
+    );
+}
+
+#[test]
 fn a_host_flooding_stderr_is_cut_and_says_so() {
     if !can_run("a_host_flooding_stderr") {
         return;

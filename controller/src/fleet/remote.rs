@@ -211,6 +211,10 @@ pub fn session_command(
 
 fn script(upload: &AgentUpload, agent_arguments: &[String], limit: Duration, mode: Mode) -> String {
     let mut arguments: Vec<String> = agent_arguments.iter().map(|arg| quote(arg)).collect();
+    // The upload is read under the host's own deadline (`$rx`, coreutils `timeout` where there
+    // is one): over a link that goes down for good no end of input ever arrives, and sshd may
+    // not notice for hours, so without it the script would wait, with a partial agent, that
+    // long.
     // Every mode reads exactly the agent's length (`head -c` stops at its last byte): stdin
     // stays open after it (a session's input, or the watchdog's line to the controller), and a
     // cut upload never decompresses into something that runs (the checksum stops it too). The
@@ -229,7 +233,7 @@ echo "{DECODERS_MARKER}$decoders" >&2
             ),
             "IFS= read -r codec || codec=\"\"\n",
             format!(
-                "case $codec in zstd) head -c {zstd} | zstd -dcq ;; gzip) head -c {gzip} | gzip -dc ;; *) false ;; esac",
+                "case $codec in zstd) $rx head -c {zstd} | zstd -dcq ;; gzip) $rx head -c {gzip} | gzip -dc ;; *) false ;; esac",
                 zstd = upload.zstd.len(),
                 gzip = upload.gzip.len()
             ),
@@ -237,7 +241,7 @@ echo "{DECODERS_MARKER}$decoders" >&2
         Mode::Session => (
             String::new(),
             "",
-            format!("head -c {} | gzip -dc", upload.gzip.len()),
+            format!("$rx head -c {} | gzip -dc", upload.gzip.len()),
         ),
     };
     // The CA comes first on stdin; `dd bs=1` reads exactly its length and not a byte of the
@@ -249,7 +253,7 @@ echo "{DECODERS_MARKER}$decoders" >&2
             }
             (
                 format!(
-                    r#"dd bs=1 count={length} of="$d/{CA_NAME}" 2>/dev/null || {{ echo "cannot receive the CA file into $d (dd failed)" >&2; exit {UPLOAD_FAILED}; }}
+                    r#"$rx dd bs=1 count={length} of="$d/{CA_NAME}" 2>/dev/null || {{ echo "cannot receive the CA file into $d (dd failed)" >&2; exit {UPLOAD_FAILED}; }}
 "#,
                     length = ca.bytes.len()
                 ),
@@ -310,6 +314,8 @@ fi
 trap 'exit 130' INT
 trap 'exit 143' TERM
 echo "{DIR_MARKER}$d" >&2
+rx=""
+command -v timeout >/dev/null 2>&1 && rx="timeout {upload_seconds}"
 {read_codec}{receive_ca}{receive_agent} >"$d/agent" || {{ echo "cannot receive the agent into $d (${{codec:-gzip}} -d failed)" >&2; exit {UPLOAD_FAILED}; }}
 sum=$(sha256sum "$d/agent" 2>/dev/null || openssl dgst -sha256 -r "$d/agent" 2>/dev/null)
 sum=${{sum%% *}}
@@ -320,6 +326,7 @@ fi
 {verify_ca}{run_agent}
 "#,
         sha = upload.sha256,
+        upload_seconds = limit.as_secs().max(1),
     )
 }
 
