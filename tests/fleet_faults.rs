@@ -245,6 +245,58 @@ fn killed_while_a_slow_agent_runs_or_out_of_time_nothing_stays() {
 }
 
 #[test]
+fn a_requiretty_host_cleans_up_between_its_stages() {
+    if !can_run("a_requiretty_host") {
+        return;
+    }
+    let fleet = Fleet::up("tty-stages", &["staged:requiretty"]);
+    let targets = targets(&fleet, &[("fleet", "staged")]);
+    // A whole staged run: the collection ends the reaper that guarded the directory.
+    let output = fleet
+        .command(&[
+            "--hosts",
+            &targets,
+            "--only",
+            "os.support",
+            "--timeout",
+            "120",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: FleetReport = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report.hosts[0].outcome, HostOutcome::Reported, "{report:?}");
+    assert_hosts_become_clean(&fleet, &["staged"], "a staged run that finished");
+
+    // Killed while the agent runs on the PTY: no script of ours is left to see the controller
+    // go; the hangup ends the agent and the reaper the files. --timeout 20 on purpose: the
+    // reaper waits for the host's own deadline (30 s) plus its margin.
+    let sleeper = fleet.path("sleeper");
+    std::fs::write(&sleeper, "#!/bin/sh\nsleep 3600 &\nsleep 3601\n").unwrap();
+    let mut child = spawn(
+        &fleet,
+        &[
+            "--hosts",
+            &targets,
+            "--timeout",
+            "20",
+            "--agent",
+            sleeper.to_str().unwrap(),
+        ],
+    );
+    wait_until("the agent runs on the PTY", || {
+        survivors(&fleet, "staged")
+            .iter()
+            .any(|process| process.ends_with("sleep 3601"))
+    });
+    signal(&child, "KILL");
+    let status = wait_for_exit(&mut child, "KILL");
+    assert_exit(status, "KILL");
+    assert_hosts_become_clean(&fleet, &["staged"], "SIGKILL during a staged run");
+}
+
+#[test]
 fn a_link_dropped_in_the_middle_of_the_upload_nothing_stays() {
     if !can_run("a_link_dropped") {
         return;

@@ -274,7 +274,13 @@ fi
     // The first stage does not need sudo (it already said it wants a terminal); on success it
     // leaves the directory for the later stages, on failure it removes it as always.
     let (privileges, run_agent) = match mode {
-        Mode::Prepare => (String::new(), "trap - EXIT HUP INT TERM\nexit 0".to_owned()),
+        Mode::Prepare => (
+            String::new(),
+            format!(
+                "{}trap - EXIT HUP INT TERM\nexit 0",
+                reaper(limit + REAPER_MARGIN)
+            ),
+        ),
         Mode::Report | Mode::Session => (
             sudo_check(upload.become_password.is_some() && mode == Mode::Report),
             format!(
@@ -384,6 +390,36 @@ exit "$status""#
 /// The agent's process group, for a controller that cleans up over a new channel.
 const PGID_NAME: &str = "pgid";
 
+/// The reaper's process group (see [`reaper`]).
+const REAPER_NAME: &str = "reaper";
+
+/// How long after the host's own deadline a staged run's directory may wait for its
+/// collection: the PTY run ends by then (`timeout -k 5`), and the collection follows at once.
+const REAPER_MARGIN: Duration = Duration::from_secs(65);
+
+/// A `requiretty` host keeps the directory between the stages, with no script of ours running
+/// to notice the controller going away (the PTY stage's hangup ends the agent, not the files):
+/// a detached reaper removes it after `after` unless the collection (or the controller's
+/// cleanup) ends the reaper first.
+fn reaper(after: Duration) -> String {
+    format!(
+        r#"session=""
+command -v setsid >/dev/null 2>&1 && session="setsid"
+$session /bin/sh -c 'sleep {seconds}; rm -rf "$0"' "$d" </dev/null >/dev/null 2>&1 &
+echo $! >"$d/{REAPER_NAME}"
+"#,
+        seconds = after.as_secs().max(1)
+    )
+}
+
+/// Ends the reaper of a staged run (its process group when setsid made one), before the
+/// directory it guards is removed by the one who read it.
+fn end_reaper() -> String {
+    format!(
+        r#"r=$(cat "$d/{REAPER_NAME}" 2>/dev/null); case $r in ''|*[!0-9]*) ;; *) kill -TERM -"$r" 2>/dev/null || kill -TERM "$r" 2>/dev/null ;; esac; "#
+    )
+}
+
 /// Root, or `sudo -n` that works without a password and without a terminal; `$run` is the
 /// prefix that runs the agent. With a password (`$pw`, from stdin), `sudo -S` reads it from a
 /// pipe fed by the shell's builtin printf, so it is in no process's arguments.
@@ -479,8 +515,9 @@ pub fn collect_command(directory: &str) -> Option<String> {
         format!(
             "/bin/sh -c {}",
             quote(&format!(
-                r#"d={d}; cat "$d/{REPORT_NAME}" 2>/dev/null; cat "$d/{STDERR_NAME}" >&2 2>/dev/null; rm -rf "$d""#,
-                d = quote(directory)
+                r#"d={d}; {end_reaper}cat "$d/{REPORT_NAME}" 2>/dev/null; cat "$d/{STDERR_NAME}" >&2 2>/dev/null; rm -rf "$d""#,
+                d = quote(directory),
+                end_reaper = end_reaper(),
             ))
         )
     })
@@ -519,8 +556,9 @@ pub fn cleanup_command(directory: &str) -> Option<String> {
         format!(
             "/bin/sh -c {}",
             quote(&format!(
-                "pg=$(cat {d}/{PGID_NAME} 2>/dev/null); case $pg in ''|*[!0-9]*) ;; *) kill -TERM -\"$pg\" 2>/dev/null ;; esac; if [ \"$(id -u)\" = 0 ]; then rm -rf {d}; else rm -rf {d} 2>/dev/null || sudo -n rm -rf {d}; fi",
-                d = quote(directory)
+                "d={d}; {end_reaper}pg=$(cat \"$d/{PGID_NAME}\" 2>/dev/null); case $pg in ''|*[!0-9]*) ;; *) kill -TERM -\"$pg\" 2>/dev/null ;; esac; if [ \"$(id -u)\" = 0 ]; then rm -rf \"$d\"; else rm -rf \"$d\" 2>/dev/null || sudo -n rm -rf \"$d\"; fi",
+                d = quote(directory),
+                end_reaper = end_reaper(),
             ))
         )
     })
