@@ -296,33 +296,47 @@ fn a_requiretty_host_cleans_up_between_its_stages() {
     assert_hosts_become_clean(&fleet, &["staged"], "SIGKILL during a staged run");
 }
 
-#[test]
-fn a_link_dropped_in_the_middle_of_the_upload_nothing_stays() {
-    if !can_run("a_link_dropped") {
-        return;
-    }
-    let fleet = Fleet::up("link-drop", &["dropped"]);
-    slow_link(&fleet, "dropped", "1mbit");
-    let namespace = namespace(&fleet, "dropped");
-    let targets = targets(&fleet, &[("root", "dropped")]);
+/// A run against `host` over a slowed link whose link goes down once the upload is under way;
+/// returns the host's namespace when the controller has given up on it and exited.
+fn cut_the_link_mid_upload(fleet: &Fleet, host: &str, timeout: &str) -> String {
+    slow_link(fleet, host, "1mbit");
+    let namespace = namespace(fleet, host);
+    let targets = targets(fleet, &[("root", host)]);
     let mut child = fleet
-        .command(&["--hosts", &targets, "--timeout", "15", "--format", "json"])
+        .command(&[
+            "--hosts",
+            &targets,
+            "--timeout",
+            timeout,
+            "--format",
+            "json",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     wait_until("the host receives the agent", || {
-        !fleet.leftovers("dropped").is_empty()
+        !fleet.leftovers(host).is_empty()
     });
     std::thread::sleep(Duration::from_secs(1));
     run("ip", &["-n", &namespace, "link", "set", "eth0", "down"]);
-    // The controller gives up on the host (nothing can reach it) and exits.
+    // Nothing can reach the host: the controller gives up on it and exits.
     let status = wait_for_exit(&mut child, "link down");
     assert_eq!(status.code(), Some(3), "{status:?}");
     let mut stdout = Vec::new();
     std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
     let report: FleetReport = serde_json::from_slice(&stdout).unwrap();
     assert_ne!(report.hosts[0].outcome, HostOutcome::Reported);
+    namespace
+}
+
+#[test]
+fn a_link_dropped_in_the_middle_of_the_upload_nothing_stays() {
+    if !can_run("a_link_dropped") {
+        return;
+    }
+    let fleet = Fleet::up("link-drop", &["dropped"]);
+    let namespace = cut_the_link_mid_upload(&fleet, "dropped", "15");
     // The host is still waiting for the rest of the agent; once the link is back, the end of
     // the connection reaches it, and it cleans up by itself.
     assert!(!fleet.leftovers("dropped").is_empty());
@@ -343,24 +357,9 @@ fn a_link_that_stays_down_the_host_cleans_up_by_its_own_deadline() {
         return;
     }
     let fleet = Fleet::up("link-gone", &["cut-off"]);
-    slow_link(&fleet, "cut-off", "1mbit");
-    let namespace = namespace(&fleet, "cut-off");
-    let targets = targets(&fleet, &[("root", "cut-off")]);
     // A short --timeout on purpose: the host's own deadline for the upload follows it, and this
     // host is the faulty one.
-    let mut child = fleet
-        .command(&["--hosts", &targets, "--timeout", "5", "--format", "json"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until("the host receives the agent", || {
-        !fleet.leftovers("cut-off").is_empty()
-    });
-    std::thread::sleep(Duration::from_secs(1));
-    run("ip", &["-n", &namespace, "link", "set", "eth0", "down"]);
-    let status = wait_for_exit(&mut child, "link gone");
-    assert_eq!(status.code(), Some(3), "{status:?}");
+    let namespace = cut_the_link_mid_upload(&fleet, "cut-off", "5");
     // No end of input ever reaches the host and its sshd notices nothing: the script's own
     // deadline on the upload ends it, and it removes its directory. sshd's session process
     // stays until TCP gives up on the peer (that is sshd's, not ironprep's).
