@@ -84,10 +84,16 @@ pub enum PlanError {
     /// An Ansible host in no role group: checking it as control-plane would be a guess.
     #[error(
         "host {host} has no role: its groups ({}) give none (role groups: kube_control_plane, \
-         kube_node, installer, …); put it in one, or give --role for such hosts",
+         kube_node, etcd, installer, …); {advice}",
         if groups.is_empty() { "none".to_owned() } else { groups.join(", ") }
     )]
-    NoRole { host: String, groups: Vec<String> },
+    NoRole {
+        host: String,
+        groups: Vec<String>,
+        /// What to do: the advice for a group known to give no role (`calico_rr`), else to
+        /// put the host in a role group or give `--role`.
+        advice: String,
+    },
 }
 
 /// One host of the plan: where to log in, and the roles its agent checks.
@@ -161,9 +167,17 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
         && let Some(host) = inventory.hosts.iter().find(|host| host.roles.is_empty())
         && let Some(groups) = &host.groups
     {
+        let advice = inventory::ROLELESS_GROUPS
+            .iter()
+            .find(|(group, _)| groups.iter().any(|own| own == group))
+            .map_or_else(
+                || "put it in one, or give --role for such hosts".to_owned(),
+                |(_, advice)| (*advice).to_owned(),
+            );
         return Err(PlanError::NoRole {
             host: host.name.clone(),
             groups: groups.clone(),
+            advice,
         });
     }
     let mut warnings = inventory.warnings.clone();
@@ -502,7 +516,8 @@ impl Resolver<'_> {
             Some(Strictness::Strict) => true,
             Some(Strictness::Looser) => {
                 let warning = format!(
-                    "ssh_config: StrictHostKeyChecking for {lookup} is looser than                      --host-key-policy and is ignored (pass --host-key-policy accept-new)"
+                    "ssh_config: StrictHostKeyChecking for {lookup} is looser than \
+                     --host-key-policy and is ignored (pass --host-key-policy accept-new)"
                 );
                 let mut warnings = self.warnings.borrow_mut();
                 if !warnings.contains(&warning) {
