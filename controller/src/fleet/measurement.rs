@@ -74,7 +74,9 @@ pub fn required_ports(target: &[Role], source: &[Role], cni: Cni) -> Vec<Port> {
     if Role::runs_etcd(target) && Role::runs_etcd(source) {
         ports.extend([tcp(2379), tcp(2380)]);
     }
-    if !Role::is_node(target) || !Role::is_node(source) {
+    // Roles nobody stated (a plain `--hosts` run) are a node's, as the agent checks them.
+    let etcd_only = |roles: &[Role]| !roles.is_empty() && !Role::is_node(roles);
+    if etcd_only(target) || etcd_only(source) {
         ports.sort();
         return ports;
     }

@@ -680,6 +680,11 @@ mod tests {
             "tcp/22 tcp/2379 tcp/2380"
         );
         assert_eq!(text(required_ports(&etcd, &worker, Cni::Calico)), "tcp/22");
+        // Roles nobody stated: the node's ports, as before there was an etcd role.
+        assert_eq!(
+            text(required_ports(&[], &[], Cni::KubeOvn)),
+            "tcp/22 tcp/10250 udp/6081"
+        );
     }
 
     /// `from>to port result` of every failing pair.
