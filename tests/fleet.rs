@@ -222,8 +222,9 @@ fn ansible_roles_passing_fleet_junit_and_jump_host() {
     );
 
     // The same hosts in kubespray's sample layout: the `[bastion]` group is the jump host
-    // (never checked), `etcd` and the empty `calico_rr` carry no role of their own, and
-    // `--limit` narrows the run with an Ansible pattern. As JUnit.
+    // (never checked), the control plane's `etcd` membership adds the etcd role, the empty
+    // `calico_rr` changes nothing, and `--limit` narrows the run with an Ansible pattern. As
+    // JUnit. (tests/fleet_kubespray.rs proves the bastion is used and checks etcd-only hosts.)
     let node = |name: &str| {
         let user = if name == "cp3" { "fleet" } else { "root" };
         format!(

@@ -51,7 +51,7 @@ pub struct FleetArgs {
     /// Print every host as the run would reach it (address, port, user, roles, jump chain)
     /// and the checks it would run, then exit. Nothing is contacted, and no agent, key or
     /// known_hosts is needed; --format table or json.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["list", "explain"])]
     pub list_hosts: bool,
 
     /// Log in as this user when the inventory names none [default: $USER].
