@@ -566,7 +566,8 @@ impl View {
         let mut widths = [0_usize; 6];
         for row in &rows {
             for (column, cell) in row.iter().enumerate() {
-                widths[column] = widths[column].max(crate::text::width(cell));
+                // As the sink will show it: a control character takes four columns then.
+                widths[column] = widths[column].max(crate::text::width(&crate::text::escape(cell)));
             }
         }
         let lines = rows
@@ -576,7 +577,8 @@ impl View {
                 for (column, cell) in row.iter().enumerate() {
                     line.push_str(cell);
                     if column + 1 < row.len() {
-                        let pad = widths[column] - crate::text::width(cell) + 2;
+                        let pad =
+                            widths[column] - crate::text::width(&crate::text::escape(cell)) + 2;
                         line.push_str(&" ".repeat(pad));
                     }
                 }
