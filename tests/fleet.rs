@@ -222,8 +222,9 @@ fn ansible_roles_passing_fleet_junit_and_jump_host() {
     );
 
     // The same hosts in kubespray's sample layout: the `[bastion]` group is the jump host
-    // (never checked), `etcd` and the empty `calico_rr` carry no role of their own, and
-    // `--limit` narrows the run with an Ansible pattern. As JUnit.
+    // (never checked), the control plane's `etcd` membership adds the etcd role, the empty
+    // `calico_rr` changes nothing, and `--limit` narrows the run with an Ansible pattern. As
+    // JUnit. (tests/fleet_kubespray.rs proves the bastion is used and checks etcd-only hosts.)
     let node = |name: &str| {
         let user = if name == "cp3" { "fleet" } else { "root" };
         format!(
@@ -443,15 +444,17 @@ fn timeouts_and_ctrl_c_clean_up_hosts_in_flight() {
 
 use std::process::Command;
 
-/// Ansible inventories decide roles by group; a host whose groups give none, or a `--limit`
-/// that selects nothing, stops the run before any host is contacted.
+/// Ansible inventories decide roles by group; a host whose groups give none (Kubespray's
+/// `calico_rr`), or a `--limit` that selects nothing, stops the run before any host is
+/// contacted.
 #[test]
 fn a_host_without_a_role_or_an_empty_limit_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let inventory = dir.path().join("hosts.ini");
     std::fs::write(
         &inventory,
-        "[kube_control_plane]\n10.255.255.1\n[etcd]\n10.255.255.1\n10.255.255.2\n",
+        "[kube_control_plane]\n10.255.255.1\n[etcd]\n10.255.255.1\n10.255.255.2\n\
+         [calico_rr]\n10.255.255.3\n[k8s_cluster:children]\nkube_control_plane\ncalico_rr\n",
     )
     .unwrap();
     let run = |extra: &[&str]| {
@@ -462,11 +465,15 @@ fn a_host_without_a_role_or_an_empty_limit_is_a_usage_error() {
             .output()
             .unwrap()
     };
+    // etcd gives a role (10.255.255.2 is an etcd-only host); Calico's route reflectors do
+    // not, and the error says what to do about them.
     let output = run(&[]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("host 10.255.255.2 has no role: its groups (etcd) give none"),
+        stderr.contains(
+            "host 10.255.255.3 has no role: its groups (k8s_cluster, calico_rr) give none"
+        ) && stderr.contains("put them in kube_node too, or give --role worker"),
         "{stderr}"
     );
     let output = run(&["--limit", "nosuch*"]);

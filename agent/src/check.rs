@@ -5,6 +5,7 @@
 //! demotes advisory checks, applies scopes and turns read errors into `error`. That keeps every
 //! check's rules in one place and every status rule in another.
 
+use ironprep_schema::listing::{Applicability, NotApplicable};
 use ironprep_schema::{Cni, Profile, Role};
 
 use crate::host::{Host, HostError};
@@ -101,13 +102,28 @@ impl Scope {
         }
     }
 
+    /// The same conditions for machines (`--list --format json`, the controller's
+    /// `--list-hosts`).
+    pub fn applicability(&self) -> Applicability {
+        Applicability {
+            profiles: self.profiles.to_vec(),
+            roles: self.roles.to_vec(),
+            cni: self.cni,
+            on_request: self.on_request,
+        }
+    }
+
     /// `Ok` when the check applies, otherwise why not. `requested` means the user named it.
     pub fn applies(&self, context: &Context, requested: bool) -> Result<(), String> {
-        if self.on_request && !requested {
-            return Err("runs only when asked for (--with ID or --only ID)".to_owned());
-        }
-        if !self.profiles.contains(&context.profile) && !requested {
-            return Err(format!(
+        let decided =
+            self.applicability()
+                .applies(context.profile, &context.roles, context.cni, requested);
+        match decided {
+            Ok(()) => Ok(()),
+            Err(NotApplicable::OnRequest) => {
+                Err("runs only when asked for (--with ID or --only ID)".to_owned())
+            }
+            Err(NotApplicable::Profile) => Err(format!(
                 "not part of the {} profile{}",
                 context.profile,
                 if self.profiles == Scope::IMMUTABLE.profiles {
@@ -115,17 +131,13 @@ impl Scope {
                 } else {
                     ""
                 }
-            ));
+            )),
+            Err(NotApplicable::Role) => Err(format!("applies to {} hosts", join_or(self.roles))),
+            Err(NotApplicable::Cni) => Err(format!(
+                "applies with the {} CNI",
+                self.cni.unwrap_or(context.cni)
+            )),
         }
-        if !self.roles.is_empty() && !self.roles.iter().any(|role| context.roles.contains(role)) {
-            return Err(format!("applies to {} hosts", join_or(self.roles)));
-        }
-        if let Some(cni) = self.cni
-            && cni != context.cni
-        {
-            return Err(format!("applies with the {cni} CNI"));
-        }
-        Ok(())
     }
 
     /// When the check runs, in words, for `--list` and the README.

@@ -468,6 +468,7 @@ pub fn check_list() -> CheckList {
                 when: check.scope().describe(),
                 advisory: check.severity() == crate::check::Severity::Advisory,
                 hint: check.hint().to_owned(),
+                applies: Some(check.scope().applicability()),
             })
             .collect(),
     }
@@ -521,6 +522,23 @@ mod tests {
         assert!(
             !swap.contains("why:") && swap.contains("fix: `swapoff -a`"),
             "{swap}"
+        );
+    }
+
+    /// The controller lists each host's checks (`ironprep check --list-hosts`) without an
+    /// agent to ask: from its copy of this catalogue, which must be this one.
+    #[test]
+    fn the_controller_s_copy_of_the_catalogue_is_current() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../controller/src/fleet/agent-checks.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let copy: CheckList = serde_json::from_str(&text).unwrap();
+        assert!(
+            copy == check_list(),
+            "{path} is stale: run `cargo run -q -p ironprep-agent -- --list --format json > \
+             controller/src/fleet/agent-checks.json`"
         );
     }
 

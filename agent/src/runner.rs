@@ -9,30 +9,10 @@ use crate::check::{Check, Context, Level, Outcome, Severity};
 use crate::checks;
 use crate::host::Host;
 
-/// Which checks the user asked for. IDs are validated against the registry before this exists.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Selection {
-    /// When non-empty, only these checks run (and they run even if out of scope by profile).
-    pub only: Vec<String>,
-    /// Reported as `skip` with the reason, so a waived check stays visible.
-    pub skip: Vec<String>,
-    /// Opt-in checks to add to the normal set.
-    pub with: Vec<String>,
-}
-
-impl Selection {
-    fn listed(&self, id: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|only| only == id)
-    }
-
-    fn requested(&self, id: &str) -> bool {
-        self.only.iter().chain(&self.with).any(|named| named == id)
-    }
-
-    fn waived(&self, id: &str) -> bool {
-        self.skip.iter().any(|skip| skip == id)
-    }
-}
+/// Which checks the user asked for (`--only`, `--skip`, `--with`); shared with the
+/// controller's `--list-hosts`, which must pick the checks exactly as this runner does. IDs are
+/// validated against the registry before one exists.
+pub use ironprep_schema::listing::Selection;
 
 /// IDs that name no check, for a usage error.
 pub fn unknown_ids<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<String> {
@@ -56,7 +36,7 @@ pub fn run(host: &Host, context: &Context, selection: &Selection) -> Vec<CheckRe
             .iter()
             .map(|check| {
                 scope.spawn(move || {
-                    if selection.waived(check.id()) {
+                    if selection.skipped(check.id()) {
                         return skipped(*check, "skipped with --skip".to_owned());
                     }
                     evaluate_requested(*check, host, context, selection.requested(check.id()))

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
-use ironprep_report::View;
 use ironprep_report::event::{Event, NoteLevel};
-use ironprep_schema::listing::CheckList;
+use ironprep_report::{Format, View};
+use ironprep_schema::listing::{CheckList, Selection};
 use ironprep_schema::{
-    AgentReport, Cni, ExitCode, FleetReport, HostEntry, HostOutcome, Profile, Role,
+    AgentReport, Cni, ExitCode, FleetReport, HostEntry, HostOutcome, Profile, Role, UnknownValue,
 };
 
 use crate::fleet;
@@ -29,6 +29,7 @@ Examples:
   ironprep check --profile immutable --with hw.tpm
   ironprep check --format json > report.json
   ironprep check -i inventory.ini --ssh-key ~/.ssh/id_ed25519   every host of an Ansible inventory
+  ironprep check -i inventory.ini --list-hosts --limit 'etcd:!node1'   who would be checked, and how
   ironprep check --hosts root@10.0.0.5,10.0.0.6 --format junit --output preflight.xml")]
 pub struct CheckArgs {
     #[command(flatten)]
@@ -38,7 +39,8 @@ pub struct CheckArgs {
     #[arg(long, default_value = "traditional")]
     pub profile: String,
 
-    /// Role of the host; repeat for several [default: control-plane].
+    /// Role of the host (control-plane, worker, installer, etcd); repeat for several. For a
+    /// fleet: the roles of hosts whose inventory gives none [default: control-plane].
     #[arg(long = "role", value_name = "ROLE")]
     pub roles: Vec<String>,
 
@@ -243,6 +245,9 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             text: warning,
         });
     }
+    if args.fleet.list_hosts {
+        return list_hosts(args, output, out);
+    }
     let agent = match &args.agent {
         Some(path) => path.clone(),
         None => find_agent().context(
@@ -368,6 +373,73 @@ fn explain(agent: &Path, id: &str, out: &mut dyn Write) -> anyhow::Result<ExitCo
     Ok(ExitCode::Success)
 }
 
+/// `--profile`, `--cni` and `--role`, checked here for a fleet (a typo must not fail on 300
+/// hosts); the agent checks them itself on this machine.
+fn fleet_options(args: &CheckArgs) -> Result<(Profile, Cni, Vec<Role>), UnknownValue> {
+    let profile = args.profile.parse::<Profile>()?;
+    let cni = args.cni.parse::<Cni>()?;
+    let roles = args
+        .roles
+        .iter()
+        .map(|role| role.parse::<Role>())
+        .collect::<Result<Vec<Role>, _>>()?;
+    Ok((profile, cni, roles))
+}
+
+/// `--list-hosts`: the hosts as the run would reach them and the checks each would run,
+/// rendered like any document; nothing is contacted.
+fn list_hosts(args: &CheckArgs, output: Output, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    if !args.fleet.is_fleet() {
+        eprintln!("ironprep check: --list-hosts lists the hosts of --inventory or --hosts");
+        return Ok(ExitCode::Usage);
+    }
+    if !matches!(output.format(), Format::Table | Format::Json) {
+        eprintln!(
+            "ironprep check: --list-hosts prints --format table or json, not {}",
+            output.format().as_str()
+        );
+        return Ok(ExitCode::Usage);
+    }
+    let (profile, cni, default_roles) = match fleet_options(args) {
+        Ok(options) => options,
+        Err(error) => {
+            eprintln!("ironprep check: {error}");
+            return Ok(ExitCode::Usage);
+        }
+    };
+    let catalogue = fleet::listing::catalogue();
+    let selection = Selection {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+        with: args.with.clone(),
+    };
+    let unknown = fleet::listing::unknown_ids(&catalogue, &selection);
+    if !unknown.is_empty() {
+        eprintln!(
+            "ironprep check: unknown check ID{} {} (see ironprep check --list)",
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown.join(", ")
+        );
+        return Ok(ExitCode::Usage);
+    }
+    let targets = match fleet::resolve_targets(&args.fleet, &default_roles) {
+        Ok(targets) => targets,
+        Err(error) => {
+            eprintln!("ironprep: {error}");
+            return Ok(ExitCode::Usage);
+        }
+    };
+    for warning in &targets.warnings {
+        output.observer().event(&Event::Note {
+            level: NoteLevel::Warning,
+            text: warning,
+        });
+    }
+    let list = fleet::listing::host_list(&targets, &catalogue, profile, cni, &selection);
+    output.finish(&list, &View::of_host_list(&list), out)?;
+    Ok(ExitCode::Success)
+}
+
 /// `--inventory` / `--hosts`: validates the check options here (a typo must not fail on 300
 /// hosts), then runs the fleet and renders its report.
 fn run_fleet(
@@ -377,21 +449,8 @@ fn run_fleet(
     output: Output,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let valid = args
-        .profile
-        .parse::<Profile>()
-        .map(|_| ())
-        .and_then(|()| args.cni.parse::<Cni>().map(|_| ()))
-        .and_then(|()| {
-            args.roles
-                .iter()
-                .map(|role| role.parse::<Role>())
-                .collect::<Result<Vec<Role>, _>>()
-        });
-    // Validated just above.
-    let cni = args.cni.parse::<Cni>().unwrap_or(Cni::KubeOvn);
-    let default_roles = match valid {
-        Ok(roles) => roles,
+    let (_, cni, default_roles) = match fleet_options(args) {
+        Ok(options) => options,
         Err(error) => {
             eprintln!("ironprep check: {error}");
             return Ok(ExitCode::Usage);

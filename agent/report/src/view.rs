@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use ironprep_schema::certs::{CertificateReport, Comparison, ComparisonReport, WrittenFiles};
 use ironprep_schema::lint::RuleList;
-use ironprep_schema::listing::CheckList;
+use ironprep_schema::listing::{CheckList, HostList};
 use ironprep_schema::{
     AgentReport, CheckResult, FleetCheck, FleetReport, HostEntry, HostOutcome, ProbeReport, Status,
 };
@@ -31,6 +31,8 @@ pub enum ViewKind {
     Comparison,
     /// A catalogue of checks or rules (`--list`).
     Catalog,
+    /// The hosts of a fleet as a run would reach them (`--list-hosts`): sections only.
+    Hosts,
     /// Any other document of checks (an ISO, a registration).
     Checks,
     /// A file to apply (generated manifests): the table sink prints it as it is.
@@ -514,6 +516,107 @@ impl View {
         view
     }
 
+    /// `--list-hosts`: one aligned line per host (where, as whom, roles, jump chain, how many
+    /// checks and those not every host runs), then the checks every host runs. The JSON
+    /// document lists each host's checks in full.
+    pub fn of_host_list(list: &HostList) -> View {
+        let mut view = View::new(ViewKind::Hosts);
+        view.headline.push(format!(
+            "{} host{} · {} profile · {} · nothing was contacted",
+            list.hosts.len(),
+            if list.hosts.len() == 1 { "" } else { "s" },
+            list.profile,
+            list.cni
+        ));
+        let common: Vec<&String> = match list.hosts.split_first() {
+            Some((first, rest)) => first
+                .checks
+                .iter()
+                .filter(|id| rest.iter().all(|host| host.checks.contains(id)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut rows = vec![[
+            "HOST".to_owned(),
+            "ADDRESS".to_owned(),
+            "USER".to_owned(),
+            "ROLES".to_owned(),
+            "JUMP".to_owned(),
+            "CHECKS".to_owned(),
+        ]];
+        for host in &list.hosts {
+            let jump = if host.jump.is_empty() {
+                "-".to_owned()
+            } else {
+                host.jump
+                    .iter()
+                    .map(|hop| format!("{}@{}", hop.user, socket(&hop.address, hop.port)))
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            };
+            let mut checks = host.checks.len().to_string();
+            for extra in host.checks.iter().filter(|id| !common.contains(id)) {
+                checks.push_str(" +");
+                checks.push_str(extra);
+            }
+            rows.push([
+                host.host.clone(),
+                socket(&host.address, host.port),
+                host.user.clone(),
+                host.roles
+                    .iter()
+                    .map(|role| role.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                jump,
+                checks,
+            ]);
+        }
+        let mut widths = [0_usize; 6];
+        for row in &rows {
+            for (column, cell) in row.iter().enumerate() {
+                // As the sink will show it: a control character takes four columns then.
+                widths[column] = widths[column].max(crate::text::width(&crate::text::escape(cell)));
+            }
+        }
+        let lines = rows
+            .iter()
+            .map(|row| {
+                let mut line = String::new();
+                for (column, cell) in row.iter().enumerate() {
+                    line.push_str(cell);
+                    if column + 1 < row.len() {
+                        let pad =
+                            widths[column] - crate::text::width(&crate::text::escape(cell)) + 2;
+                        line.push_str(&" ".repeat(pad));
+                    }
+                }
+                line
+            })
+            .collect();
+        view.sections.push(Section {
+            heading: "Hosts (CHECKS: how many run, and the ones not every host runs):".to_owned(),
+            lines,
+        });
+        // Runs of IDs short enough for the narrowest table (100 columns when piped).
+        let mut lines: Vec<String> = Vec::new();
+        for id in &common {
+            match lines.last_mut() {
+                Some(line) if line.len() + id.len() + 2 <= 90 => {
+                    line.push_str(", ");
+                    line.push_str(id);
+                }
+                _ => lines.push((*id).clone()),
+            }
+        }
+        view.sections.push(Section {
+            heading: format!("Checks every host runs ({}):", common.len()),
+            lines,
+        });
+        view.summary = "--format json lists every host's checks in full".to_owned();
+        view
+    }
+
     pub fn of_rule_list(list: &RuleList) -> View {
         let mut view = View::new(ViewKind::Catalog);
         view.rules = list
@@ -703,5 +806,14 @@ pub fn outcome_word(outcome: HostOutcome) -> &'static str {
         HostOutcome::InvalidReport => "invalid-report",
         HostOutcome::Timeout => "timeout",
         HostOutcome::TlsUntrusted => "tls-untrusted",
+    }
+}
+
+/// `10.0.0.5:22`, `[fd00::5]:22`.
+fn socket(address: &str, port: u16) -> String {
+    if address.contains(':') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
     }
 }

@@ -61,6 +61,11 @@ pub fn documents() -> Vec<Published> {
             schema: schema_of::<listing::CheckList>(),
         },
         Published {
+            name: "host-list",
+            printed_by: "ironprep check --list-hosts",
+            schema: schema_of::<listing::HostList>(),
+        },
+        Published {
             name: "certificate-report",
             printed_by: "ironprep certs verify|probe|dr-check",
             schema: schema_of::<certs::CertificateReport>(),

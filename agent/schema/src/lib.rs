@@ -425,6 +425,24 @@ value_enum! {
         Worker = "worker",
         /// The host that runs the installer and the bootstrap cluster.
         Installer = "installer",
+        /// A member of the etcd cluster that is no control-plane node (Kubespray's `[etcd]`
+        /// group beside `kube_control_plane`): etcd's ports and disk are checked, not the API
+        /// server's. A control-plane node runs etcd anyway. Added in schema 1.2.
+        Etcd = "etcd",
+    }
+}
+
+impl Role {
+    /// Whether a host with these roles runs etcd: every control-plane node does (stacked
+    /// etcd, as kubeadm and the installer set it up), and so does an `etcd` host.
+    pub fn runs_etcd(roles: &[Role]) -> bool {
+        roles.contains(&Role::ControlPlane) || roles.contains(&Role::Etcd)
+    }
+
+    /// Whether a host with these roles is a Kubernetes node (kubelet, kube-proxy, the CNI):
+    /// any role but `etcd` alone.
+    pub fn is_node(roles: &[Role]) -> bool {
+        roles.iter().any(|role| *role != Role::Etcd)
     }
 }
 
@@ -554,7 +572,7 @@ mod tests {
         let error = "master".parse::<Role>().unwrap_err();
         assert_eq!(
             error.to_string(),
-            "unknown role 'master' (valid: control-plane, worker, installer)"
+            "unknown role 'master' (valid: control-plane, worker, installer, etcd)"
         );
         assert_eq!("kube-ovn".parse::<Cni>().unwrap(), Cni::KubeOvn);
         assert!(

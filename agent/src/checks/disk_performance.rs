@@ -41,7 +41,7 @@ impl Check for DiskPerformance {
 
     fn scope(&self) -> Scope {
         Scope::EVERY_PROFILE
-            .for_roles(&[Role::ControlPlane])
+            .for_roles(&[Role::ControlPlane, Role::Etcd])
             .on_request()
     }
 

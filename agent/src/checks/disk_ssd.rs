@@ -28,7 +28,7 @@ impl Check for DiskSsd {
     }
 
     fn scope(&self) -> Scope {
-        Scope::EVERY_PROFILE.for_roles(&[Role::ControlPlane])
+        Scope::EVERY_PROFILE.for_roles(&[Role::ControlPlane, Role::Etcd])
     }
 
     fn run(&self, host: &Host, _: &Context) -> Result<Outcome, HostError> {

@@ -12,7 +12,10 @@ use crate::system;
 
 /// kubelet, kube-proxy and the other node components' metrics and health ports.
 const NODE_PORTS: std::ops::RangeInclusive<u16> = 10249..=10256;
-const CONTROL_PLANE_PORTS: [u16; 3] = [2379, 2380, 6443];
+/// The API server; a control-plane node runs etcd too.
+const CONTROL_PLANE_PORTS: [u16; 1] = [6443];
+/// etcd's client and peer ports: every control-plane node (stacked etcd) and every `etcd` host.
+const ETCD_PORTS: [u16; 2] = [2379, 2380];
 const INSTALLER_PORTS: [u16; 7] = [8080, 12080, 12443, 16443, 2379, 2380, 6443];
 /// OVN northbound and southbound databases.
 const KUBE_OVN_PORTS: [u16; 2] = [6641, 6642];
@@ -99,8 +102,8 @@ impl Check for NetPortsFree {
 /// The ports for the host's roles and the cluster's CNI.
 fn required_ports(context: &Context) -> BTreeSet<u16> {
     let mut ports = BTreeSet::new();
-    if !context.roles.is_empty() {
-        ports.extend(NODE_PORTS);
+    if Role::runs_etcd(&context.roles) {
+        ports.extend(ETCD_PORTS);
     }
     if context.has_role(Role::ControlPlane) {
         ports.extend(CONTROL_PLANE_PORTS);
@@ -108,20 +111,25 @@ fn required_ports(context: &Context) -> BTreeSet<u16> {
     if context.has_role(Role::Installer) {
         ports.extend(INSTALLER_PORTS);
     }
-    match context.cni {
-        Cni::KubeOvn => ports.extend(KUBE_OVN_PORTS),
-        Cni::Calico => ports.extend(CALICO_PORTS),
+    // An etcd-only host runs no kubelet, kube-proxy or CNI: etcd's ports are all it needs.
+    if Role::is_node(&context.roles) {
+        ports.extend(NODE_PORTS);
+        match context.cni {
+            Cni::KubeOvn => ports.extend(KUBE_OVN_PORTS),
+            Cni::Calico => ports.extend(CALICO_PORTS),
+        }
     }
     ports
 }
 
 /// `control-plane, installer, kube-ovn`: what the port list was derived from.
 fn needed_by(context: &Context) -> String {
+    let cni = Role::is_node(&context.roles).then_some(context.cni.as_str());
     context
         .roles
         .iter()
         .map(|role| role.as_str())
-        .chain(std::iter::once(context.cni.as_str()))
+        .chain(cni)
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -208,6 +216,26 @@ mod tests {
         assert_eq!(
             result.expected,
             "no TCP listener on 179, 10249-10256 (worker, calico)"
+        );
+    }
+
+    #[test]
+    fn an_etcd_host_needs_etcd_s_ports_and_no_others() {
+        // Kubespray's [etcd] host beside the control plane: no API server, kubelet or CNI.
+        let etcd = context(Profile::Traditional, &[Role::Etcd], Cni::KubeOvn);
+        let result = leftover_control_plane().run(&NetPortsFree, &etcd);
+        assert_status(&result, Status::Fail);
+        assert_eq!(result.observed, "2379 held by etcd (pid 655)");
+        assert_eq!(result.expected, "no TCP listener on 2379, 2380 (etcd)");
+        // In both groups: the control plane's ports, etcd's once.
+        let both = context(
+            Profile::Traditional,
+            &[Role::ControlPlane, Role::Etcd],
+            Cni::Calico,
+        );
+        assert_eq!(
+            port_ranges(&required_ports(&both)),
+            "179, 2379, 2380, 6443, 10249-10256"
         );
     }
 

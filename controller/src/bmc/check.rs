@@ -9,7 +9,8 @@
 //! included, with the same `crate::waivers::apply` as `ironprep check`.
 
 use ironprep_schema::bmc::BmcFacts;
-use ironprep_schema::{CheckResult, Profile, Role, Status};
+use ironprep_schema::listing::{Applicability, NotApplicable};
+use ironprep_schema::{CheckResult, Cni, Profile, Role, Status};
 
 pub trait BmcCheck: Sync {
     /// Stable ID; where the agent has the same check, the same ID, title and hint.
@@ -58,17 +59,31 @@ impl Scope {
         Scope { roles, ..self }
     }
 
+    /// The same conditions for machines (`--list --format json`).
+    pub fn applicability(&self) -> Applicability {
+        Applicability {
+            profiles: self.profiles.to_vec(),
+            roles: self.roles.to_vec(),
+            cni: None,
+            on_request: false,
+        }
+    }
+
     fn applies(&self, context: &Context, requested: bool) -> Result<(), String> {
-        if !self.profiles.contains(&context.profile) && !requested {
-            return Err(format!(
-                "not part of the {} profile (ask for it with --only ID)",
-                context.profile
-            ));
+        // A BMC check does not depend on the CNI: any value decides the same.
+        let decided =
+            self.applicability()
+                .applies(context.profile, &context.roles, Cni::KubeOvn, requested);
+        match decided {
+            Ok(()) => Ok(()),
+            Err(NotApplicable::Role) => Err(format!("applies to {} hosts", join_or(self.roles))),
+            Err(NotApplicable::Profile | NotApplicable::OnRequest | NotApplicable::Cni) => {
+                Err(format!(
+                    "not part of the {} profile (ask for it with --only ID)",
+                    context.profile
+                ))
+            }
         }
-        if !self.roles.is_empty() && !self.roles.iter().any(|role| context.roles.contains(role)) {
-            return Err(format!("applies to {} hosts", join_or(self.roles)));
-        }
-        Ok(())
     }
 
     /// When the check runs, in the agent's words (`--list`).

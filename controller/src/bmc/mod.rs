@@ -753,6 +753,7 @@ fn run_check(args: &BmcCheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCod
                     when: check.scope().describe(),
                     advisory: check.severity() == check::Severity::Advisory,
                     hint: check.hint().to_owned(),
+                    applies: Some(check.scope().applicability()),
                 })
                 .collect(),
         };

@@ -95,7 +95,20 @@ const ROLE_GROUPS: &[(&str, Role)] = &[
     ("nodes", Role::Worker),
     ("installer", Role::Installer),
     ("bootstrap", Role::Installer),
+    // Kubespray's etcd members; with kube_control_plane too a host gets both roles.
+    ("etcd", Role::Etcd),
 ];
+
+/// Groups of Kubespray's layout that give no role on purpose, with what to do about it.
+/// `calico_rr` holds Calico's route reflectors: Kubespray joins them as nodes (its kubeadm
+/// play runs on `k8s_cluster`, `calico_rr` a child of it) that run Calico's BGP as
+/// reflectors. A dedicated reflector is often a small host that carries no workloads, so
+/// holding it to a worker's sizing is the operator's call (`--role worker`), not a guess.
+pub const ROLELESS_GROUPS: &[(&str, &str)] = &[(
+    "calico_rr",
+    "calico_rr holds Calico route reflectors, which Kubespray joins as nodes: put them in \
+     kube_node too, or give --role worker",
+)];
 
 /// Kubespray's group for the SSH jump host (`roles/bastion-ssh-config`).
 const BASTION_GROUP: &str = "bastion";
@@ -941,7 +954,9 @@ mod tests {
             ["etcd", "k8s_cluster", "kube_control_plane"]
         );
         assert_eq!(inventory.hosts[1].groups.as_deref().unwrap(), ["etcd"]);
-        assert!(inventory.hosts[1].roles.is_empty());
+        // etcd alone: the etcd role; with kube_control_plane: both.
+        assert_eq!(inventory.hosts[1].roles, [Role::Etcd]);
+        assert_eq!(inventory.hosts[0].roles, [Role::ControlPlane, Role::Etcd]);
         // One warning for every unused host variable, however many hosts carry it.
         let host_warnings: Vec<&String> = inventory
             .warnings
@@ -1135,7 +1150,8 @@ kube_network_plugin=calico
         assert_eq!(names, ["node1", "node2", "node3", "node4"]);
         let node1 = &inventory.hosts[0];
         assert_eq!(node1.address, "10.0.0.1");
-        assert_eq!(node1.roles, [Role::ControlPlane]);
+        // In etcd through kube_control_plane: a control-plane node that runs etcd.
+        assert_eq!(node1.roles, [Role::ControlPlane, Role::Etcd]);
         assert_eq!(node1.user.as_deref(), Some("ops"));
         assert_eq!(node1.key_file.as_deref(), Some(Path::new("/keys/id rsa")));
         assert_eq!(inventory.hosts[1].port, Some(2222));

@@ -83,17 +83,26 @@ impl FromStr for Cidr {
 /// 004's port list, read as who talks to whom). Calico's pods reach other hosts' pods over
 /// IP-in-IP (IP protocol 4), which the guide wants enabled (seed 004, «при использовании
 /// Calico CNI убедитесь, что протокол IP-in-IP включен»), as Kube-OVN's over Geneve, UDP 6081.
+/// etcd's members (control-plane and `etcd` hosts) reach each other on 2379 and 2380; an
+/// etcd-only host runs no kubelet or CNI, so nodes' traffic neither reaches nor leaves it.
 pub fn required_ports(target: &[Role], source: &[Role], cni: Cni) -> Vec<Port> {
     let tcp = |port| Port {
         protocol: Protocol::Tcp,
         port,
     };
-    let mut ports = vec![tcp(22), tcp(10250)];
+    let mut ports = vec![tcp(22)];
+    if Role::runs_etcd(target) && Role::runs_etcd(source) {
+        ports.extend([tcp(2379), tcp(2380)]);
+    }
+    // Roles nobody stated (a plain `--hosts` run) are a node's, as the agent checks them.
+    let etcd_only = |roles: &[Role]| !roles.is_empty() && !Role::is_node(roles);
+    if etcd_only(target) || etcd_only(source) {
+        ports.sort();
+        return ports;
+    }
+    ports.push(tcp(10250));
     if target.contains(&Role::ControlPlane) {
         ports.push(tcp(6443));
-        if source.contains(&Role::ControlPlane) {
-            ports.extend([tcp(2379), tcp(2380)]);
-        }
         if cni == Cni::KubeOvn {
             ports.extend([tcp(6641), tcp(6642)]);
         }

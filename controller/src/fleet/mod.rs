@@ -7,6 +7,7 @@ pub mod cross_host;
 pub mod inventory;
 pub mod known_hosts;
 pub mod limit;
+pub mod listing;
 pub mod measurement;
 pub mod network;
 pub mod network_checks;
@@ -29,8 +30,12 @@ use self::ssh::HostKeyPolicy;
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Fleet over SSH")]
 pub struct FleetArgs {
-    /// Check the hosts of this inventory: Ansible INI or YAML (groups kube_control_plane,
-    /// kube_node, installer, … give roles), ironprep's YAML, or one host per line.
+    /// Check the hosts of this inventory: Ansible INI or YAML, ironprep's YAML, or one host
+    /// per line. Ansible groups give roles: kube_control_plane (control-plane), kube_node
+    /// (worker), etcd (etcd: an etcd-only host is checked for etcd's ports 2379-2380 and disk,
+    /// not the API server's), installer; Kubespray's [bastion] host is the jump host and is not
+    /// checked; calico_rr (route reflectors) gives no role: put such hosts in kube_node or give
+    /// --role. A host whose groups give no role is an error unless --role gives one.
     #[arg(long, short = 'i', value_name = "FILE", conflicts_with = "hosts")]
     pub inventory: Option<PathBuf>,
 
@@ -42,6 +47,12 @@ pub struct FleetArgs {
     /// wildcards, `~REGEX`; `a:b` either, `a:&b` both, `a:!b` a but not b.
     #[arg(long, value_name = "PATTERN")]
     pub limit: Option<String>,
+
+    /// Print every host as the run would reach it (address, port, user, roles, jump chain)
+    /// and the checks it would run, then exit. Nothing is contacted, and no agent, key or
+    /// known_hosts is needed; --format table or json.
+    #[arg(long, conflicts_with_all = ["list", "explain"])]
+    pub list_hosts: bool,
 
     /// Log in as this user when the inventory names none [default: $USER].
     #[arg(long, value_name = "USER")]
@@ -128,5 +139,5 @@ impl FleetArgs {
 /// The agent's command line for a host with these roles (empty: the command line's default).
 pub type AgentArguments = Box<dyn Fn(&[Role]) -> Vec<String> + Send + Sync>;
 
-pub use self::plan::{CheckInputs, Plan, PlanError, resolve};
+pub use self::plan::{CheckInputs, Plan, PlanError, Targets, resolve, resolve_targets};
 pub use self::runner::{Finished, execute};

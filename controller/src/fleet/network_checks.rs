@@ -669,6 +669,22 @@ mod tests {
             text(required_ports(&worker, &cp, Cni::KubeOvn)),
             "tcp/22 tcp/10250 udp/6081"
         );
+        // Kubespray's etcd-only host: a member for the control plane, nothing for a worker.
+        let etcd = [Role::Etcd];
+        assert_eq!(
+            text(required_ports(&etcd, &cp, Cni::Calico)),
+            "tcp/22 tcp/2379 tcp/2380"
+        );
+        assert_eq!(
+            text(required_ports(&cp, &etcd, Cni::KubeOvn)),
+            "tcp/22 tcp/2379 tcp/2380"
+        );
+        assert_eq!(text(required_ports(&etcd, &worker, Cni::Calico)), "tcp/22");
+        // Roles nobody stated: the node's ports, as before there was an etcd role.
+        assert_eq!(
+            text(required_ports(&[], &[], Cni::KubeOvn)),
+            "tcp/22 tcp/10250 udp/6081"
+        );
     }
 
     /// `from>to port result` of every failing pair.

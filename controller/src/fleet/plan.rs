@@ -92,10 +92,16 @@ pub enum PlanError {
     /// An Ansible host in no role group: checking it as control-plane would be a guess.
     #[error(
         "host {host} has no role: its groups ({}) give none (role groups: kube_control_plane, \
-         kube_node, installer, …); put it in one, or give --role for such hosts",
+         kube_node, etcd, installer, …); {advice}",
         if groups.is_empty() { "none".to_owned() } else { groups.join(", ") }
     )]
-    NoRole { host: String, groups: Vec<String> },
+    NoRole {
+        host: String,
+        groups: Vec<String>,
+        /// What to do: the advice for a group known to give no role (`calico_rr`), else to
+        /// put the host in a role group or give `--role`.
+        advice: String,
+    },
 }
 
 /// One host of the plan: where to log in, and the roles its agent checks.
@@ -155,9 +161,20 @@ pub struct CheckInputs<'a> {
     pub arguments: AgentArguments,
 }
 
-/// Reads and checks everything the fleet options name; prompts for a key's passphrase when a
-/// terminal is there to answer.
-pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanError> {
+/// The hosts of a run and how each is reached, from the inventory (or `--hosts`),
+/// `--limit`, ssh_config, `--jump` and the bastion: local files only — no agent, key,
+/// known_hosts or network — so `--list-hosts` shows them without contacting anything.
+pub struct Targets {
+    pub hosts: Vec<PlannedHost>,
+    /// The inventory's groups of each host, in the order of `hosts` (`None`: no groups).
+    pub groups: Vec<Option<Vec<String>>>,
+    /// Things ignored on the way (unknown inventory variables, loose ssh_config settings).
+    pub warnings: Vec<String>,
+}
+
+/// Resolves the hosts and their jump chains; `default_roles` is `--role`, the roles of hosts
+/// whose inventory gives none.
+pub fn resolve_targets(fleet: &FleetArgs, default_roles: &[Role]) -> Result<Targets, PlanError> {
     let mut inventory = match &fleet.inventory {
         Some(path) => inventory::load(&expand_home(path))?,
         None => inventory::from_list(&fleet.hosts)?,
@@ -165,40 +182,24 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
     if let Some(pattern) = &fleet.limit {
         inventory.hosts = super::limit::select(pattern, std::mem::take(&mut inventory.hosts))?;
     }
-    if inputs.default_roles.is_empty()
+    if default_roles.is_empty()
         && let Some(host) = inventory.hosts.iter().find(|host| host.roles.is_empty())
         && let Some(groups) = &host.groups
     {
+        let advice = inventory::ROLELESS_GROUPS
+            .iter()
+            .find(|(group, _)| groups.iter().any(|own| own == group))
+            .map_or_else(
+                || "put it in one, or give --role for such hosts".to_owned(),
+                |(_, advice)| (*advice).to_owned(),
+            );
         return Err(PlanError::NoRole {
             host: host.name.clone(),
             groups: groups.clone(),
+            advice,
         });
     }
     let mut warnings = inventory.warnings.clone();
-    let binary =
-        ironprep_input::read(inputs.agent, MAX_AGENT_BYTES).map_err(|source| PlanError::Agent {
-            path: inputs.agent.to_owned(),
-            source,
-        })?;
-    let mut upload = AgentUpload::new(&binary);
-    drop(binary);
-    if let Some(path) = inputs.ca {
-        let pem = ironprep_input::read(path, ironprep_certs::material::MAX_PEM_BYTES).map_err(
-            |source| PlanError::Ca {
-                path: path.to_owned(),
-                source,
-            },
-        )?;
-        upload = upload.with_ca(pem);
-    }
-    if fleet.ask_become_pass {
-        if !ssh::terminal_available() {
-            return Err(PlanError::NoTerminal);
-        }
-        let password =
-            rpassword::prompt_password("BECOME password: ").map_err(PlanError::BecomePrompt)?;
-        upload.become_password = Some(BecomePassword::new(password));
-    }
     let config = load_ssh_config(fleet)?;
     warnings.extend(config.warnings.iter().cloned());
     let default_user = std::env::var("USER")
@@ -238,17 +239,58 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
         warnings: std::cell::RefCell::new(Vec::new()),
     };
     let mut hosts = Vec::with_capacity(inventory.hosts.len());
-    for host in &inventory.hosts {
+    let mut groups = Vec::with_capacity(inventory.hosts.len());
+    for host in &mut inventory.hosts {
         hosts.push(PlannedHost {
             target: resolver.host_target(host)?,
             roles: if host.roles.is_empty() {
-                inputs.default_roles.clone()
+                default_roles.to_vec()
             } else {
                 host.roles.clone()
             },
         });
+        groups.push(host.groups.take());
     }
     warnings.extend(resolver.warnings.into_inner());
+    Ok(Targets {
+        hosts,
+        groups,
+        warnings,
+    })
+}
+
+/// Reads and checks everything the fleet options name; prompts for a key's passphrase when a
+/// terminal is there to answer.
+pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanError> {
+    let Targets {
+        hosts,
+        groups: _,
+        mut warnings,
+    } = resolve_targets(fleet, &inputs.default_roles)?;
+    let binary =
+        ironprep_input::read(inputs.agent, MAX_AGENT_BYTES).map_err(|source| PlanError::Agent {
+            path: inputs.agent.to_owned(),
+            source,
+        })?;
+    let mut upload = AgentUpload::new(&binary);
+    drop(binary);
+    if let Some(path) = inputs.ca {
+        let pem = ironprep_input::read(path, ironprep_certs::material::MAX_PEM_BYTES).map_err(
+            |source| PlanError::Ca {
+                path: path.to_owned(),
+                source,
+            },
+        )?;
+        upload = upload.with_ca(pem);
+    }
+    if fleet.ask_become_pass {
+        if !ssh::terminal_available() {
+            return Err(PlanError::NoTerminal);
+        }
+        let password =
+            rpassword::prompt_password("BECOME password: ").map_err(PlanError::BecomePrompt)?;
+        upload.become_password = Some(BecomePassword::new(password));
+    }
     let ssh = ssh_context(fleet, &hosts, &mut warnings)?;
     Ok(Plan {
         hosts,
@@ -507,7 +549,8 @@ impl Resolver<'_> {
             Some(Strictness::Strict) => true,
             Some(Strictness::Looser) => {
                 let warning = format!(
-                    "ssh_config: StrictHostKeyChecking for {lookup} is looser than                      --host-key-policy and is ignored (pass --host-key-policy accept-new)"
+                    "ssh_config: StrictHostKeyChecking for {lookup} is looser than \
+                     --host-key-policy and is ignored (pass --host-key-policy accept-new)"
                 );
                 let mut warnings = self.warnings.borrow_mut();
                 if !warnings.contains(&warning) {

@@ -116,6 +116,7 @@ fn heading(kind: ViewKind) -> &'static str {
         ViewKind::Files => "files written",
         ViewKind::Comparison => "comparison",
         ViewKind::Catalog => "catalogue",
+        ViewKind::Hosts => "host list",
         ViewKind::Checks | ViewKind::Manifest => "report",
     }
 }

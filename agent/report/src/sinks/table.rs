@@ -673,6 +673,55 @@ mod tests {
         assert!(text.contains("\\x1b[2K\\r"), "{text}");
     }
 
+    /// `ironprep check --list-hosts`: aligned columns, the jump chain, the checks not every
+    /// host runs; names from an inventory escaped.
+    #[test]
+    fn a_host_list_is_a_table_of_hosts_and_the_checks_they_share() {
+        use ironprep_schema::listing::{HostList, JumpHop, ListedHost};
+        use ironprep_schema::{Cni, Profile, Role};
+        let host = |name: &str, address: &str, roles: Vec<Role>, checks: &[&str]| ListedHost {
+            host: name.to_owned(),
+            address: address.to_owned(),
+            port: 22,
+            user: "root".to_owned(),
+            roles,
+            groups: None,
+            jump: vec![JumpHop {
+                name: "bastion".to_owned(),
+                address: "192.0.2.1".to_owned(),
+                port: 2222,
+                user: "jump".to_owned(),
+            }],
+            checks: checks.iter().map(|id| (*id).to_owned()).collect(),
+        };
+        let mut direct = host("w1\x1b[2J", "fd00::7", vec![Role::Worker], &["os.support"]);
+        direct.jump.clear();
+        direct.checks.push("memory.size".to_owned());
+        let list = HostList {
+            schema_version: ironprep_schema::SCHEMA_VERSION,
+            profile: Profile::Traditional,
+            cni: Cni::Calico,
+            hosts: vec![
+                host(
+                    "cp1",
+                    "10.0.0.1",
+                    vec![Role::ControlPlane, Role::Etcd],
+                    &["os.support", "memory.size", "disk.ssd"],
+                ),
+                host(
+                    "etcd-1",
+                    "10.0.0.2",
+                    vec![Role::Etcd],
+                    &["os.support", "disk.ssd"],
+                ),
+                direct,
+            ],
+        };
+        let text = Table::new(RenderOptions::default()).render(&View::of_host_list(&list));
+        assert!(!text.contains('\x1b'), "{text:?}");
+        insta::assert_snapshot!("host_list", text);
+    }
+
     #[test]
     fn a_secret_line_is_withheld() {
         let mut view = View::empty(ViewKind::Lint);

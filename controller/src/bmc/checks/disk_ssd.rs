@@ -25,7 +25,7 @@ impl BmcCheck for DiskSsd {
     }
 
     fn scope(&self) -> Scope {
-        Scope::EVERY_PROFILE.for_roles(&[Role::ControlPlane])
+        Scope::EVERY_PROFILE.for_roles(&[Role::ControlPlane, Role::Etcd])
     }
 
     fn run(&self, facts: &BmcFacts, _: &Context) -> Outcome {
