@@ -47,6 +47,8 @@
 # Needs root, iproute2, util-linux (unshare), openssh-server and perl (for listeners); nftables
 # for the drop faults. The gateway (the bridge, 10.x.255.1) is in the file DIR/gateway.
 set -euo pipefail
+# `ip` says only "RTNETLINK answers: File exists": name the command and its line too.
+trap 'echo "fleet-sim.sh:$LINENO: failed: $BASH_COMMAND" >&2' ERR
 
 die() { echo "fleet-sim: $*" >&2; exit 2; }
 
@@ -211,7 +213,11 @@ for spec in "$@"; do
 
   ip netns add "$ns"
   echo "$ns" >>"$dir/netns"
-  ip link add "$veth" type veth peer name eth0 netns "$ns"
+  # The pair is made here and one end moved: made directly in the namespace, the kernel
+  # sometimes answered "File exists" while namespaces of earlier fleets were still going away.
+  ip link add "$veth" type veth peer name "${veth}p"
+  ip link set "${veth}p" netns "$ns"
+  ip -n "$ns" link set "${veth}p" name eth0
   ip link set "$veth" master "$bridge" up
   ip -n "$ns" addr add "$address/16" dev eth0
   ip -n "$ns" link set eth0 up

@@ -393,6 +393,19 @@ fn a_link_that_stays_down_the_host_cleans_up_by_its_own_deadline() {
         !String::from_utf8_lossy(&link.stdout).contains("state UP"),
         "the link came back during the test"
     );
+    // Back up, so sshd's session learns the connection is gone and the namespace goes with the
+    // fleet instead of lingering for the minutes TCP would take.
+    run("ip", &["-n", &namespace, "link", "set", "eth0", "up"]);
+    let gateway = fleet.gateway();
+    run(
+        "ip",
+        &[
+            "-n", &namespace, "route", "replace", "default", "via", &gateway,
+        ],
+    );
+    wait_until("sshd's session ends with the connection", || {
+        survivors(&fleet, "cut-off").is_empty()
+    });
 }
 
 #[test]
