@@ -113,17 +113,17 @@ impl Scope {
         }
     }
 
-    /// `Ok` when the check applies, otherwise why not. `requested` means the user named it.
-    pub fn applies(&self, context: &Context, requested: bool) -> Result<(), String> {
+    /// Why the check does not run here, in words for the skipped result's observation, or
+    /// `None` when it runs. `requested` means the user named it.
+    pub fn skip_reason(&self, context: &Context, requested: bool) -> Option<String> {
         let decided =
             self.applicability()
                 .applies(context.profile, &context.roles, context.cni, requested);
-        match decided {
-            Ok(()) => Ok(()),
-            Err(NotApplicable::OnRequest) => {
-                Err("runs only when asked for (--with ID or --only ID)".to_owned())
+        match decided.err()? {
+            NotApplicable::OnRequest => {
+                Some("runs only when asked for (--with ID or --only ID)".to_owned())
             }
-            Err(NotApplicable::Profile) => Err(format!(
+            NotApplicable::Profile => Some(format!(
                 "not part of the {} profile{}",
                 context.profile,
                 if self.profiles == Scope::IMMUTABLE.profiles {
@@ -132,8 +132,8 @@ impl Scope {
                     ""
                 }
             )),
-            Err(NotApplicable::Role) => Err(format!("applies to {} hosts", join_or(self.roles))),
-            Err(NotApplicable::Cni) => Err(format!(
+            NotApplicable::Role => Some(format!("applies to {} hosts", join_or(self.roles))),
+            NotApplicable::Cni => Some(format!(
                 "applies with the {} CNI",
                 self.cni.unwrap_or(context.cni)
             )),
@@ -358,26 +358,26 @@ mod tests {
         let context = Context::default();
         let workers = Scope::TRADITIONAL.for_roles(&[Role::Worker, Role::Installer]);
         assert_eq!(
-            workers.applies(&context, false).unwrap_err(),
+            workers.skip_reason(&context, false).unwrap(),
             "applies to worker or installer hosts"
         );
         let calico = Scope::TRADITIONAL.for_cni(Cni::Calico);
         assert_eq!(
-            calico.applies(&context, false).unwrap_err(),
+            calico.skip_reason(&context, false).unwrap(),
             "applies with the calico CNI"
         );
         assert!(
             Scope::IMMUTABLE
-                .applies(&context, false)
-                .unwrap_err()
+                .skip_reason(&context, false)
+                .unwrap()
                 .contains("--with")
         );
-        assert!(Scope::IMMUTABLE.applies(&context, true).is_ok());
+        assert_eq!(Scope::IMMUTABLE.skip_reason(&context, true), None);
         assert!(
             Scope::EVERY_PROFILE
                 .on_request()
-                .applies(&context, false)
-                .is_err()
+                .skip_reason(&context, false)
+                .is_some()
         );
         assert_eq!(
             Scope::TRADITIONAL.for_roles(&[Role::Installer]).describe(),

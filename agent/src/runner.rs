@@ -68,7 +68,7 @@ fn evaluate_requested(
     context: &Context,
     requested: bool,
 ) -> CheckResult {
-    if let Err(reason) = check.scope().applies(context, requested) {
+    if let Some(reason) = check.scope().skip_reason(context, requested) {
         return skipped(check, reason);
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| check.run(host, context)));

@@ -52,16 +52,33 @@ impl fmt::Display for Format {
     }
 }
 
-impl FromStr for Format {
-    type Err = String;
+/// A word that names no format or colour choice; the message lists the valid ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} '{given}' (valid: {valid})")]
+pub struct UnknownChoice {
+    what: &'static str,
+    given: String,
+    valid: String,
+}
 
-    fn from_str(text: &str) -> Result<Format, String> {
+impl UnknownChoice {
+    fn new<'a>(what: &'static str, given: &str, valid: impl IntoIterator<Item = &'a str>) -> Self {
+        UnknownChoice {
+            what,
+            given: given.to_owned(),
+            valid: valid.into_iter().collect::<Vec<_>>().join(", "),
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = UnknownChoice;
+
+    fn from_str(text: &str) -> Result<Format, UnknownChoice> {
         Format::ALL
             .into_iter()
             .find(|format| format.as_str() == text)
-            .ok_or_else(|| {
-                format!("unknown format '{text}' (valid: table, json, junit, sarif, html)")
-            })
+            .ok_or_else(|| UnknownChoice::new("format", text, Format::ALL.map(Format::as_str)))
     }
 }
 
@@ -104,13 +121,19 @@ impl ColorChoice {
 }
 
 impl FromStr for ColorChoice {
-    type Err = String;
+    type Err = UnknownChoice;
 
-    fn from_str(text: &str) -> Result<ColorChoice, String> {
+    fn from_str(text: &str) -> Result<ColorChoice, UnknownChoice> {
         ColorChoice::ALL
             .into_iter()
             .find(|choice| choice.as_str() == text)
-            .ok_or_else(|| format!("unknown colour choice '{text}' (valid: auto, always, never)"))
+            .ok_or_else(|| {
+                UnknownChoice::new(
+                    "colour choice",
+                    text,
+                    ColorChoice::ALL.map(ColorChoice::as_str),
+                )
+            })
     }
 }
 
@@ -204,6 +227,7 @@ mod tests {
             "human"
                 .parse::<Format>()
                 .unwrap_err()
+                .to_string()
                 .contains("table, json")
         );
     }

@@ -69,16 +69,16 @@ impl Scope {
         }
     }
 
-    fn applies(&self, context: &Context, requested: bool) -> Result<(), String> {
+    /// Why the check does not run here, in words, or `None` when it runs.
+    fn skip_reason(&self, context: &Context, requested: bool) -> Option<String> {
         // A BMC check does not depend on the CNI: any value decides the same.
         let decided =
             self.applicability()
                 .applies(context.profile, &context.roles, Cni::KubeOvn, requested);
-        match decided {
-            Ok(()) => Ok(()),
-            Err(NotApplicable::Role) => Err(format!("applies to {} hosts", join_or(self.roles))),
-            Err(NotApplicable::Profile | NotApplicable::OnRequest | NotApplicable::Cni) => {
-                Err(format!(
+        match decided.err()? {
+            NotApplicable::Role => Some(format!("applies to {} hosts", join_or(self.roles))),
+            NotApplicable::Profile | NotApplicable::OnRequest | NotApplicable::Cni => {
+                Some(format!(
                     "not part of the {} profile (ask for it with --only ID)",
                     context.profile
                 ))
@@ -242,7 +242,7 @@ pub fn evaluate(
         ));
     }
     let requested = selection.only.iter().any(|only| only == id);
-    if let Err(reason) = check.scope().applies(context, requested) {
+    if let Some(reason) = check.scope().skip_reason(context, requested) {
         return Some(result(
             Status::Skip,
             String::new(),
