@@ -7,6 +7,7 @@ mod support;
 use std::net::IpAddr;
 use std::process::Command;
 
+use ironprep_certs::generate::KeyType;
 use ironprep_schema::{FleetReport, HostOutcome, Status};
 use support::{Fleet, can_run, ingress, read_report};
 
@@ -29,8 +30,22 @@ fn status_of(report: &FleetReport, host: &str, id: &str) -> (Status, String) {
 
 #[test]
 fn this_machine_reaches_a_verified_ingress_on_loopback() {
+    // Every kind of chain `ironprep certs dex-tls` makes: the agent verifies on its own crypto
+    // provider (ring in the portable agent that scripts/test.sh hands these tests), not the
+    // controller's.
+    for key_type in KeyType::ALL {
+        reaches_a_verified_ingress(key_type);
+    }
+}
+
+fn reaches_a_verified_ingress(key_type: KeyType) {
     let directory = tempfile::tempdir().unwrap();
-    let server = ingress::serve(IpAddr::from([127, 0, 0, 1]), &[0], directory.path());
+    let server = ingress::serve_with(
+        IpAddr::from([127, 0, 0, 1]),
+        &[0],
+        directory.path(),
+        key_type,
+    );
     let url = format!("https://{}", server.address);
     let agent = support::agent();
     let output = Command::new(ironprep_e2e::ironprep())
@@ -54,11 +69,15 @@ fn this_machine_reaches_a_verified_ingress_on_loopback() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{key_type:?} chain; stderr: {stderr}"
+    );
     let report: FleetReport = serde_json::from_slice(&output.stdout).unwrap();
     for id in ["reach.platform", "reach.registry"] {
         let (status, observed) = status_of(&report, "localhost", id);
-        assert_eq!(status, Status::Pass, "{id}: {observed}");
+        assert_eq!(status, Status::Pass, "{key_type:?} chain, {id}: {observed}");
     }
     assert!(
         status_of(&report, "localhost", "reach.platform")

@@ -2,6 +2,8 @@
 //! from what each check observed, and contains a panicking check to that one check.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use ironprep_schema::{CheckResult, Status};
 
@@ -22,39 +24,65 @@ pub fn unknown_ids<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<String>
         .collect()
 }
 
+/// Threads that run checks. More than the queries that can run at once (four) gains nothing;
+/// fewer makes a slow query hold up the file checks behind it.
+const WORKERS: usize = 6;
+
 pub fn run(host: &Host, context: &Context, selection: &Selection) -> Vec<CheckResult> {
     let selected: Vec<&dyn Check> = checks::ALL
         .iter()
         .copied()
         .filter(|check| selection.listed(check.id()))
         .collect();
-    // One thread per check: most checks read a few small files, but the read-only queries
-    // (sshd -T, systemctl, ip) each cost a process start, and they overlap here
-    // instead of adding up. Results keep registry order.
+    // A few workers take the checks in registry order. Most checks read a few small files; the
+    // read-only queries (sshd -T, systemctl, ip, nft) each wait for a process, and with
+    // WORKERS threads those waits still overlap. A thread per check (42 of them) cost more CPU
+    // in thread starts and stack page faults than all the file reads together.
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<CheckResult>>> =
+        selected.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = selected
-            .iter()
-            .map(|check| {
-                scope.spawn(move || {
-                    if selection.skipped(check.id()) {
-                        return skipped(*check, "skipped with --skip".to_owned());
-                    }
-                    evaluate_requested(*check, host, context, selection.requested(check.id()))
+        for _ in 0..WORKERS.min(selected.len()) {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let (Some(check), Some(slot)) = (selected.get(index), slots.get(index)) else {
+                        break;
+                    };
+                    // evaluate_requested contains a check's panic itself; this also contains
+                    // one while building the result, so one check never takes its worker's
+                    // later checks with it.
+                    let result = catch_unwind(AssertUnwindSafe(|| {
+                        if selection.skipped(check.id()) {
+                            skipped(*check, "skipped with --skip".to_owned())
+                        } else {
+                            evaluate_requested(
+                                *check,
+                                host,
+                                context,
+                                selection.requested(check.id()),
+                            )
+                        }
+                    }))
+                    .unwrap_or_else(|_| {
+                        errored(*check, "internal error in the check: panicked".to_owned())
+                    });
+                    *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .zip(&selected)
+        .map(|(slot, check)| {
+            slot.into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unwrap_or_else(|| {
+                    errored(*check, "internal error in the check: no result".to_owned())
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .zip(&selected)
-            .map(|(handle, check)| {
-                // evaluate_requested contains panics itself; a join error would mean a panic
-                // while building the result, reported the same way.
-                handle.join().unwrap_or_else(|_| {
-                    errored(*check, "internal error in the check: panicked".to_owned())
-                })
-            })
-            .collect()
-    })
+        })
+        .collect()
 }
 
 /// Evaluates one check as the runner would without a selection.

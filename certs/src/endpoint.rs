@@ -871,7 +871,7 @@ fn parse_head(head: &[u8]) -> Option<HttpResponse> {
 
 /// A client configuration that trusts only `trust` and records what was served.
 fn client_config(trust: &Trust) -> Result<(Arc<ClientConfig>, Arc<Recorder>), EndpointError> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(crate::crypto::provider());
     let inner = WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider.clone())
         .build()
         .map_err(|error| EndpointError::Anchor(error.to_string()))?;

@@ -3,8 +3,8 @@
 //! pair must share.
 //!
 //! Everything is generated with rcgen and checked with rustls-webpki and x509-parser, on one
-//! crypto provider (aws-lc-rs: rcgen generates RSA keys only with it, and it is rustls' default;
-//! a second provider would make rustls refuse to pick one). The certificate profile is the one
+//! crypto provider per binary ([`crypto`]: aws-lc-rs, which rcgen needs for RSA keys; ring in
+//! the agent, which only verifies). The certificate profile is the one
 //! that Go's crypto/x509, rustls-webpki, `openssl verify -x509_strict` and Python's strict
 //! default all accept (SPEC §2).
 //!
@@ -14,6 +14,7 @@
 pub mod certificate;
 #[cfg(feature = "generate")]
 pub mod compare;
+pub mod crypto;
 #[cfg(feature = "generate")]
 pub mod dr;
 pub mod endpoint;

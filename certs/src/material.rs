@@ -86,9 +86,7 @@ pub fn key_matches(key: &KeyPair, certificate: &CertificateFacts) -> bool {
 
 /// `AB:CD:…`, as `openssl x509 -fingerprint -sha256` prints it.
 pub fn sha256_fingerprint(bytes: &[u8]) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    digest
-        .as_ref()
+    crate::crypto::sha256(bytes)
         .iter()
         .map(|byte| format!("{byte:02X}"))
         .collect::<Vec<_>>()
@@ -97,9 +95,7 @@ pub fn sha256_fingerprint(bytes: &[u8]) -> String {
 
 /// Lower-case hex without separators, as `sha256sum` prints it.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    digest
-        .as_ref()
+    crate::crypto::sha256(bytes)
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()

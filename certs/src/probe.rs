@@ -126,7 +126,7 @@ pub fn probe(request: &ProbeRequest) -> Result<ProbeOutcome, ProbeError> {
         ServerName::IpAddress(ip) => format!("IP {}", IpAddr::from(*ip)),
         _ => format!("name {name_text}"),
     };
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(crate::crypto::provider());
     let mut roots = RootCertStore::empty();
     for ca in &request.ca {
         roots

@@ -19,12 +19,17 @@ pub struct Ingress {
 /// Serves on every port of `ports` on `ip` (port 0: any free one; the address of the first is
 /// returned) with a chain for `ip` from a fresh dex-tls CA written to `directory/ca.crt`.
 pub fn serve(ip: IpAddr, ports: &[u16], directory: &Path) -> Ingress {
+    serve_with(ip, ports, directory, KeyType::EcdsaP256)
+}
+
+/// [`serve`] with a chain of keys of `key_type`.
+pub fn serve_with(ip: IpAddr, ports: &[u16], directory: &Path, key_type: KeyType) -> Ingress {
     let bundle = DexTlsRequest {
         host_ip: ip,
         extra_ips: Vec::new(),
         extra_dns: Vec::new(),
         days: 30,
-        key_type: KeyType::EcdsaP256,
+        key_type,
     }
     .generate(None)
     .expect("dex-tls generation");

@@ -38,7 +38,8 @@ impl Check for SshdUsednsUsepam {
             return Ok(Outcome::skip(format!("sshd is not installed (no {MAIN})")));
         }
         let mut note = None;
-        let effective = if host.is_live() {
+        let files = FileSettings::read(host);
+        let effective = if host.is_live() && !files.as_ref().is_ok_and(FileSettings::settles) {
             match host.query(Query::SshdEffectiveConfig) {
                 Ok(output) if output.success() => Some(parse_sshd_t(&output.stdout)),
                 Ok(output) => {
@@ -62,11 +63,8 @@ impl Check for SshdUsednsUsepam {
         };
         let settings = match &effective {
             // With sshd's own answer the files only say where a value comes from.
-            Some(effective) => {
-                let located = FileSettings::read(host).ok();
-                resolve_from_sshd(effective, located.as_ref())
-            }
-            None => resolve_from_files(&FileSettings::read(host)?, &usedns_default(host)),
+            Some(effective) => resolve_from_sshd(effective, files.as_ref().ok()),
+            None => resolve_from_files(&files?, &usedns_default(host)),
         };
 
         let mut observed: Vec<String> = settings.iter().map(Setting::describe).collect();
@@ -215,6 +213,19 @@ struct FileSettings {
 }
 
 impl FileSettings {
+    /// Whether the files alone give sshd's answer, so `sshd -T` (the largest CPU cost of a run,
+    /// about 13 ms for loading host keys) need not run: both keywords set to `no` outside any
+    /// Match block, which `sshd -T` reports as such (the first value wins, there as here). A
+    /// `yes` or a default is confirmed by sshd, whose build may differ (no PAM, a distribution's
+    /// own UseDNS default).
+    fn settles(&self) -> bool {
+        KEYS.iter().all(|(key, _)| {
+            self.values
+                .get(*key)
+                .is_some_and(|found| found.value == "no")
+        })
+    }
+
     fn read(host: &Host) -> Result<FileSettings, HostError> {
         let mut settings = FileSettings::default();
         let text = host.read(MAIN)?;
@@ -464,6 +475,20 @@ mod tests {
                 "UsePAM yes (sshd -T, set at /etc/ssh/sshd_config:97)"
             ]
         );
+    }
+
+    #[test]
+    fn sshd_is_asked_only_when_the_files_leave_a_doubt() {
+        let files = |text: &str| {
+            let tree = Tree::new().file("etc/ssh/sshd_config", text);
+            FileSettings::read(&tree.host()).unwrap()
+        };
+        assert!(files("UseDNS no\nUsePAM no\n").settles());
+        assert!(files("usedns=no\nInclude none-*.conf\nUSEPAM  no\nUsePAM yes\n").settles());
+        // A default, a `yes` (a build without PAM ignores it) or a value only in a Match block.
+        assert!(!files("UsePAM no\n").settles());
+        assert!(!files("UseDNS no\nUsePAM yes\n").settles());
+        assert!(!files("UseDNS no\nMatch all\nUsePAM no\n").settles());
     }
 
     #[test]

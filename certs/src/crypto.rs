@@ -1,0 +1,49 @@
+//! The crypto provider of this build, passed explicitly to every rustls configuration.
+//!
+//! The controller builds with `aws-lc` (rcgen generates RSA keys only with aws-lc-rs); the agent
+//! with `ring` alone, because the agent only verifies and its binary travels to every host:
+//! ring adds about a fifth of what aws-lc-rs adds. What ring's provider cannot verify, the
+//! agent reports as a failed handshake: ECDSA P-521 signatures (aws-lc-rs verifies them) and
+//! the post-quantum key exchange X25519MLKEM768 (the server falls back to X25519).
+
+#[cfg(not(any(feature = "aws-lc", feature = "ring")))]
+compile_error!("ironprep-certs needs a crypto provider: enable the feature aws-lc or ring");
+
+use rustls::crypto::CryptoProvider;
+
+/// rustls' default provider of this build.
+pub fn provider() -> CryptoProvider {
+    #[cfg(feature = "aws-lc")]
+    {
+        rustls::crypto::aws_lc_rs::default_provider()
+    }
+    #[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+    {
+        rustls::crypto::ring::default_provider()
+    }
+}
+
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    #[cfg(feature = "aws-lc")]
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    #[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    let mut out = [0; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_is_sha256() {
+        let hex: String = sha256(b"abc").iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
