@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Builds the portable agent, target/portable/ironprep-agent: a release binary that needs no
-# glibc symbol newer than 2.17, so it runs on RHEL/CentOS 7 and Kylin V10 as well as anything
-# newer. Uses cargo-zigbuild with zig as the linker against glibc 2.17 headers, which reuses
-# the installed x86_64-unknown-linux-gnu standard library (no new rustup target is needed).
+# Builds the portable agents: release binaries that need no glibc symbol newer than 2.17, so
+# they run on RHEL/CentOS 7 and Kylin V10 as well as anything newer. Uses cargo-zigbuild with
+# zig as the linker against glibc 2.17 headers, which reuses the installed
+# x86_64-unknown-linux-gnu standard library (no new rustup target is needed).
 #
-# Then gates the result: highest GLIBC symbol version <= 2.17 and size <= 3.4 MB (it is about
-# 3.0 MB on ring; aws-lc-rs back in the agent would make it 3.6 MB).
+#   target/portable/ironprep-agent        every check, the reach.* TLS probe included (ring)
+#   target/portable/ironprep-agent-lean   the same without the TLS probe (--no-default-features):
+#                                         what `ironprep check` uploads when no --ca is given
+#   target/portable/*.zst                 each compressed at zstd level 19, once, here: the
+#                                         controller sends that file when it decompresses to
+#                                         exactly the agent beside it
+#
+# Then gates the result: highest GLIBC symbol version <= 2.17, the agent <= 3.4 MB (about
+# 3.0 MB on ring; aws-lc-rs back in the agent would make it 3.6 MB) and the lean agent's
+# upload <= 700 KiB compressed (about 1.7 MB uncompressed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +21,8 @@ ZIGBUILD_VERSION=0.24.0
 ZIG_VERSION=0.15.1   # pinned: zig releases have broken linking before
 MAX_GLIBC=2.17
 MAX_BYTES=$((3400 * 1000))
+MAX_LEAN_BYTES=$((1800 * 1000))
+MAX_LEAN_UPLOAD_BYTES=$((700 * 1024))
 
 if ! command -v cargo-zigbuild >/dev/null || ! python3 -m ziglang version >/dev/null 2>&1; then
   echo "installing cargo-zigbuild $ZIGBUILD_VERSION and ziglang $ZIG_VERSION (PyPI)" >&2
@@ -21,22 +31,49 @@ if ! command -v cargo-zigbuild >/dev/null || ! python3 -m ziglang version >/dev/
 fi
 
 target=x86_64-unknown-linux-gnu
-cargo zigbuild --locked --release -p ironprep-agent --target "$target.$MAX_GLIBC"
-
 mkdir -p target/portable
-cp "${CARGO_TARGET_DIR:-target}/$target/release/ironprep-agent" target/portable/ironprep-agent.tmp
-mv target/portable/ironprep-agent.tmp target/portable/ironprep-agent
 
-binary=target/portable/ironprep-agent
-highest=$(objdump -T "$binary" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1)
-size=$(stat -c %s "$binary")
-echo "portable agent: $binary, $size bytes, highest glibc symbol GLIBC_$highest"
+# build NAME CARGO_ARGS...: one portable binary, checked for its glibc symbols, as
+# target/portable/NAME (written beside and renamed: never a half-copied agent).
+build() {
+  local name=$1
+  shift
+  cargo zigbuild --locked --release -p ironprep-agent --target "$target.$MAX_GLIBC" "$@"
+  cp "${CARGO_TARGET_DIR:-target}/$target/release/ironprep-agent" "target/portable/$name.tmp"
+  mv "target/portable/$name.tmp" "target/portable/$name"
+  local binary=target/portable/$name highest
+  highest=$(objdump -T "$binary" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1)
+  echo "portable agent: $binary, $(stat -c %s "$binary") bytes, highest glibc symbol GLIBC_$highest"
+  if [ "$(printf '%s\n%s\n' "$highest" "$MAX_GLIBC" | sort -V | tail -n 1)" != "$MAX_GLIBC" ]; then
+    echo "error: $binary needs GLIBC_$highest, newer than $MAX_GLIBC" >&2
+    exit 1
+  fi
+  # Level 19: 11% smaller than level 6 on the lean agent, as fast to decompress; the ultra
+  # levels (20-22) came out no smaller on it and ask the host for more memory.
+  if command -v zstd >/dev/null; then
+    zstd -q -19 -f -o "$binary.zst.tmp" "$binary"
+    mv "$binary.zst.tmp" "$binary.zst"
+    echo "portable agent: $binary.zst, $(stat -c %s "$binary.zst") bytes"
+  else
+    rm -f "$binary.zst"
+    echo "portable agent: no zstd here; the controller compresses $name at level 6" >&2
+  fi
+}
 
-if [ "$(printf '%s\n%s\n' "$highest" "$MAX_GLIBC" | sort -V | tail -n 1)" != "$MAX_GLIBC" ]; then
-  echo "error: $binary needs GLIBC_$highest, newer than $MAX_GLIBC" >&2
-  exit 1
-fi
-if [ "$size" -gt "$MAX_BYTES" ]; then
-  echo "error: $binary is $size bytes, more than $MAX_BYTES" >&2
-  exit 1
+# within NAME FILE MAX: FILE is at most MAX bytes.
+within() {
+  local size
+  size=$(stat -c %s "$2")
+  if [ "$size" -gt "$3" ]; then
+    echo "error: $1 $2 is $size bytes, more than $3" >&2
+    exit 1
+  fi
+}
+
+build ironprep-agent
+build ironprep-agent-lean --no-default-features
+within agent target/portable/ironprep-agent "$MAX_BYTES"
+within "lean agent" target/portable/ironprep-agent-lean "$MAX_LEAN_BYTES"
+if [ -f target/portable/ironprep-agent-lean.zst ]; then
+  within "lean agent's upload" target/portable/ironprep-agent-lean.zst "$MAX_LEAN_UPLOAD_BYTES"
 fi

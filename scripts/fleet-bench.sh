@@ -2,8 +2,11 @@
 # Benchmark on the simulated fleet (scripts/fleet-sim.sh), same hosts, same run:
 #   ironprep check      the agent on every host (upload, verify, run, collect, clean up), with
 #                       the controller's CPU per host and peak RSS, and the bytes on the wire
+#                       (what the controller sent into the fleet's bridge, per host: SSH,
+#                       TCP and IP included)
 #   OpenSSH same job    `ssh host 'gzip -dc >agent; ./agent --format json; rm'` for every host,
-#                       CONCURRENCY at a time (curve25519, the agent gzip-compressed)
+#                       CONCURRENCY at a time (curve25519, the binary ironprep sends,
+#                       gzip-compressed), with its bytes on the wire
 #   ssh true floor      OpenSSH `ssh host true` for every host, CONCURRENCY at a time
 #   ansible -m script   the agent itself as the script, forks = CONCURRENCY (skipped when
 #                       `ansible` is not installed: pip install ansible-core)
@@ -13,7 +16,8 @@
 #
 #   fleet-bench.sh HOSTS [CONCURRENCY]     (root; default concurrency 32)
 # Environment: IRONPREP (default target/release/ironprep), AGENT (default
-# target/portable/ironprep-agent, else target/release/ironprep-agent), NETWORK=0 skips the
+# target/portable/ironprep-agent, else target/release/ironprep-agent; without --ca ironprep
+# sends AGENT-lean when it is there, and so do the other tools here), NETWORK=0 skips the
 # --network run, ANSIBLE=0 the Ansible one (minutes at 1,000 hosts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,33 +38,44 @@ scripts/fleet-sim.sh up "$dir" "${specs[@]}"
 
 # Bounded by the same limits for everyone: the sshd side is identical.
 elapsed() { local start=$1; echo "$(( ($(date +%s%N) - start) / 1000000 ))"; }
+# What the controller's side has sent into the fleet's bridge so far, in bytes.
+bridge=$(cat "$dir/bridge")
+sent() { cat "/sys/class/net/$bridge/statistics/tx_bytes"; }
+per_host() { echo "$(( ($(sent) - $1) / hosts ))"; }
+# The binary a host receives from ironprep (no --ca here): the lean build when it is there.
+sent_agent=$agent
+[ -x "$agent-lean" ] && sent_agent=$agent-lean
 
 start=$(date +%s%N)
+before=$(sent)
 /usr/bin/time -f '%U %S %M' -o "$dir/time" "$ironprep" check -i "$dir/inventory.yaml" \
   --ssh-key "$dir/client_key" --known-hosts "$dir/known_hosts" --agent "$agent" \
   --concurrency "$concurrency" --timeout 120 --format json --output "$dir/report.json" \
   2>"$dir/ironprep.log" || true
 ironprep_ms=$(elapsed "$start")
+ironprep_wire=$(per_host "$before")
 reported=$(grep -o '"outcome": "reported"' "$dir/report.json" | wc -l)
 # GNU time says "Command exited with non-zero status 1" first when a check failed: the
 # figures are its last line.
 read -r user sys rss < <(tail -n 1 "$dir/time")
 cpu_per_host=$(awk -v u="$user" -v s="$sys" -v n="$hosts" 'BEGIN { printf "%.1f", (u + s) * 1000 / n }')
 echo "ironprep check     : ${ironprep_ms} ms for $hosts hosts ($reported reported), controller CPU ${cpu_per_host} ms/host, peak RSS ${rss} KiB"
-zstd_bytes=$(zstd -q -6 -c "$agent" 2>/dev/null | wc -c || echo '?')
-gzip_bytes=$(gzip -1 -c "$agent" | wc -c)
-echo "upload per host    : agent $(stat -c %s "$agent") bytes; zstd -6 ${zstd_bytes} bytes (hosts with zstd), gzip -1 ${gzip_bytes} bytes (others)"
+zstd_bytes=$( { [ -f "$sent_agent.zst" ] && stat -c %s "$sent_agent.zst"; } || zstd -q -6 -c "$sent_agent" 2>/dev/null | wc -c || echo '?')
+gzip_bytes=$(gzip -1 -c "$sent_agent" | wc -c)
+echo "upload per host    : $(basename "$sent_agent") $(stat -c %s "$sent_agent") bytes; zstd ${zstd_bytes} bytes (hosts with zstd), gzip -1 ${gzip_bytes} bytes (others)"
+echo "wire per host      : ironprep sent ${ironprep_wire} bytes"
 
-# The same job by hand through OpenSSH: the same agent, gzip-compressed, on every host.
-gzip -1 -c "$agent" >"$dir/agent.gz"
+# The same job by hand through OpenSSH: the same binary, gzip-compressed, on every host.
+gzip -1 -c "$sent_agent" >"$dir/agent.gz"
 start=$(date +%s%N)
+before=$(sent)
 cut -d' ' -f2 "$dir/hosts.txt" | xargs -P "$concurrency" -I{} sh -c \
   "ssh -q -o BatchMode=yes -o UserKnownHostsFile='$dir/known_hosts' -o StrictHostKeyChecking=yes \
      -o KexAlgorithms=curve25519-sha256 -i '$dir/client_key' root@{} \
      'd=\$(mktemp -d) && gzip -dc >\$d/agent && chmod 700 \$d/agent && \$d/agent --format json; rm -rf \$d' \
      <'$dir/agent.gz' >/dev/null 2>&1 || true"
 openssh_ms=$(elapsed "$start")
-echo "OpenSSH same job   : ${openssh_ms} ms"
+echo "OpenSSH same job   : ${openssh_ms} ms, sent $(per_host "$before") bytes per host"
 
 if [ "${NETWORK:-1}" != 0 ]; then
 {
@@ -90,7 +105,7 @@ if [ "${ANSIBLE:-1}" != 0 ] && command -v ansible >/dev/null; then
   start=$(date +%s%N)
   ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_SSH_ARGS="-o UserKnownHostsFile=$dir/known_hosts" \
     ANSIBLE_PYTHON_INTERPRETER=auto_silent ansible -i "$dir/inventory.ini" all \
-    --private-key "$dir/client_key" -f "$concurrency" -m script -a "$agent --format json" \
+    --private-key "$dir/client_key" -f "$concurrency" -m script -a "$sent_agent --format json" \
     >"$dir/ansible.log" 2>&1 || true
   ansible_ms=$(elapsed "$start")
   ok=$(grep -c 'CHANGED\|SUCCESS\|FAILED' "$dir/ansible.log" || true)

@@ -13,6 +13,8 @@
 #   binutils                objdump, for the portable agent's glibc gate
 #   xorriso                 real SeedImage ISOs in elemental-operator's layout (tests/iso.rs)
 #   chromium                headless browser that loads `--format html` reports (tests/html.rs)
+#   zstd                    the portable agents' level-19 .zst (scripts/build-agent.sh), and
+#                           the decoder the simulated hosts use for the zstd upload
 #   cargo-zigbuild, ziglang the portable agent build (PyPI)
 #   sushy-tools             real Redfish servers for the `ironprep bmc` tests (PyPI):
 #                           sushy-static serves BMC mockups, sushy-emulator's fake driver
@@ -24,7 +26,7 @@
 #   cargo-deny              the dependency audit, scripts/audit.sh (crates.io, pinned)
 set -euo pipefail
 
-packages=(openssh-server openssh-client iproute2 nftables iptables util-linux bsdutils openssl strace binutils procps kmod sudo xorriso chromium libxml2-utils)
+packages=(openssh-server openssh-client iproute2 nftables iptables util-linux bsdutils openssl strace binutils procps kmod sudo xorriso chromium libxml2-utils zstd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -34,6 +34,8 @@ step "cargo fmt" cargo fmt --all -- --check
 # lint and test on top of it.
 step "cargo build" cargo build --workspace --all-targets --locked
 step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+# The lean agent (no TLS probe) is the other build of the agent's code: linted as well.
+step "cargo clippy (lean agent)" cargo clippy -p ironprep-agent --no-default-features --all-targets --locked -- -D warnings
 # The agent hosts receive (glibc 2.17, ring) is built before the tests, and the end-to-end
 # tests run it: what they prove holds for what ships, not only for the debug build.
 step "portable agent build" scripts/build-agent.sh

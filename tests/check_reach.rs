@@ -197,3 +197,97 @@ fn the_fleet_reaches_the_platform_except_the_host_that_drops_it() {
         assert!(fleet.leftovers(host).is_empty(), "{host}");
     }
 }
+
+/// `ironprep-agent-lean` beside the agent the tests run (scripts/build-agent.sh makes the
+/// pair; `ironprep check` uploads the lean one when no --ca is given), or `None` outside CI.
+fn lean_agent(test: &str) -> Option<std::path::PathBuf> {
+    let mut name = support::agent().into_os_string();
+    name.push("-lean");
+    let lean = std::path::PathBuf::from(name);
+    if lean.is_file() {
+        return Some(lean);
+    }
+    let reason = format!("no {} (scripts/build-agent.sh builds it)", lean.display());
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("{test}: {reason}");
+    }
+    eprintln!("skipping {test}: {reason}");
+    None
+}
+
+fn agent_json(agent: &std::path::Path, arguments: &[&str]) -> serde_json::Value {
+    let output = Command::new(agent)
+        .args(["--format", "json"])
+        .args(arguments)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}: {}",
+        agent.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn without_a_ca_the_lean_agent_says_exactly_what_the_agent_says() {
+    let Some(lean) = lean_agent("lean_agent_same_report") else {
+        return;
+    };
+    // Every check, the three reach.* with their endpoints but no CA, on a fixture tree (the
+    // same files for both runs) as every role: check by check, the same result to the letter.
+    let tree = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../agent/tests/fixtures/centos-7.9"
+    );
+    let arguments = [
+        "--root",
+        tree,
+        "--profile",
+        "traditional",
+        "--role",
+        "control-plane",
+        "--role",
+        "worker",
+        "--platform-url",
+        "https://10.0.0.5",
+        "--registry",
+        "10.0.0.5:11443",
+        "--bootstrap-host",
+        "10.0.0.2",
+    ];
+    let full = agent_json(&support::agent(), &arguments);
+    let lean = agent_json(&lean, &arguments);
+    let checks = full["checks"].as_array().unwrap();
+    assert!(checks.len() > 40, "{full}");
+    assert_eq!(full["checks"], lean["checks"]);
+    assert_eq!(full["host"], lean["host"]);
+    let skipped = checks
+        .iter()
+        .find(|check| check["id"] == "reach.platform")
+        .unwrap();
+    assert_eq!(skipped["status"], "skip", "{skipped}");
+}
+
+#[test]
+fn the_lean_agent_refuses_a_ca_it_cannot_verify_with() {
+    let Some(lean) = lean_agent("lean_agent_refuses_a_ca") else {
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let server = ingress::serve(IpAddr::from([127, 0, 0, 1]), &[0], directory.path());
+    let output = Command::new(&lean)
+        .args(["--only", "reach.platform", "--platform-url"])
+        .arg(format!("https://{}", server.address))
+        .arg("--ca")
+        .arg(&server.ca_file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--ca") && stderr.contains("ironprep-agent-lean"),
+        "{stderr}"
+    );
+}

@@ -418,8 +418,19 @@ severity: {severity}
     text
 }
 
+/// The lean build cannot probe: a CA, which asks for the probes, is a usage error there.
+#[cfg(not(feature = "reach"))]
+fn reach_input_problem(args: &Args) -> Option<String> {
+    args.ca.as_ref().map(|_| {
+        "--ca: this is ironprep-agent-lean, built without the TLS probe of the reach.* checks; \
+         run the full ironprep-agent"
+            .to_owned()
+    })
+}
+
 /// Unusable `reach.*` inputs (a URL that is not https, a CA that cannot be read): a usage
 /// error before anything runs, not three checks in error.
+#[cfg(feature = "reach")]
 fn reach_input_problem(args: &Args) -> Option<String> {
     use ironprep_certs::endpoint::Target;
     if let Some(url) = &args.platform_url

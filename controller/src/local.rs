@@ -92,6 +92,9 @@ pub struct CheckArgs {
     pub emulated_tpm: bool,
 
     /// The agent binary to run [default: ironprep-agent next to this program, then PATH].
+    /// On a fleet without --ca, FILE-lean beside it travels instead when it is there (the
+    /// build without the TLS probe, half the bytes), and FILE.zst when it is exactly FILE
+    /// compressed.
     #[arg(long, value_name = "FILE", env = "IRONPREP_AGENT")]
     pub agent: Option<PathBuf>,
 

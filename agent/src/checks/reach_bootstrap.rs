@@ -2,11 +2,9 @@
 //! endpoint `https://<installer-host-ip>:12443` and verifies the bootstrap `dex.tls` for that
 //! IP: the serving certificate must carry it as an IP SAN (seed 000).
 
-use ironprep_certs::endpoint::Target;
-
 use crate::check::{Check, Context, Outcome, Scope};
 use crate::host::{Host, HostError};
-use crate::reach;
+use crate::reach::{self, Endpoint};
 
 pub struct ReachBootstrap;
 
@@ -34,7 +32,7 @@ impl Check for ReachBootstrap {
                 "no --bootstrap-host given (the installer host IP, during bootstrap only)",
             ));
         };
-        reach::probe(host, context, Target::bootstrap(ip), true)
+        reach::probe(host, context, Endpoint::Bootstrap(ip))
     }
 }
 

@@ -1,11 +1,9 @@
 //! `reach.platform`: this host reaches the platform URL (`global.platformUrl`) and verifies
 //! its certificate against the given CA, as elemental-system-agent will in strict TLS mode.
 
-use ironprep_certs::endpoint::Target;
-
 use crate::check::{Check, Context, Outcome, Scope};
 use crate::host::{Host, HostError};
-use crate::reach;
+use crate::reach::{self, Endpoint};
 
 pub struct ReachPlatform;
 
@@ -34,9 +32,7 @@ impl Check for ReachPlatform {
                 "no --platform-url given (global.platformUrl, passed by the controller)",
             ));
         };
-        let target =
-            Target::ingress(url).map_err(|error| reach::input_error("--platform-url", error))?;
-        reach::probe(host, context, target, true)
+        reach::probe(host, context, Endpoint::Platform(url))
     }
 }
 

@@ -1,11 +1,9 @@
 //! `reach.registry`: this host reaches the registry (`global.registry.address`) over TLS
 //! verified against the given CA, and `/v2/` answers 200 or 401: image pulls will work.
 
-use ironprep_certs::endpoint::Target;
-
 use crate::check::{Check, Context, Outcome, Scope};
 use crate::host::{Host, HostError};
-use crate::reach;
+use crate::reach::{self, Endpoint};
 
 pub struct ReachRegistry;
 
@@ -34,9 +32,7 @@ impl Check for ReachRegistry {
                 "no --registry given (global.registry.address, passed by the controller)",
             ));
         };
-        let target =
-            Target::registry(address).map_err(|error| reach::input_error("--registry", error))?;
-        reach::probe(host, context, target, false)
+        reach::probe(host, context, Endpoint::Registry(address))
     }
 }
 

@@ -259,6 +259,25 @@ pub fn resolve_targets(fleet: &FleetArgs, default_roles: &[Role]) -> Result<Targ
     })
 }
 
+/// The agent hosts receive: `AGENT-lean` beside `agent` (`ironprep-agent-lean`, built without
+/// the TLS probe) when no CA asks for the `reach.*` probes — every `reach.*` check then skips
+/// alike in both builds, and the lean one is half the bytes on the wire — else `agent`.
+fn uploaded_agent(agent: &Path, probes_tls: bool) -> PathBuf {
+    let lean = suffixed(agent, "-lean");
+    if !probes_tls && lean.is_file() {
+        lean
+    } else {
+        agent.to_owned()
+    }
+}
+
+/// `path` with `suffix` appended to its file name.
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// Reads and checks everything the fleet options name; prompts for a key's passphrase when a
 /// terminal is there to answer.
 pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanError> {
@@ -267,12 +286,15 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
         groups: _,
         mut warnings,
     } = resolve_targets(fleet, &inputs.default_roles)?;
+    let agent = uploaded_agent(inputs.agent, inputs.ca.is_some());
     let binary =
-        ironprep_input::read(inputs.agent, MAX_AGENT_BYTES).map_err(|source| PlanError::Agent {
-            path: inputs.agent.to_owned(),
+        ironprep_input::read(&agent, MAX_AGENT_BYTES).map_err(|source| PlanError::Agent {
+            path: agent.clone(),
             source,
         })?;
-    let mut upload = AgentUpload::new(&binary);
+    // The `.zst` is an optimisation: unreadable or stale, the agent is compressed here.
+    let precompressed = ironprep_input::read(&suffixed(&agent, ".zst"), MAX_AGENT_BYTES).ok();
+    let mut upload = AgentUpload::with_precompressed(&binary, precompressed.as_deref());
     drop(binary);
     if let Some(path) = inputs.ca {
         let pem = ironprep_input::read(path, ironprep_certs::material::MAX_PEM_BYTES).map_err(
@@ -640,6 +662,27 @@ mod tests {
         let huge = Timeouts::new(u64::MAX - 9);
         assert_eq!(huge.host, Duration::from_secs(MAX_TIMEOUT_SECS));
         assert_eq!(Timeouts::new(0).host, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_lean_agent_beside_the_agent_travels_unless_a_ca_asks_for_the_tls_probes() {
+        let dir = tempfile::tempdir().unwrap();
+        let agent = dir.path().join("ironprep-agent");
+        std::fs::write(&agent, b"full").unwrap();
+        // Without a lean build beside it, the agent itself travels either way.
+        assert_eq!(uploaded_agent(&agent, false), agent);
+        let lean = dir.path().join("ironprep-agent-lean");
+        std::fs::write(&lean, b"lean").unwrap();
+        assert_eq!(uploaded_agent(&agent, false), lean);
+        assert_eq!(uploaded_agent(&agent, true), agent);
+        // The pair is bound by name: `--agent my-agent` looks for `my-agent-lean` only.
+        let mine = dir.path().join("my-agent");
+        std::fs::write(&mine, b"mine").unwrap();
+        assert_eq!(uploaded_agent(&mine, false), mine);
+        // A directory of that name is not an agent.
+        let other = dir.path().join("other");
+        std::fs::create_dir(dir.path().join("other-lean")).unwrap();
+        assert_eq!(uploaded_agent(&other, false), other);
     }
 
     fn resolver<'a>(config: &'a SshConfig, jump: Option<&str>) -> Resolver<'a> {
