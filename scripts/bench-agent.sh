@@ -4,13 +4,14 @@
 # RSS (GNU time). Targets: median <= 50 ms, peak RSS <= 10 MB, CPU <= 20 ms. The CPU is also
 # measured as on a host already prepared for sshd.usedns-usepam (an sshd_config with both
 # keywords `no`, bind-mounted in a private mount namespace when run as root), where the agent
-# need not ask `sshd -T`. Uses the portable release agent (scripts/build-agent.sh).
+# need not ask `sshd -T`. Uses the portable release agent (scripts/build-agent.sh), or AGENT
+# (e.g. AGENT=target/portable/ironprep-agent-lean, what hosts receive when no --ca is given).
 #
 #   scripts/bench-agent.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-50}
-agent=target/portable/ironprep-agent
+agent=${AGENT:-target/portable/ironprep-agent}
 [ -x "$agent" ] || scripts/build-agent.sh >/dev/null
 for tool in hyperfine:hyperfine time:/usr/bin/time; do
   package=${tool%%:*}; binary=${tool#*:}

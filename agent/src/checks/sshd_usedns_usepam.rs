@@ -10,6 +10,8 @@ use crate::host::{Host, HostError, Query};
 use crate::system::OsRelease;
 
 const MAIN: &str = "/etc/ssh/sshd_config";
+/// sshd's PAM service file: there when the distribution builds sshd with PAM.
+const PAM_SERVICE: &str = "/etc/pam.d/sshd";
 
 /// Includes nested deeper than this are a loop (sshd itself stops at 16 levels).
 const MAX_INCLUDE_DEPTH: usize = 16;
@@ -39,7 +41,10 @@ impl Check for SshdUsednsUsepam {
         }
         let mut note = None;
         let files = FileSettings::read(host);
-        let effective = if host.is_live() && !files.as_ref().is_ok_and(FileSettings::settles) {
+        let settled = files
+            .as_ref()
+            .is_ok_and(|files| files.settles(host.exists(PAM_SERVICE).unwrap_or(false)));
+        let effective = if host.is_live() && !settled {
             match host.query(Query::SshdEffectiveConfig) {
                 Ok(output) if output.success() => Some(parse_sshd_t(&output.stdout)),
                 Ok(output) => {
@@ -213,17 +218,18 @@ struct FileSettings {
 }
 
 impl FileSettings {
-    /// Whether the files alone give sshd's answer, so `sshd -T` (the largest CPU cost of a run,
-    /// about 13 ms for loading host keys) need not run: both keywords set to `no` outside any
-    /// Match block, which `sshd -T` reports as such (the first value wins, there as here). A
-    /// `yes` or a default is confirmed by sshd, whose build may differ (no PAM, a distribution's
-    /// own UseDNS default).
-    fn settles(&self) -> bool {
-        KEYS.iter().all(|(key, _)| {
-            self.values
-                .get(*key)
-                .is_some_and(|found| found.value == "no")
-        })
+    /// Whether the files alone give sshd's verdict, so `sshd -T` (the largest CPU cost of a
+    /// run, about 13 ms for loading host keys) need not run. Either both keywords are `no`
+    /// outside any Match block, which `sshd -T` reports as such (the first value wins, there as
+    /// here); or one is `yes`, and the check fails whatever the other is: `UseDNS yes` holds in
+    /// every build, `UsePAM yes` in a build with PAM, which ships `/etc/pam.d/sshd` (a build
+    /// without PAM ignores the keyword). A default is left to sshd, whose build decides it (a
+    /// distribution's own UseDNS default), as is a `UsePAM yes` without PAM's file.
+    fn settles(&self, pam_built: bool) -> bool {
+        let value = |key: &str| self.values.get(key).map(|found| found.value.as_str());
+        let both_no = KEYS.iter().all(|(key, _)| value(key) == Some("no"));
+        let fails = value("usedns") == Some("yes") || (pam_built && value("usepam") == Some("yes"));
+        both_no || fails
     }
 
     fn read(host: &Host) -> Result<FileSettings, HostError> {
@@ -483,12 +489,23 @@ mod tests {
             let tree = Tree::new().file("etc/ssh/sshd_config", text);
             FileSettings::read(&tree.host()).unwrap()
         };
-        assert!(files("UseDNS no\nUsePAM no\n").settles());
-        assert!(files("usedns=no\nInclude none-*.conf\nUSEPAM  no\nUsePAM yes\n").settles());
-        // A default, a `yes` (a build without PAM ignores it) or a value only in a Match block.
-        assert!(!files("UsePAM no\n").settles());
-        assert!(!files("UseDNS no\nUsePAM yes\n").settles());
-        assert!(!files("UseDNS no\nMatch all\nUsePAM no\n").settles());
+        for pam_built in [true, false] {
+            assert!(files("UseDNS no\nUsePAM no\n").settles(pam_built));
+            assert!(
+                files("usedns=no\nInclude none-*.conf\nUSEPAM  no\nUsePAM yes\n")
+                    .settles(pam_built)
+            );
+            // UseDNS yes fails in every build, whatever UsePAM is.
+            assert!(files("UseDNS yes\n").settles(pam_built));
+            // A default or a value only in a Match block is sshd's to say.
+            assert!(!files("UsePAM no\n").settles(pam_built));
+            assert!(!files("UseDNS no\nMatch all\nUsePAM no\n").settles(pam_built));
+        }
+        // Stock Debian and RHEL: UsePAM yes, with PAM's service file, fails without asking;
+        // a build without PAM ignores the keyword, so sshd is asked.
+        assert!(files("UseDNS no\nUsePAM yes\n").settles(true));
+        assert!(files("#UseDNS no\nUsePAM yes\n").settles(true));
+        assert!(!files("UseDNS no\nUsePAM yes\n").settles(false));
     }
 
     #[test]
