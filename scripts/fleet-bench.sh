@@ -42,18 +42,28 @@ elapsed() { local start=$1; echo "$(( ($(date +%s%N) - start) / 1000000 ))"; }
 bridge=$(cat "$dir/bridge")
 sent() { cat "/sys/class/net/$bridge/statistics/tx_bytes"; }
 per_host() { echo "$(( ($(sent) - $1) / hosts ))"; }
+# CPU the whole machine spent (every process: controller, sshd, the hosts' scripts and agents),
+# in jiffies; on one box that is what the tools share, so its figure per host says what a run
+# costs beyond the controller.
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+box_per_host() {
+  awk -v b="$1" -v a="$(busy)" -v n="$hosts" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.0f", (a - b) * 1000 / hz / n }'
+}
 # The binary a host receives from ironprep (no --ca here): the lean build when it is there.
 sent_agent=$agent
 [ -x "$agent-lean" ] && sent_agent=$agent-lean
 
 start=$(date +%s%N)
 before=$(sent)
+cpu_before=$(busy)
 /usr/bin/time -f '%U %S %M' -o "$dir/time" "$ironprep" check -i "$dir/inventory.yaml" \
   --ssh-key "$dir/client_key" --known-hosts "$dir/known_hosts" --agent "$agent" \
   --concurrency "$concurrency" --timeout 120 --format json --output "$dir/report.json" \
   2>"$dir/ironprep.log" || true
 ironprep_ms=$(elapsed "$start")
 ironprep_wire=$(per_host "$before")
+ironprep_box=$(box_per_host "$cpu_before")
 reported=$(grep -o '"outcome": "reported"' "$dir/report.json" | wc -l)
 # GNU time says "Command exited with non-zero status 1" first when a check failed: the
 # figures are its last line.
@@ -64,18 +74,20 @@ zstd_bytes=$( { [ -f "$sent_agent.zst" ] && stat -c %s "$sent_agent.zst"; } || z
 gzip_bytes=$(gzip -1 -c "$sent_agent" | wc -c)
 echo "upload per host    : $(basename "$sent_agent") $(stat -c %s "$sent_agent") bytes; zstd ${zstd_bytes} bytes (hosts with zstd), gzip -1 ${gzip_bytes} bytes (others)"
 echo "wire per host      : ironprep sent ${ironprep_wire} bytes"
+echo "machine CPU / host : ironprep run ${ironprep_box} ms (controller, sshd, scripts, agents)"
 
 # The same job by hand through OpenSSH: the same binary, gzip-compressed, on every host.
 gzip -1 -c "$sent_agent" >"$dir/agent.gz"
 start=$(date +%s%N)
 before=$(sent)
+cpu_before=$(busy)
 cut -d' ' -f2 "$dir/hosts.txt" | xargs -P "$concurrency" -I{} sh -c \
   "ssh -q -o BatchMode=yes -o UserKnownHostsFile='$dir/known_hosts' -o StrictHostKeyChecking=yes \
      -o KexAlgorithms=curve25519-sha256 -i '$dir/client_key' root@{} \
      'd=\$(mktemp -d) && gzip -dc >\$d/agent && chmod 700 \$d/agent && \$d/agent --format json; rm -rf \$d' \
      <'$dir/agent.gz' >/dev/null 2>&1 || true"
 openssh_ms=$(elapsed "$start")
-echo "OpenSSH same job   : ${openssh_ms} ms, sent $(per_host "$before") bytes per host"
+echo "OpenSSH same job   : ${openssh_ms} ms, sent $(per_host "$before") bytes per host, machine CPU $(box_per_host "$cpu_before") ms/host"
 
 if [ "${NETWORK:-1}" != 0 ]; then
 {
@@ -94,11 +106,12 @@ echo "ironprep --network : ${network_ms} ms; $(grep -o 'network: .*' "$dir/netwo
 fi
 
 start=$(date +%s%N)
+cpu_before=$(busy)
 cut -d' ' -f2 "$dir/hosts.txt" | xargs -P "$concurrency" -I{} \
   ssh -q -o BatchMode=yes -o UserKnownHostsFile="$dir/known_hosts" -o StrictHostKeyChecking=yes \
   -i "$dir/client_key" root@{} true
 ssh_ms=$(elapsed "$start")
-echo "ssh true floor     : ${ssh_ms} ms"
+echo "ssh true floor     : ${ssh_ms} ms, machine CPU $(box_per_host "$cpu_before") ms/host"
 
 ansible_ms=""
 if [ "${ANSIBLE:-1}" != 0 ] && command -v ansible >/dev/null; then
