@@ -34,11 +34,10 @@ struct Chromium {
 /// `None` (skip) without Chromium, except under CI where a missing browser fails the test.
 fn chromium(test: &str) -> Option<Chromium> {
     if !Path::new(CHROMIUM).exists() {
-        let reason = "chromium is missing (scripts/install-deps.sh installs it)";
-        if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-            panic!("{test}: {reason}");
-        }
-        eprintln!("skipping {test}: {reason}");
+        ironprep_e2e::missing(
+            test,
+            "chromium is missing (scripts/install-deps.sh installs it)",
+        );
         return None;
     }
     let profile = tempfile::tempdir().expect("a profile directory");

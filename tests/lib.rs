@@ -13,6 +13,17 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+/// Something a test needs is not on this machine. Under scripts/test.sh (`CI=true`), whose
+/// install-deps.sh provides every tool and input, that fails the test; elsewhere the test (or
+/// the part of it `what` names) is skipped, saying why.
+pub fn missing(what: &str, reason: &str) {
+    assert!(
+        !std::env::var("CI").is_ok_and(|ci| ci == "true"),
+        "{what}: {reason}"
+    );
+    eprintln!("skipping {what}: {reason}");
+}
+
 /// A binary of the workspace, from the target directory this test was built in.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
@@ -118,12 +129,10 @@ pub fn assert_junit(xml: &[u8], what: &str) {
         .output()
         .is_ok();
     if xsds.is_empty() || !xmllint {
-        let reason = "xmllint or the junit-10.xsd files are missing (scripts/install-deps.sh)";
-        assert!(
-            !std::env::var("CI").is_ok_and(|ci| ci == "true"),
-            "{what}: {reason}"
+        missing(
+            &format!("{what}: JUnit XSD validation"),
+            "xmllint or the junit-10.xsd files are missing (scripts/install-deps.sh)",
         );
-        eprintln!("{what}: JUnit XSD validation skipped: {reason}");
     }
     if xmllint {
         for xsd in &xsds {
