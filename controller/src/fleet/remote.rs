@@ -7,7 +7,7 @@
 //! The agent's integrity is the codec's: a zstd frame carries the XXH64 of its content (the
 //! controller never sends one without) and gzip a CRC-32 and the length, both checked by the
 //! decoder as it writes, so a cut or altered upload fails there and never runs. A separate
-//! `sha256sum` of the 1.7 MB binary was the largest process of the script after the decoder
+//! `sha256sum` of the 1.6 MB binary was the largest process of the script after the decoder
 //! (about 6 ms of a host's CPU) for no error the decoder misses; SSH's MAC covers the path. The
 //! CA, sent as is, is still hashed.
 //!
