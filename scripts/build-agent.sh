@@ -35,6 +35,13 @@ fi
 target=x86_64-unknown-linux-gnu
 mkdir -p target/portable
 
+# One stamp for both builds of this run (commit, time, process): `ironprep check` sends the
+# lean agent only beside the full agent of the same run (ironprep_schema::stamp), and
+# `ironprep-agent --version` shows it.
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo nogit)
+git diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
+export IRONPREP_AGENT_BUILD="$commit.$(date -u +%Y%m%dT%H%M%SZ).$$"
+
 # build NAME CARGO_ARGS...: one portable binary, checked for its glibc symbols, as
 # target/portable/NAME (written beside and renamed: never a half-copied agent).
 build() {
@@ -45,7 +52,11 @@ build() {
   mv "target/portable/$name.tmp" "target/portable/$name"
   local binary=target/portable/$name highest
   highest=$(objdump -T "$binary" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1)
-  echo "portable agent: $binary, $(stat -c %s "$binary") bytes, highest glibc symbol GLIBC_$highest"
+  echo "portable agent: $binary, $(stat -c %s "$binary") bytes, highest glibc symbol GLIBC_$highest, build $IRONPREP_AGENT_BUILD"
+  if ! grep -qF "ironprep-agent-build:$IRONPREP_AGENT_BUILD" "$binary"; then
+    echo "error: $binary does not carry its build stamp $IRONPREP_AGENT_BUILD" >&2
+    exit 1
+  fi
   if [ "$(printf '%s\n%s\n' "$highest" "$MAX_GLIBC" | sort -V | tail -n 1)" != "$MAX_GLIBC" ]; then
     echo "error: $binary needs GLIBC_$highest, newer than $MAX_GLIBC" >&2
     exit 1

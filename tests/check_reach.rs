@@ -290,3 +290,26 @@ fn the_lean_agent_refuses_a_ca_it_cannot_verify_with() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_lean_agent_and_the_agent_are_one_build() {
+    let Some(lean) = lean_agent("lean_agent_same_build") else {
+        return;
+    };
+    // scripts/build-agent.sh stamps both builds of one run alike; `ironprep check` sends the
+    // lean one only beside the agent with its stamp, so a pair that lost it would never travel.
+    let full = std::fs::read(support::agent()).unwrap();
+    let lean_binary = std::fs::read(&lean).unwrap();
+    let stamp = ironprep_schema::stamp::find(&full).expect("the agent carries no build stamp");
+    assert_eq!(ironprep_schema::stamp::find(&lean_binary), Some(stamp));
+    let stamp = String::from_utf8_lossy(stamp);
+    for binary in [support::agent(), lean] {
+        let output = Command::new(&binary).arg("--version").output().unwrap();
+        let version = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            version.contains(&format!("(build {stamp})")),
+            "{}: {version}",
+            binary.display()
+        );
+    }
+}

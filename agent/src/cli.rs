@@ -11,6 +11,7 @@ use ironprep_report::sinks::{self, Document};
 use ironprep_report::{ColorChoice, Format, RenderOptions, Verbosity, View, options};
 use ironprep_schema::listing::{CheckList, ListedCheck};
 use ironprep_schema::net::{Port, Protocol};
+use ironprep_schema::stamp;
 use ironprep_schema::{AgentReport, Cni, ExitCode, Profile, Role, SCHEMA_VERSION};
 
 use crate::check::{Context, IpFamily, Reach, Storage, Topology};
@@ -32,10 +33,28 @@ Examples:
   ironprep-agent --list                           every check and when it applies
   ironprep-agent --explain access.root-or-sudo     why a check decides as it does";
 
+/// This build's stamp (see `ironprep_schema::stamp`), set by scripts/build-agent.sh; the array
+/// stays whole in the binary, where the controller looks for it.
+#[used]
+static BUILD_STAMP: [u8; stamp::BYTES] = stamp::embed(option_env!("IRONPREP_AGENT_BUILD"));
+
+/// `--version`: the crate's version and, for the builds of build-agent.sh, the stamp that pairs
+/// the full and lean agents of one build.
+fn version_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        // black_box: read the array itself, so that it is in the binary, not folded away.
+        match stamp::read(std::hint::black_box(&BUILD_STAMP)) {
+            Some(build) => format!("{} (build {build})", env!("CARGO_PKG_VERSION")),
+            None => env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    })
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ironprep-agent",
-    version,
+    version = version_text(),
     about = "Read-only preflight checks of this host for ACP on bare metal",
     long_about = "Read-only preflight checks of this host for ACP on bare metal.\n\n\
         Checks the OS, kernel, security settings, network, software, directories and hardware \

@@ -18,6 +18,7 @@ pub mod listing;
 pub mod net;
 pub mod registration;
 pub mod sizing;
+pub mod stamp;
 
 #[cfg(feature = "json-schema")]
 pub mod json_schema;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ironprep_schema::{Cni, Role};
+use ironprep_schema::{Cni, Role, stamp};
 
 use super::AgentArguments;
 use super::FleetArgs;
@@ -262,13 +262,38 @@ pub fn resolve_targets(fleet: &FleetArgs, default_roles: &[Role]) -> Result<Targ
 /// The agent hosts receive: `AGENT-lean` beside `agent` (`ironprep-agent-lean`, built without
 /// the TLS probe) when no CA asks for the `reach.*` probes — every `reach.*` check then skips
 /// alike in both builds, and the lean one is half the bytes on the wire — else `agent`.
-fn uploaded_agent(agent: &Path, probes_tls: bool) -> PathBuf {
+/// The lean file must come from the same build as `agent` (the same build stamp, or neither
+/// has one): one left from an older build is not sent, and the warning says why.
+fn uploaded_agent(agent: &Path, probes_tls: bool) -> (PathBuf, Option<String>) {
     let lean = suffixed(agent, "-lean");
-    if !probes_tls && lean.is_file() {
-        lean
-    } else {
-        agent.to_owned()
+    if probes_tls || !lean.is_file() {
+        return (agent.to_owned(), None);
     }
+    let read = |path: &Path| ironprep_input::read(path, MAX_AGENT_BYTES).ok();
+    // Unreadable, the agent itself is chosen and its read reports the error.
+    let (Some(full), Some(lean_binary)) = (read(agent), read(&lean)) else {
+        return (agent.to_owned(), None);
+    };
+    let (full_stamp, lean_stamp) = (stamp::find(&full), stamp::find(&lean_binary));
+    if full_stamp == lean_stamp {
+        return (lean, None);
+    }
+    let shown = |stamp: Option<&[u8]>| {
+        stamp.map_or_else(
+            || "none".to_owned(),
+            |stamp| String::from_utf8_lossy(stamp).into_owned(),
+        )
+    };
+    let warning = format!(
+        "{} (build {}) is not from the build of {} (build {}): sending {} to every host; \
+         scripts/build-agent.sh builds the pair",
+        lean.display(),
+        shown(lean_stamp),
+        agent.display(),
+        shown(full_stamp),
+        agent.display()
+    );
+    (agent.to_owned(), Some(warning))
 }
 
 /// `path` with `suffix` appended to its file name.
@@ -286,7 +311,8 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
         groups: _,
         mut warnings,
     } = resolve_targets(fleet, &inputs.default_roles)?;
-    let agent = uploaded_agent(inputs.agent, inputs.ca.is_some());
+    let (agent, stale_lean) = uploaded_agent(inputs.agent, inputs.ca.is_some());
+    warnings.extend(stale_lean);
     let binary =
         ironprep_input::read(&agent, MAX_AGENT_BYTES).map_err(|source| PlanError::Agent {
             path: agent.clone(),
@@ -669,20 +695,53 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let agent = dir.path().join("ironprep-agent");
         std::fs::write(&agent, b"full").unwrap();
+        let chosen = |agent: &Path, probes_tls| uploaded_agent(agent, probes_tls).0;
         // Without a lean build beside it, the agent itself travels either way.
-        assert_eq!(uploaded_agent(&agent, false), agent);
+        assert_eq!(chosen(&agent, false), agent);
         let lean = dir.path().join("ironprep-agent-lean");
         std::fs::write(&lean, b"lean").unwrap();
-        assert_eq!(uploaded_agent(&agent, false), lean);
-        assert_eq!(uploaded_agent(&agent, true), agent);
+        assert_eq!(uploaded_agent(&agent, false), (lean.clone(), None));
+        assert_eq!(chosen(&agent, true), agent);
         // The pair is bound by name: `--agent my-agent` looks for `my-agent-lean` only.
         let mine = dir.path().join("my-agent");
         std::fs::write(&mine, b"mine").unwrap();
-        assert_eq!(uploaded_agent(&mine, false), mine);
+        assert_eq!(chosen(&mine, false), mine);
         // A directory of that name is not an agent.
         let other = dir.path().join("other");
         std::fs::create_dir(dir.path().join("other-lean")).unwrap();
-        assert_eq!(uploaded_agent(&other, false), other);
+        assert_eq!(chosen(&other, false), other);
+    }
+
+    #[test]
+    fn a_lean_agent_from_another_build_is_not_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let agent = dir.path().join("ironprep-agent");
+        let lean = dir.path().join("ironprep-agent-lean");
+        let binary = |stamp: Option<&str>| {
+            let mut bytes = b"\x7fELF code".to_vec();
+            bytes.extend_from_slice(&stamp::embed(stamp));
+            bytes.extend_from_slice(b"more code");
+            bytes
+        };
+        // One build: the same stamp in both.
+        std::fs::write(&agent, binary(Some("abc123.20261204T0700.77"))).unwrap();
+        std::fs::write(&lean, binary(Some("abc123.20261204T0700.77"))).unwrap();
+        assert_eq!(uploaded_agent(&agent, false), (lean.clone(), None));
+        // The agent rebuilt, the lean file left from before: the agent travels, and says why.
+        std::fs::write(&agent, binary(Some("def456.20261205T0900.12"))).unwrap();
+        let (chosen, warning) = uploaded_agent(&agent, false);
+        assert_eq!(chosen, agent);
+        let warning = warning.unwrap();
+        assert!(
+            warning.contains("ironprep-agent-lean (build abc123.20261204T0700.77) is not from")
+                && warning.contains("ironprep-agent (build def456.20261205T0900.12): sending"),
+            "{warning}"
+        );
+        // A stamped agent beside an unstamped lean file (or the reverse) is not a pair either.
+        std::fs::write(&lean, binary(None)).unwrap();
+        let (chosen, warning) = uploaded_agent(&agent, false);
+        assert_eq!(chosen, agent);
+        assert!(warning.unwrap().contains("-lean (build none) is not from"));
     }
 
     fn resolver<'a>(config: &'a SshConfig, jump: Option<&str>) -> Resolver<'a> {
