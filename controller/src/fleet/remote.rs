@@ -407,13 +407,14 @@ reap() {
 /// for it. In a report run the script's stdin stays open after the upload: a watchdog reads
 /// it, and its end means the controller or the connection is gone, whatever the signal, so
 /// the watchdog ends the agent and removes the directory itself. A session's stdin is the
-/// agent's input, so there the agent's own end of input is the watchdog.
+/// agent's input, so there the agent's own end of input is the watchdog. The watchdog waits with
+/// the builtin `read` (a subshell, no program: `cat` was one more exec on every host).
 fn launch(mode: Mode, arguments: &str) -> String {
     let (input, watchdog) = match mode {
         Mode::Session => ("<&3", ""),
         Mode::Report | Mode::Prepare => (
             "</dev/null",
-            "( cat <&3 >/dev/null 2>&1; reap; rm -rf \"$d\"; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &\nw=$!\n",
+            "( while IFS= read -r _; do :; done <&3; reap; rm -rf \"$d\"; kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &\nw=$!\n",
         ),
     };
     format!(
