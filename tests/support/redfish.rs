@@ -150,13 +150,42 @@ impl Drop for Server {
     }
 }
 
-fn wait_until_listening(port: u16, child: &mut Child, log: &Path) {
+/// Servers of one test binary start one at a time: between picking a free port and listening
+/// on it, no other test of the binary can pick the same port. Two tests once shared one
+/// emulator that way, and the one that wanted two systems saw the other's one.
+static STARTING: Mutex<()> = Mutex::new(());
+
+/// A server started by `spawn(port)` on a free loopback port, once it listens there itself;
+/// a port some other process took in the meantime is given up for another.
+fn start_on_free_port(log: &Path, mut spawn: impl FnMut(u16) -> Child) -> (u16, Child) {
+    let _starting = STARTING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for _ in 0..3 {
+        let port = free_port();
+        let mut child = spawn(port);
+        if wait_until_listening(port, &mut child, log) {
+            return (port, child);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("three free ports were taken by other processes before the Redfish server listened");
+}
+
+/// True once `child` listens on `port`; false when another process holds the port and the
+/// child gave up on it.
+fn wait_until_listening(port: u16, child: &mut Child, log: &Path) -> bool {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+        let answered = TcpStream::connect(("127.0.0.1", port)).is_ok();
+        if answered && listens_itself(child, port) {
+            return true;
         }
         if let Ok(Some(status)) = child.try_wait() {
+            if answered {
+                return false;
+            }
             panic!(
                 "the Redfish server exited ({status}): {}",
                 std::fs::read_to_string(log).unwrap_or_default()
@@ -167,24 +196,52 @@ fn wait_until_listening(port: u16, child: &mut Child, log: &Path) {
     panic!("the Redfish server did not listen on {port} within 60 s");
 }
 
+/// Whether `child` itself holds the listening socket on 127.0.0.1:`port` (its inode in
+/// /proc/net/tcp among the child's descriptors), not whoever else answers there.
+fn listens_itself(child: &Child, port: u16) -> bool {
+    let local = format!("0100007F:{port:04X}");
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let sockets: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // Field 3 is the state (0A: LISTEN), field 9 the socket's inode.
+            (fields.get(1) == Some(&local.as_str()) && fields.get(3) == Some(&"0A"))
+                .then(|| format!("socket:[{}]", fields.get(9).unwrap_or(&"")))
+        })
+        .collect();
+    std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+        .map(|descriptors| {
+            descriptors.flatten().any(|descriptor| {
+                std::fs::read_link(descriptor.path()).is_ok_and(|target| {
+                    sockets
+                        .iter()
+                        .any(|socket| target.as_os_str() == socket.as_str())
+                })
+            })
+        })
+        .unwrap_or(false)
+}
+
 /// `sushy-static` serving `mockup` over HTTPS.
 pub fn serve_static(mockup: &Path) -> Server {
     let pki = pki();
     let directory = tempfile::tempdir().unwrap();
     let log = directory.path().join("access.log");
-    let port = free_port();
-    let mut child = Command::new("sushy-static")
-        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m"])
-        .arg(mockup)
-        .arg("-c")
-        .arg(pki.cert())
-        .arg("-k")
-        .arg(pki.key())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("start sushy-static");
-    wait_until_listening(port, &mut child, &log);
+    let (port, child) = start_on_free_port(&log, |port| {
+        Command::new("sushy-static")
+            .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m"])
+            .arg(mockup)
+            .arg("-c")
+            .arg(pki.cert())
+            .arg("-k")
+            .arg(pki.key())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start sushy-static")
+    });
     Server {
         port,
         child,
@@ -282,6 +339,9 @@ pub const SECOND_SYSTEM: &str = "5e1b2f0c-0d3a-4e55-9a57-2c0d2b6f1e02";
 
 /// `sushy-emulator` with the fake driver: one system `node-1`, powered `power`, a virtual CD,
 /// basic auth for [`USER`]/[`PASSWORD`], requests recorded.
+/// Stands for the port in the emulator's configuration until one is picked.
+const PORT_PLACEHOLDER: &str = "__IRONPREP_PORT__";
+
 pub struct Emulator {
     pub server: Server,
     pub system: String,
@@ -292,7 +352,6 @@ impl Emulator {
     pub fn start(power: &str, behaviour: Behaviour) -> Emulator {
         let pki = pki();
         let directory = tempfile::tempdir().unwrap();
-        let port = free_port();
         let record = directory.path().join("requests.jsonl");
         let hash = Command::new("python3")
             .args([
@@ -318,7 +377,7 @@ impl Emulator {
         let mut config = format!(
             r#"
 SUSHY_EMULATOR_LISTEN_IP = '127.0.0.1'
-SUSHY_EMULATOR_LISTEN_PORT = {port}
+SUSHY_EMULATOR_LISTEN_PORT = {PORT}
 SUSHY_EMULATOR_SSL_CERT = {cert:?}
 SUSHY_EMULATOR_SSL_KEY = {key:?}
 SUSHY_EMULATOR_AUTH_FILE = {htpasswd:?}
@@ -345,6 +404,7 @@ def _record():
             htpasswd = htpasswd.display().to_string(),
             state = state.display().to_string(),
             record = record.display().to_string(),
+            PORT = PORT_PLACEHOLDER,
             second = if behaviour.second_system {
                 "True"
             } else {
@@ -374,18 +434,23 @@ def _as_task(response):
             );
         }
         let config_file = directory.path().join("emulator.conf");
-        std::fs::write(&config_file, config).unwrap();
         let log = directory.path().join("emulator.log");
-        let mut child = Command::new("sushy-emulator")
-            .arg("--config")
-            .arg(&config_file)
-            // It downloads inserted images into the temporary directory.
-            .env("TMPDIR", directory.path())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start sushy-emulator");
-        wait_until_listening(port, &mut child, &log);
+        let (port, child) = start_on_free_port(&log, |port| {
+            std::fs::write(
+                &config_file,
+                config.replace(PORT_PLACEHOLDER, &port.to_string()),
+            )
+            .unwrap();
+            Command::new("sushy-emulator")
+                .arg("--config")
+                .arg(&config_file)
+                // It downloads inserted images into the temporary directory.
+                .env("TMPDIR", directory.path())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+                .expect("start sushy-emulator")
+        });
         Emulator {
             server: Server {
                 port,
