@@ -86,13 +86,19 @@ box_per_host() {
   awk -v b="$1" -v a="$(busy)" -v n="$hosts" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "%.0f", (a - b) * 1000 / hz / n }'
 }
+# CPU per host, in ms, of what GNU time measured into FILE ("user sys [...]" on its last line;
+# it says "Command exited with non-zero status 1" first when a check failed).
+time_per_host() {
+  tail -n 1 "$1" | awk -v n="$hosts" '{ printf "%.1f", ($1 + $2) * 1000 / n }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # The binary a host receives from ironprep (no --ca here): the lean build when it is there.
 sent_agent=$agent
 [ -x "$agent-lean" ] && sent_agent=$agent-lean
 
-# ironprep_run ROUND: one ironprep run over the fleet; sets ironprep_ms.
+# ironprep_run: one ironprep run over the fleet; sets ironprep_ms.
 ironprep_run() {
-  local start before cpu_before hosts_before user sys rss reported cpu_per_host
+  local start before cpu_before hosts_before rss reported
   start=$(date +%s%N)
   before=$(sent)
   cpu_before=$(busy)
@@ -107,11 +113,8 @@ ironprep_run() {
   box=$(box_per_host "$cpu_before")
   hosts_side=$(hosts_per_host "$hosts_before")
   reported=$(grep -o '"outcome": "reported"' "$dir/report.json" | wc -l)
-  # GNU time says "Command exited with non-zero status 1" first when a check failed: the
-  # figures are its last line.
-  read -r user sys rss < <(tail -n 1 "$dir/time")
-  cpu_per_host=$(awk -v u="$user" -v s="$sys" -v n="$hosts" 'BEGIN { printf "%.1f", (u + s) * 1000 / n }')
-  echo "ironprep check     : ${ironprep_ms} ms for $hosts hosts ($reported reported); per host: machine CPU ${box} ms = hosts' side ${hosts_side} + controller ${cpu_per_host} ms; sent ${wire} bytes; controller peak RSS ${rss} KiB"
+  rss=$(tail -n 1 "$dir/time" | awk '{ print $3 }')
+  echo "ironprep check     : ${ironprep_ms} ms for $hosts hosts ($reported reported); per host: machine CPU ${box} ms = hosts' side ${hosts_side} + controller $(time_per_host "$dir/time") ms; sent ${wire} bytes; controller peak RSS ${rss} KiB"
 }
 
 # The same job by hand through OpenSSH: the same binary, gzip-compressed, on every host.
@@ -136,10 +139,7 @@ openssh_run() {
   /usr/bin/time -f '%U %S' -o "$dir/time" \
     xargs -P "$concurrency" -n 1 "$dir/hand-job.sh" <"$dir/addresses.txt"
   openssh_ms=$(elapsed "$start")
-  local user sys clients
-  read -r user sys < <(tail -n 1 "$dir/time")
-  clients=$(awk -v u="$user" -v s="$sys" -v n="$hosts" 'BEGIN { printf "%.1f", (u + s) * 1000 / n }')
-  echo "OpenSSH same job   : ${openssh_ms} ms; per host: machine CPU $(box_per_host "$cpu_before") ms = hosts' side $(hosts_per_host "$hosts_before") + ssh clients ${clients} ms; sent $(per_host "$before") bytes"
+  echo "OpenSSH same job   : ${openssh_ms} ms; per host: machine CPU $(box_per_host "$cpu_before") ms = hosts' side $(hosts_per_host "$hosts_before") + ssh clients $(time_per_host "$dir/time") ms; sent $(per_host "$before") bytes"
 }
 
 zstd_bytes=$( { [ -f "$sent_agent.zst" ] && stat -c %s "$sent_agent.zst"; } || zstd -q -6 -c "$sent_agent" 2>/dev/null | wc -c || echo '?')
@@ -150,7 +150,7 @@ for round in $(seq 1 "$rounds"); do
   echo "-- round $round of $rounds"
   ironprep_run
   openssh_run
-  pair_ratios+=("$(awk -v a="$ironprep_ms" -v b="$openssh_ms" 'BEGIN { printf "%.2f", a / b }')")
+  pair_ratios+=("$(ratio "$ironprep_ms" "$openssh_ms")")
 done
 median_ratio=$(printf '%s\n' "${pair_ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 
@@ -158,7 +158,7 @@ median_ratio=$(printf '%s\n' "${pair_ratios[@]}" | sort -n | awk '{ v[NR] = $1 }
 start=$(date +%s%N)
 cpu_before=$(busy)
 hosts_before=$(hosts_cpu)
-cut -d' ' -f2 "$dir/hosts.txt" | xargs -P "$concurrency" -I{} \
+xargs -P "$concurrency" -I{} <"$dir/addresses.txt" \
   ssh -q -o BatchMode=yes -o UserKnownHostsFile="$dir/known_hosts" -o StrictHostKeyChecking=yes \
   -i "$dir/client_key" root@{} true
 ssh_ms=$(elapsed "$start")
@@ -180,7 +180,6 @@ network_ms=$(elapsed "$start")
 echo "ironprep --network : ${network_ms} ms; $(grep -o 'network: .*' "$dir/network.log" || echo 'no network note')"
 fi
 
-
 ansible_ms=""
 if [ "${ANSIBLE:-1}" != 0 ] && command -v ansible >/dev/null; then
   start=$(date +%s%N)
@@ -197,7 +196,6 @@ else
   echo "ansible -m script  : skipped (pip install ansible-core)"
 fi
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "ratio ironprep / OpenSSH same job : median ${median_ratio} of ${pair_ratios[*]}  (target <= 0.70)"
 echo "ratio ironprep / ssh true floor   : $(ratio "$ironprep_ms" "$ssh_ms")"
 if [ -n "$ansible_ms" ]; then

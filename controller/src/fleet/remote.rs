@@ -80,7 +80,7 @@ impl AgentUpload {
         let zstd = match zstd.filter(|zstd| decompresses_to(zstd, binary)) {
             Some(zstd) => zstd.to_vec(),
             // Compressing into memory fails only on an invalid level; gzip then travels.
-            None => compress_checked(binary).unwrap_or_default(),
+            None => compress_checked(binary, ZSTD_LEVEL).unwrap_or_default(),
         };
         AgentUpload {
             gzip,
@@ -104,9 +104,9 @@ impl AgentUpload {
     /// (with --ask-become-pass), the codec's name on a line, the CA (exactly its length), then
     /// the agent compressed with that codec.
     pub fn stream_for(&self, codec: Codec) -> Vec<u8> {
-        let name = match codec {
-            Codec::Zstd if !self.zstd.is_empty() => "zstd",
-            Codec::Zstd | Codec::Gzip => "gzip",
+        let name = match self.travelling(codec) {
+            Codec::Zstd => "zstd",
+            Codec::Gzip => "gzip",
         };
         let agent = self.compressed(codec);
         let ca = self.ca.as_ref().map_or(&[][..], |ca| ca.bytes.as_slice());
@@ -125,9 +125,17 @@ impl AgentUpload {
 
     /// The agent as `codec` sends it (gzip when zstd compression failed).
     pub fn compressed(&self, codec: Codec) -> &[u8] {
+        match self.travelling(codec) {
+            Codec::Zstd => &self.zstd,
+            Codec::Gzip => &self.gzip,
+        }
+    }
+
+    /// The codec that travels when the host asked for `codec`: gzip if zstd compression failed.
+    fn travelling(&self, codec: Codec) -> Codec {
         match codec {
-            Codec::Zstd if !self.zstd.is_empty() => &self.zstd,
-            Codec::Zstd | Codec::Gzip => &self.gzip,
+            Codec::Zstd if !self.zstd.is_empty() => Codec::Zstd,
+            Codec::Zstd | Codec::Gzip => Codec::Gzip,
         }
     }
 
@@ -154,8 +162,8 @@ impl AgentUpload {
 const ZSTD_LEVEL: i32 = 6;
 
 /// The agent as one zstd frame with its content checksum, which the host's `zstd -d` checks.
-fn compress_checked(binary: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut compressor = zstd::bulk::Compressor::new(ZSTD_LEVEL)?;
+fn compress_checked(binary: &[u8], level: i32) -> std::io::Result<Vec<u8>> {
+    let mut compressor = zstd::bulk::Compressor::new(level)?;
     compressor.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))?;
     compressor.compress(binary)
 }
@@ -469,18 +477,19 @@ fn end_reaper() -> String {
     )
 }
 
+/// A shell condition, true when the script does not run as root. `[ -O / ]` (the root
+/// directory is ours) is the builtin answer for root, which spares the common case the `id`
+/// process; a shell whose `test` lacks `-O` fails it and asks `id`, as does any other user.
+const NOT_ROOT: &str = r#"! [ -O / ] 2>/dev/null && [ "$(id -u)" != 0 ]"#;
+
 /// Root, or `sudo -n` that works without a password and without a terminal; `$run` is the
 /// prefix that runs the agent. With a password (`$pw`, from stdin), `sudo -S` reads it from a
 /// pipe fed by the shell's builtin printf, so it is in no process's arguments.
-///
-/// `[ -O / ]` (the root directory is ours) is the builtin answer for root, which spares the
-/// common case the `id` process; a shell whose `test` lacks `-O` fails it and asks `id`, as does
-/// any other user.
 fn sudo_check(password: bool) -> String {
     if password {
         return format!(
             r#"as_root() {{ printf '%s\n' "$pw" | sudo -S -p '' "$@"; }}
-if ! [ -O / ] 2>/dev/null && [ "$(id -u)" != 0 ]; then
+if {NOT_ROOT}; then
   if ! err=$(as_root true 2>&1); then
     case $err in
       *incorrect*|*"try again"*|*"no password"*) echo "sudo refused the password" >&2; exit {SUDO_PASSWORD_REFUSED} ;;
@@ -496,7 +505,7 @@ fi
         );
     }
     format!(
-        r#"if ! [ -O / ] 2>/dev/null && [ "$(id -u)" != 0 ]; then
+        r#"if {NOT_ROOT}; then
   if ! err=$(sudo -n true 2>&1 </dev/null); then
     case $err in
       *"password is required"*) echo "$err" >&2; exit {SUDO_PASSWORD} ;;
@@ -609,7 +618,7 @@ pub fn cleanup_command(directory: &str) -> Option<String> {
         format!(
             "/bin/sh -c {}",
             quote(&format!(
-                "d={d}; {end_reaper}pg=$(cat \"$d/{PGID_NAME}\" 2>/dev/null); case $pg in ''|*[!0-9]*) ;; *) kill -TERM -\"$pg\" 2>/dev/null ;; esac; if [ \"$(id -u)\" = 0 ]; then rm -rf \"$d\"; else rm -rf \"$d\" 2>/dev/null || sudo -n rm -rf \"$d\"; fi",
+                "d={d}; {end_reaper}pg=$(cat \"$d/{PGID_NAME}\" 2>/dev/null); case $pg in ''|*[!0-9]*) ;; *) kill -TERM -\"$pg\" 2>/dev/null ;; esac; if {NOT_ROOT}; then rm -rf \"$d\" 2>/dev/null || sudo -n rm -rf \"$d\"; else rm -rf \"$d\"; fi",
                 d = quote(directory),
                 end_reaper = end_reaper(),
             ))
@@ -854,13 +863,7 @@ mod tests {
     #[test]
     fn a_precompressed_agent_travels_only_when_it_is_exactly_the_agent() {
         let binary = b"the agent, as built".repeat(100);
-        let checked = |data: &[u8]| {
-            let mut compressor = zstd::bulk::Compressor::new(19).unwrap();
-            compressor
-                .set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))
-                .unwrap();
-            compressor.compress(data).unwrap()
-        };
+        let checked = |data: &[u8]| compress_checked(data, 19).unwrap();
         let made = checked(&binary);
         let upload = AgentUpload::with_precompressed(&binary, Some(&made));
         assert_eq!(upload.zstd, made);
