@@ -10,6 +10,10 @@
 #   ssh true floor      OpenSSH `ssh host true` for every host, CONCURRENCY at a time
 #   ansible -m script   the agent itself as the script, forks = CONCURRENCY (skipped when
 #                       `ansible` is not installed: pip install ansible-core)
+#   one host at a time  ironprep and the OpenSSH job over the first LATENCY_HOSTS hosts
+#                       (default 20), concurrency 1: each host has the box's CPU to itself, as
+#                       a real host has its own, so the figure is a host's latency (handshake,
+#                       round trips, upload, run) rather than the box's shared CPU
 #   ironprep --network  the connectivity matrix between all hosts (3 control-plane, the rest
 #                       workers, kube-ovn): whole run, network phase and matrix, from its note
 # Prints one line per tool with the wall time, then the ratios the footprint targets name.
@@ -23,7 +27,8 @@
 # Environment: IRONPREP (default target/release/ironprep), AGENT (default
 # target/portable/ironprep-agent, else target/release/ironprep-agent; without --ca ironprep
 # sends AGENT-lean when it is there, and so do the other tools here), NETWORK=0 skips the
-# --network run, ANSIBLE=0 the Ansible one (minutes at 1,000 hosts), ROUNDS the pairs.
+# --network run, ANSIBLE=0 the Ansible one (minutes at 1,000 hosts), ROUNDS the pairs,
+# LATENCY_HOSTS the one-at-a-time runs (0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -154,6 +159,26 @@ for round in $(seq 1 "$rounds"); do
 done
 median_ratio=$(printf '%s\n' "${pair_ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 
+# One host at a time: the latency a host sees. ironprep's figure includes its start (reading
+# and checking the agent files, once a run) spread over the hosts.
+latency_hosts=${LATENCY_HOSTS:-20}
+[ "$latency_hosts" -le "$hosts" ] || latency_hosts=$hosts
+latency_ratio=""
+if [ "$latency_hosts" -gt 0 ]; then
+  start=$(date +%s%N)
+  "$ironprep" check -i "$dir/inventory.yaml" \
+    --limit "$(head -n "$latency_hosts" "$dir/hosts.txt" | cut -d' ' -f1 | paste -sd,)" \
+    --ssh-key "$dir/client_key" --known-hosts "$dir/known_hosts" --agent "$agent" \
+    --concurrency 1 --timeout 120 --format json --output "$dir/latency.json" \
+    2>"$dir/latency.log" || true
+  ironprep_one=$(( $(elapsed "$start") / latency_hosts ))
+  start=$(date +%s%N)
+  head -n "$latency_hosts" "$dir/addresses.txt" | xargs -P 1 -n 1 "$dir/hand-job.sh"
+  openssh_one=$(( $(elapsed "$start") / latency_hosts ))
+  latency_ratio=$(ratio "$ironprep_one" "$openssh_one")
+  echo "one host at a time : ${latency_hosts} hosts; ironprep ${ironprep_one} ms a host ($(grep -o '"outcome": "reported"' "$dir/latency.json" | wc -l) reported), OpenSSH same job ${openssh_one} ms a host"
+fi
+
 # Before --network: its 30,000 connections leave the hosts busy for a while.
 start=$(date +%s%N)
 cpu_before=$(busy)
@@ -197,6 +222,9 @@ else
 fi
 
 echo "ratio ironprep / OpenSSH same job : median ${median_ratio} of ${pair_ratios[*]}  (target <= 0.70)"
+if [ -n "$latency_ratio" ]; then
+  echo "ratio one host at a time          : ${latency_ratio}  (a host's latency, hosts with their own CPUs)"
+fi
 echo "ratio ironprep / ssh true floor   : $(ratio "$ironprep_ms" "$ssh_ms")"
 if [ -n "$ansible_ms" ]; then
   echo "ansible -m script / ironprep      : $(ratio "$ansible_ms" "$ironprep_ms")  (target >= 8)"
