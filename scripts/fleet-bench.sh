@@ -101,25 +101,36 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 sent_agent=$agent
 [ -x "$agent-lean" ] && sent_agent=$agent-lean
 
+# ironprep_check NAME ARGS...: `ironprep check` with the fleet's key, known_hosts and agent,
+# its JSON report in $dir/NAME.json and its stderr in $dir/NAME.log; a caller's `measure`
+# (GNU time and its options) runs it.
+measure=()
+ironprep_check() {
+  local name=$1
+  shift
+  "${measure[@]}" "$ironprep" check --ssh-key "$dir/client_key" --known-hosts "$dir/known_hosts" \
+    --agent "$agent" --timeout 120 --format json --output "$dir/$name.json" "$@" \
+    2>"$dir/$name.log" || true
+}
+# How many hosts of the report in $dir/NAME.json were reported.
+reported() { grep -o '"outcome": "reported"' "$dir/$1.json" | wc -l; }
+
 # ironprep_run: one ironprep run over the fleet; sets ironprep_ms.
 ironprep_run() {
-  local start before cpu_before hosts_before rss reported
+  local start before cpu_before hosts_before rss
   start=$(date +%s%N)
   before=$(sent)
   cpu_before=$(busy)
   hosts_before=$(hosts_cpu)
-  /usr/bin/time -f '%U %S %M' -o "$dir/time" "$ironprep" check -i "$dir/inventory.yaml" \
-    --ssh-key "$dir/client_key" --known-hosts "$dir/known_hosts" --agent "$agent" \
-    --concurrency "$concurrency" --timeout 120 --format json --output "$dir/report.json" \
-    2>"$dir/ironprep.log" || true
+  local measure=(/usr/bin/time -f '%U %S %M' -o "$dir/time")
+  ironprep_check report -i "$dir/inventory.yaml" --concurrency "$concurrency"
   ironprep_ms=$(elapsed "$start")
   local wire box hosts_side
   wire=$(per_host "$before")
   box=$(box_per_host "$cpu_before")
   hosts_side=$(hosts_per_host "$hosts_before")
-  reported=$(grep -o '"outcome": "reported"' "$dir/report.json" | wc -l)
   rss=$(tail -n 1 "$dir/time" | awk '{ print $3 }')
-  echo "ironprep check     : ${ironprep_ms} ms for $hosts hosts ($reported reported); per host: machine CPU ${box} ms = hosts' side ${hosts_side} + controller $(time_per_host "$dir/time") ms; sent ${wire} bytes; controller peak RSS ${rss} KiB"
+  echo "ironprep check     : ${ironprep_ms} ms for $hosts hosts ($(reported report) reported); per host: machine CPU ${box} ms = hosts' side ${hosts_side} + controller $(time_per_host "$dir/time") ms; sent ${wire} bytes; controller peak RSS ${rss} KiB"
 }
 
 # The same job by hand through OpenSSH: the same binary, gzip-compressed, on every host.
@@ -166,17 +177,14 @@ latency_hosts=${LATENCY_HOSTS:-20}
 latency_ratio=""
 if [ "$latency_hosts" -gt 0 ]; then
   start=$(date +%s%N)
-  "$ironprep" check -i "$dir/inventory.yaml" \
-    --limit "$(head -n "$latency_hosts" "$dir/hosts.txt" | cut -d' ' -f1 | paste -sd,)" \
-    --ssh-key "$dir/client_key" --known-hosts "$dir/known_hosts" --agent "$agent" \
-    --concurrency 1 --timeout 120 --format json --output "$dir/latency.json" \
-    2>"$dir/latency.log" || true
+  ironprep_check latency -i "$dir/inventory.yaml" --concurrency 1 \
+    --limit "$(head -n "$latency_hosts" "$dir/hosts.txt" | cut -d' ' -f1 | paste -sd,)"
   ironprep_one=$(( $(elapsed "$start") / latency_hosts ))
   start=$(date +%s%N)
   head -n "$latency_hosts" "$dir/addresses.txt" | xargs -P 1 -n 1 "$dir/hand-job.sh"
   openssh_one=$(( $(elapsed "$start") / latency_hosts ))
   latency_ratio=$(ratio "$ironprep_one" "$openssh_one")
-  echo "one host at a time : ${latency_hosts} hosts; ironprep ${ironprep_one} ms a host ($(grep -o '"outcome": "reported"' "$dir/latency.json" | wc -l) reported), OpenSSH same job ${openssh_one} ms a host"
+  echo "one host at a time : ${latency_hosts} hosts; ironprep ${ironprep_one} ms a host ($(reported latency) reported), OpenSSH same job ${openssh_one} ms a host"
 fi
 
 # Before --network: its 30,000 connections leave the hosts busy for a while.
@@ -197,10 +205,8 @@ if [ "${NETWORK:-1}" != 0 ]; then
   tail -n +4 "$dir/hosts.txt" | while read -r name address; do echo "$name ansible_host=$address"; done
 } >"$dir/cluster.ini"
 start=$(date +%s%N)
-"$ironprep" check -i "$dir/cluster.ini" --user root --network --only net.hostname \
-  --ssh-key "$dir/client_key" --known-hosts "$dir/known_hosts" --agent "$agent" \
-  --concurrency "$concurrency" --timeout 120 --format json --output "$dir/network.json" \
-  2>"$dir/network.log" || true
+ironprep_check network -i "$dir/cluster.ini" --user root --network --only net.hostname \
+  --concurrency "$concurrency"
 network_ms=$(elapsed "$start")
 echo "ironprep --network : ${network_ms} ms; $(grep -o 'network: .*' "$dir/network.log" || echo 'no network note')"
 fi

@@ -804,8 +804,8 @@ mod tests {
     const KEY_B: &str =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJK1NMSZAsMfY8bWyoox/HbcEd/jMshmAFwRuo7ptSje";
 
-    /// Without these two options a host's session stalls on delayed ACKs: ~170 ms a host
-    /// against ~80 ms with them (`fleet-bench.sh 100 1`), which is every host's latency on a
+    /// Without these two options a host's session stalls on delayed ACKs: 151 ms a host
+    /// against 74 ms with them (`fleet-bench.sh 100 1`), which is every host's latency on a
     /// real fleet.
     #[tokio::test]
     async fn the_ssh_socket_sends_at_once_and_acknowledges_at_once() {
