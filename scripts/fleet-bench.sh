@@ -28,7 +28,8 @@
 # target/portable/ironprep-agent, else target/release/ironprep-agent; without --ca ironprep
 # sends AGENT-lean when it is there, and so do the other tools here), NETWORK=0 skips the
 # --network run, ANSIBLE=0 the Ansible one (minutes at 1,000 hosts), ROUNDS the pairs,
-# LATENCY_HOSTS the one-at-a-time runs (0 skips them).
+# LATENCY_HOSTS the one-at-a-time runs (0 skips them), FAULTS fleet-sim faults for every host
+# (FAULTS=without=zstd: RHEL 7's base, where the agent travels as xz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,7 +55,7 @@ fi
 [ -z "$cgroup" ] || mkdir "$cgroup" 2>/dev/null || cgroup=""
 trap 'scripts/fleet-sim.sh down "$dir"; rm -rf "$dir"; [ -z "$cgroup" ] || rmdir "$cgroup" 2>/dev/null || true' EXIT
 specs=()
-for i in $(seq 1 "$hosts"); do specs+=("h$i"); done
+for i in $(seq 1 "$hosts"); do specs+=("h$i${FAULTS:+:$FAULTS}"); done
 scripts/fleet-sim.sh up "$dir" "${specs[@]}"
 if [ -n "$cgroup" ]; then
   while read -r pid; do echo "$pid" >"$cgroup/cgroup.procs" 2>/dev/null || true; done <"$dir/pids"
@@ -160,7 +161,8 @@ openssh_run() {
 
 zstd_bytes=$( { [ -f "$sent_agent.zst" ] && stat -c %s "$sent_agent.zst"; } || zstd -q -6 -c "$sent_agent" 2>/dev/null | wc -c || echo '?')
 gzip_bytes=$(stat -c %s "$dir/agent.gz")
-echo "upload per host    : $(basename "$sent_agent") $(stat -c %s "$sent_agent") bytes; zstd ${zstd_bytes} bytes (hosts with zstd), gzip -1 ${gzip_bytes} bytes (others)"
+xz_bytes=$(stat -c %s "$sent_agent.xz" 2>/dev/null || echo '?')
+echo "upload per host    : $(basename "$sent_agent") $(stat -c %s "$sent_agent") bytes; zstd ${zstd_bytes} bytes (hosts with zstd), xz ${xz_bytes} bytes (hosts with xz only), gzip -1 ${gzip_bytes} bytes (others)"
 pair_ratios=()
 for round in $(seq 1 "$rounds"); do
   echo "-- round $round of $rounds"

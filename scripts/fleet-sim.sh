@@ -43,6 +43,9 @@
 #   drop-in=ipip     the host's firewall drops incoming IP-in-IP (IP protocol 4)   fleet.connectivity (calico)
 #   drop-out=P:N     the host's firewall drops packets it sends to port N    reach.*, fleet.connectivity
 #   vrrp=VRID        the host advertises VRRPv2 for VRID every second (a router)  fleet.vrid
+#   without=PROGRAM  the host has no PROGRAM on its PATH, as on one that never installed it (an
+#                    overlay whites it out of each directory that holds it): without=zstd is
+#                    RHEL 7's base, which gets the agent as xz; add without=xz for gzip
 #
 # Needs root, iproute2, util-linux (unshare), openssh-server and perl (for listeners); nftables
 # for the drop faults. The gateway (the bridge, 10.x.255.1) is in the file DIR/gateway.
@@ -172,7 +175,7 @@ for spec in "$@"; do
   faults=
   [ "$spec" != "$name" ] && faults=${spec#*:}
   hostname=$name tz=Etc/UTC resolv=yes ports= noexec= down= hang= rekey= ecdsa_only= refuse= garbage= user=root sudo=
-  drops= vrrp= requiretty= legacy= ssh_port=22 only_from=
+  drops= vrrp= requiretty= legacy= ssh_port=22 only_from= without=
   IFS=, read -r -a list <<<"$faults"
   for fault in "${list[@]}"; do
     case "$fault" in
@@ -198,6 +201,9 @@ for spec in "$@"; do
       drop-in=ipip) drops="$drops input:ipip" ;;
       drop-out=tcp:[0-9]* | drop-out=udp:[0-9]*) drops="$drops output:${fault#drop-out=}" ;;
       vrrp=[0-9]*) vrrp=${fault#vrrp=} ;;
+      without=*) program=${fault#without=}
+        [[ "$program" =~ ^[A-Za-z0-9._+-]+$ ]] || die "without: not a program name: '$program'"
+        without="$without $program" ;;
       '') ;;
       *) die "unknown fault '$fault' for host $name" ;;
     esac
@@ -344,6 +350,20 @@ add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
     if [ -n "$noexec" ] && [ "$target" != /root ]; then
       mounts="$mounts && mount -o remount,bind,noexec $target"
     fi
+  done
+  # Each PATH directory that holds a hidden program gets an overlay whose top layer has a
+  # whiteout (a 0/0 character device) by that name: the program is gone from the host's view,
+  # as if never installed, and everything else in the directory stays.
+  for program in $without; do
+    for bin in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+      [ -L "$bin" ] || [ ! -e "$bin/$program" ] && continue
+      layer="$h/without${bin//\//-}"
+      if [ ! -d "$layer" ]; then
+        mkdir -p "$layer"
+        mounts="$mounts && mount -t overlay overlay -o 'lowerdir=$layer:$bin' $bin"
+      fi
+      mknod "$layer/$program" c 0 0
+    done
   done
   if [ -n "$hang" ]; then
     ip netns exec "$ns" bash -c "$(declare -f listener); listener $ssh_port" </dev/null >/dev/null 2>&1 9>&- &

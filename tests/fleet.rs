@@ -524,7 +524,8 @@ fn requiretty_and_openssh_7_4_hosts_report() {
     if !can_run("requiretty_and_legacy") {
         return;
     }
-    let fleet = Fleet::up("legacy", &["tty:requiretty", "old:legacy"]);
+    // The OpenSSH 7.4 host is RHEL 7 in full: no zstd in its base either.
+    let fleet = Fleet::up("legacy", &["tty:requiretty", "old:legacy,without=zstd"]);
     let output = fleet.ironprep(&[
         "--inventory",
         "inventory.yaml",
@@ -572,6 +573,87 @@ fn requiretty_and_openssh_7_4_hosts_report() {
         .find(|check| check.id == "access.root-or-sudo")
         .unwrap();
     assert_eq!(access.status, Status::Pass);
+}
+
+/// `agent` as `command` (a compressor's command line, reading stdin) compresses it.
+fn compressed(agent: &std::path::Path, command: &[&str]) -> Vec<u8> {
+    let output = std::process::Command::new(command[0])
+        .args(&command[1..])
+        .stdin(std::fs::File::open(agent).unwrap())
+        .output()
+        .unwrap_or_else(|error| panic!("{command:?}: {error}"));
+    assert!(output.status.success(), "{command:?}: {output:?}");
+    output.stdout
+}
+
+#[test]
+fn each_host_gets_the_agent_in_the_codec_it_can_undo() {
+    if !can_run("each_host_gets_the_agent_in_the_codec_it_can_undo") {
+        return;
+    }
+    // zstd where the host has it; xz on a host without zstd (RHEL 7's base); gzip on one
+    // with neither.
+    let fleet = Fleet::up(
+        "codecs",
+        &["all", "noz:without=zstd", "bare:without=zstd,without=xz"],
+    );
+    // The agent alone, with an .xz made here (the controller makes zstd itself, never xz):
+    // what each codec puts on the wire is then known.
+    let directory = fleet.path("agent");
+    std::fs::create_dir(&directory).unwrap();
+    let agent = directory.join("ironprep-agent");
+    std::fs::copy(support::agent(), &agent).unwrap();
+    let xz = compressed(&agent, &["xz", "-T1", "-6", "--check=crc64", "-c"]);
+    std::fs::write(directory.join("ironprep-agent.xz"), &xz).unwrap();
+    let size = |command: &[&str]| compressed(&agent, command).len() as u64;
+    let sizes = [
+        ("zstd", size(&["zstd", "-q", "-6", "--check", "-c"])),
+        ("xz", xz.len() as u64),
+        ("gzip", size(&["gzip", "-1", "-c"])),
+    ];
+    let hosts = [("all", "zstd"), ("noz", "xz"), ("bare", "gzip")];
+    let before: Vec<u64> = hosts
+        .iter()
+        .map(|(host, _)| fleet.received_bytes(host))
+        .collect();
+    let output = fleet.ironprep(&[
+        "--inventory",
+        "inventory.yaml",
+        "--agent",
+        agent.to_str().unwrap(),
+        "--only",
+        PASSABLE,
+        "--timeout",
+        "120",
+        "--format",
+        "json",
+        "--output",
+        "report.json",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    let report = read_report(&fleet, "report.json");
+    for ((host, codec), before) in hosts.iter().zip(before) {
+        let entry = report
+            .hosts
+            .iter()
+            .find(|entry| entry.host == *host)
+            .unwrap();
+        assert_eq!(entry.outcome, HostOutcome::Reported, "{host}: {entry:?}");
+        assert!(failed_checks(&report, host).is_empty(), "{host}");
+        assert!(fleet.leftovers(host).is_empty(), "{host}");
+        // What the host received is the agent in one codec plus SSH's framing and the rest of
+        // the session (a few KB): nearest to that codec's size of the three.
+        let received = fleet.received_bytes(host) - before;
+        let (nearest, _) = sizes
+            .iter()
+            .min_by_key(|(_, size)| received.abs_diff(*size))
+            .unwrap();
+        assert_eq!(
+            nearest, codec,
+            "{host} received {received} bytes; the agent is {sizes:?}"
+        );
+    }
 }
 
 /// `fs.tmp-exec` fails on every host (noexec temp directories) and `fleet.timezone` across

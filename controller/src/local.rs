@@ -93,8 +93,8 @@ pub struct CheckArgs {
 
     /// The agent binary to run [default: ironprep-agent next to this program, then PATH].
     /// On a fleet without --ca, FILE-lean beside it travels instead when it is there (the
-    /// build without the TLS probe, half the bytes), and FILE.zst when it is exactly FILE
-    /// compressed.
+    /// build without the TLS probe, half the bytes), and FILE.zst (FILE.xz to hosts without
+    /// zstd) when it is exactly FILE compressed.
     #[arg(long, value_name = "FILE", env = "IRONPREP_AGENT")]
     pub agent: Option<PathBuf>,
 

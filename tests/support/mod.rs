@@ -105,6 +105,27 @@ impl Fleet {
             .to_owned()
     }
 
+    /// The bytes a host's network interface has received so far (its eth0 in its namespace).
+    pub fn received_bytes(&self, host: &str) -> u64 {
+        let hosts = std::fs::read_to_string(self.path("hosts.txt")).expect("hosts.txt");
+        let index = hosts
+            .lines()
+            .position(|line| line.split(' ').next() == Some(host))
+            .unwrap_or_else(|| panic!("no host {host} in the fleet"));
+        // One namespace per host, in the order of hosts.txt.
+        let namespaces = std::fs::read_to_string(self.path("netns")).expect("netns");
+        let namespace = namespaces.lines().nth(index).expect("the host's namespace");
+        let output = Command::new("ip")
+            .args(["netns", "exec", namespace, "cat"])
+            .arg("/sys/class/net/eth0/statistics/rx_bytes")
+            .output()
+            .expect("run ip netns exec");
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("rx_bytes of {host}: {output:?}"))
+    }
+
     /// Files left in a host's temp directories and home: must be none after a run.
     pub fn leftovers(&self, host: &str) -> Vec<PathBuf> {
         let mut found = Vec::new();

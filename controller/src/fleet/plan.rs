@@ -318,9 +318,15 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
             path: agent.clone(),
             source,
         })?;
-    // The `.zst` is an optimisation: unreadable or stale, the agent is compressed here.
-    let precompressed = ironprep_input::read(&suffixed(&agent, ".zst"), MAX_AGENT_BYTES).ok();
-    let mut upload = AgentUpload::with_precompressed(&binary, precompressed.as_deref());
+    // The `.zst` and `.xz` are optimisations: unreadable or stale, the agent is compressed
+    // here (zstd) or not sent that way (xz).
+    let precompressed =
+        |suffix: &str| ironprep_input::read(&suffixed(&agent, suffix), MAX_AGENT_BYTES).ok();
+    let mut upload = AgentUpload::with_precompressed(
+        &binary,
+        precompressed(".zst").as_deref(),
+        precompressed(".xz").as_deref(),
+    );
     drop(binary);
     if let Some(path) = inputs.ca {
         let pem = ironprep_input::read(path, ironprep_certs::material::MAX_PEM_BYTES).map_err(

@@ -4,19 +4,22 @@
 //! `sudo -n`) and removes the directory whatever happens. Then the classification of what came
 //! back into an outcome.
 //!
-//! The agent's integrity is the codec's: a zstd frame carries the XXH64 of its content (the
-//! controller never sends one without) and gzip a CRC-32 and the length, both checked by the
-//! decoder as it writes, so a cut or altered upload fails there and never runs. A separate
-//! `sha256sum` of the 1.6 MB binary was the largest process of the script after the decoder
-//! (about 6 ms of a host's CPU) for no error the decoder misses; SSH's MAC covers the path. The
-//! CA, sent as is, is still hashed.
+//! The agent's integrity is the codec's: a zstd frame carries the XXH64 of its content, an xz
+//! stream a CRC-64 (the controller sends neither without its check) and gzip a CRC-32 and the
+//! length, each checked by the decoder as it writes, so a cut or altered upload fails there and
+//! never runs. A separate `sha256sum` of the 1.6 MB binary was the largest process of the
+//! script after the decoder (about 6 ms of a host's CPU) for no error the decoder misses; SSH's
+//! MAC covers the path. The CA, sent as is, is still hashed.
 //!
-//! The agent travels zstd-compressed when the host has `zstd` (a third smaller than gzip and
-//! faster to undo), else gzip, which every host has (RHEL 7 ships no zstd in its base
-//! repositories). The script names its decoders on stderr before it reads stdin, and the
-//! controller's first line on stdin names the one it chose: one round trip, no extra channel.
+//! The agent travels zstd-compressed when the host has `zstd` (a fifth smaller than gzip and
+//! the quickest to undo); else xz when the host has `xz` and the agent came with its `.xz`
+//! (smaller still, but undone at about seven times zstd's CPU: RHEL/CentOS 7 ship no zstd in
+//! their base repositories, and their dracut requires xz); else gzip, which every host has. The
+//! script names its decoders on stderr before it reads stdin, and the controller's first line
+//! on stdin names the one it chose: one round trip, no extra channel.
 
 use std::io::Write as _;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use flate2::Compression;
@@ -30,6 +33,8 @@ use super::ssh::{CommandOutput, Exit};
 pub struct AgentUpload {
     pub gzip: Vec<u8>,
     pub zstd: Vec<u8>,
+    /// Empty unless the agent came with a `.xz` that is exactly it (never made here).
+    pub xz: Vec<u8>,
     pub size: usize,
     /// The CA file the `reach.*` checks verify against, shipped in the same stream.
     pub ca: Option<ShippedFile>,
@@ -65,14 +70,20 @@ const CA_NAME: &str = "ca.crt";
 
 impl AgentUpload {
     pub fn new(binary: &[u8]) -> AgentUpload {
-        AgentUpload::with_precompressed(binary, None)
+        AgentUpload::with_precompressed(binary, None, None)
     }
 
-    /// `zstd`, when given, is the agent compressed ahead of time (`NAME.zst` beside it, made
-    /// at level 19 by scripts/build-agent.sh); it travels only when it is one frame that
-    /// carries its content checksum and decompresses to exactly `binary` (a stale file is
-    /// ignored), else the agent is compressed here, at level 6, with the checksum.
-    pub fn with_precompressed(binary: &[u8], zstd: Option<&[u8]>) -> AgentUpload {
+    /// `zstd` and `xz`, when given, are the agent compressed ahead of time (`NAME.zst` and
+    /// `NAME.xz` beside it, made by scripts/build-agent.sh). Each travels only when it is
+    /// exactly `binary`, with its integrity check (a stale file is ignored). Without a good
+    /// `.zst` the agent is compressed here, at zstd level 6, with the checksum; without a good
+    /// `.xz` no xz travels: at the preset that makes it worth sending, xz costs about a second
+    /// of CPU, paid once when the agent is built, not on every run.
+    pub fn with_precompressed(
+        binary: &[u8],
+        zstd: Option<&[u8]>,
+        xz: Option<&[u8]>,
+    ) -> AgentUpload {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
         // Writing into a Vec cannot fail.
         let _ = encoder.write_all(binary);
@@ -82,9 +93,14 @@ impl AgentUpload {
             // Compressing into memory fails only on an invalid level; gzip then travels.
             None => compress_checked(binary, ZSTD_LEVEL).unwrap_or_default(),
         };
+        let xz = xz
+            .filter(|xz| xz_decompresses_to(xz, binary))
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
         AgentUpload {
             gzip,
             zstd,
+            xz,
             size: binary.len(),
             ca: None,
             become_password: None,
@@ -103,11 +119,8 @@ impl AgentUpload {
     /// What the script of a report (or its first stage) reads on stdin: the sudo password line
     /// (with --ask-become-pass), the codec's name on a line, the CA (exactly its length), then
     /// the agent compressed with that codec.
-    pub fn stream_for(&self, codec: Codec) -> Vec<u8> {
-        let name = match self.travelling(codec) {
-            Codec::Zstd => "zstd",
-            Codec::Gzip => "gzip",
-        };
+    fn stream_for(&self, codec: Codec) -> Vec<u8> {
+        let name = codec.name();
         let agent = self.compressed(codec);
         let ca = self.ca.as_ref().map_or(&[][..], |ca| ca.bytes.as_slice());
         let mut stream = Vec::with_capacity(name.len() + 1 + ca.len() + agent.len());
@@ -123,19 +136,25 @@ impl AgentUpload {
         stream
     }
 
-    /// The agent as `codec` sends it (gzip when zstd compression failed).
+    /// The agent as `codec` compresses it.
     pub fn compressed(&self, codec: Codec) -> &[u8] {
-        match self.travelling(codec) {
+        match codec {
             Codec::Zstd => &self.zstd,
+            Codec::Xz => &self.xz,
             Codec::Gzip => &self.gzip,
         }
     }
 
-    /// The codec that travels when the host asked for `codec`: gzip if zstd compression failed.
-    fn travelling(&self, codec: Codec) -> Codec {
-        match codec {
-            Codec::Zstd if !self.zstd.is_empty() => Codec::Zstd,
-            Codec::Zstd | Codec::Gzip => Codec::Gzip,
+    /// The report streams of a run, one per codec this upload has, made once before the first
+    /// host.
+    pub fn report_streams(&self) -> ReportStreams {
+        let stream = |codec: Codec| {
+            (!self.compressed(codec).is_empty()).then(|| Arc::new(self.stream_for(codec)))
+        };
+        ReportStreams {
+            zstd: stream(Codec::Zstd),
+            xz: stream(Codec::Xz),
+            gzip: Arc::new(self.stream_for(Codec::Gzip)),
         }
     }
 
@@ -190,30 +209,94 @@ fn one_checked_frame(zstd: &[u8]) -> bool {
         && zstd::zstd_safe::find_frame_compressed_size(zstd) == Ok(zstd.len())
 }
 
+/// The most memory a host's `xz -d` may need for the agent (its dictionary; build-agent.sh
+/// makes a 4 MiB one, about 5 MiB to undo). A `.xz` that asks more is not sent: the host's xz
+/// sets no limit of its own when it decompresses.
+const XZ_MEMORY_LIMIT: u64 = 16 << 20;
+
+/// Whether `xz` is one .xz stream with an integrity check (a stream made with `--check=none`
+/// could not tell a damaged upload) that decompresses to exactly `binary`, within
+/// [`XZ_MEMORY_LIMIT`] and into a buffer of the binary's size plus one byte, so a wrong or
+/// hostile file can neither fool the check nor take more memory than the agent itself.
+fn xz_decompresses_to(xz: &[u8], binary: &[u8]) -> bool {
+    use liblzma::stream::{Action, Status, Stream, TELL_NO_CHECK};
+    let Ok(mut decoder) = Stream::new_stream_decoder(XZ_MEMORY_LIMIT, TELL_NO_CHECK) else {
+        return false;
+    };
+    let mut decoded = Vec::with_capacity(binary.len().saturating_add(1));
+    // All of the input and room for all of the output: one call decodes to the end of the
+    // stream (its check, index and footer verified) or stops short, and either way it is done.
+    matches!(
+        decoder.process_vec(xz, &mut decoded, Action::Finish),
+        Ok(Status::StreamEnd)
+    ) && usize::try_from(decoder.total_in()).is_ok_and(|read| read == xz.len())
+        && decoded == binary
+}
+
 /// How the agent is compressed on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Codec {
     Zstd,
+    Xz,
     Gzip,
 }
 
+impl Codec {
+    /// Its name in the script: the decoder's program and the line that picks it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Zstd => "zstd",
+            Codec::Xz => "xz",
+            Codec::Gzip => "gzip",
+        }
+    }
+}
+
+/// The decoders a host's script announced beyond gzip, which every host has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Decoders {
+    pub zstd: bool,
+    pub xz: bool,
+}
+
 /// The line the script prints on stderr before it reads stdin: the decoders it has beyond
-/// gzip (`ironprep-decoders: zstd`).
+/// gzip (`ironprep-decoders: zstd xz`).
 pub const DECODERS_MARKER: &str = "ironprep-decoders:";
 
-/// The codec for a host, from what its script announced on stderr so far; `None` until the
-/// whole announcement has arrived.
-pub fn chosen_codec(stderr: &[u8]) -> Option<Codec> {
+/// What a host's script announced on stderr so far; `None` until the whole announcement has
+/// arrived.
+pub fn announced_decoders(stderr: &[u8]) -> Option<Decoders> {
     let text = String::from_utf8_lossy(stderr);
     let mut lines = text
         .split_inclusive('\n')
         .filter(|line| line.ends_with('\n'));
     let decoders = lines.find_map(|line| line.trim_end().strip_prefix(DECODERS_MARKER))?;
-    Some(if decoders.split_whitespace().any(|name| name == "zstd") {
-        Codec::Zstd
-    } else {
-        Codec::Gzip
+    let has = |name: &str| decoders.split_whitespace().any(|word| word == name);
+    Some(Decoders {
+        zstd: has("zstd"),
+        xz: has("xz"),
     })
+}
+
+/// A run's report streams by codec (see [`AgentUpload::report_streams`]).
+#[derive(Clone)]
+pub struct ReportStreams {
+    zstd: Option<Arc<Vec<u8>>>,
+    xz: Option<Arc<Vec<u8>>>,
+    gzip: Arc<Vec<u8>>,
+}
+
+impl ReportStreams {
+    /// The stream for a host with `decoders`: zstd first (the quickest to undo, and small);
+    /// then xz (the smallest, but about seven times zstd's CPU on the host, so only where zstd
+    /// is missing); then gzip, which every host has. A codec this run lacks is passed over.
+    pub fn for_host(&self, decoders: Decoders) -> Arc<Vec<u8>> {
+        match (&self.zstd, &self.xz) {
+            (Some(zstd), _) if decoders.zstd => zstd.clone(),
+            (_, Some(xz)) if decoders.xz => xz.clone(),
+            _ => self.gzip.clone(),
+        }
+    }
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
@@ -291,13 +374,15 @@ fn script(upload: &AgentUpload, agent_arguments: &[String], limit: Duration, mod
             format!(
                 r#"decoders=""
 command -v zstd >/dev/null 2>&1 && decoders=" zstd"
+command -v xz >/dev/null 2>&1 && decoders="$decoders xz"
 echo "{DECODERS_MARKER}$decoders" >&2
 "#
             ),
             "IFS= read -r codec || codec=\"\"\n",
             format!(
-                "case $codec in zstd) $rx head -c {zstd} | zstd -dcq ;; gzip) $rx head -c {gzip} | gzip -dc ;; *) false ;; esac",
+                "case $codec in zstd) $rx head -c {zstd} | zstd -dcq ;; xz) $rx head -c {xz} | xz -dcq ;; gzip) $rx head -c {gzip} | gzip -dc ;; *) false ;; esac",
                 zstd = upload.zstd.len(),
+                xz = upload.xz.len(),
                 gzip = upload.gzip.len()
             ),
         ),
@@ -865,7 +950,7 @@ mod tests {
         let binary = b"the agent, as built".repeat(100);
         let checked = |data: &[u8]| compress_checked(data, 19).unwrap();
         let made = checked(&binary);
-        let upload = AgentUpload::with_precompressed(&binary, Some(&made));
+        let upload = AgentUpload::with_precompressed(&binary, Some(&made), None);
         assert_eq!(upload.zstd, made);
         // A stale file (another build), a truncated one, one that is not zstd at all, one
         // without its content checksum (`zstd --no-check`: the host could not tell a damaged
@@ -877,7 +962,7 @@ mod tests {
         let mut two_frames = made.clone();
         two_frames.extend_from_slice(&checked(b""));
         for wrong in [&stale[..], truncated, b"not zstd", &unchecked, &two_frames] {
-            let upload = AgentUpload::with_precompressed(&binary, Some(wrong));
+            let upload = AgentUpload::with_precompressed(&binary, Some(wrong), None);
             assert_ne!(upload.zstd, wrong);
             assert!(one_checked_frame(&upload.zstd));
             assert_eq!(zstd::bulk::decompress(&upload.zstd, 4096).unwrap(), binary);
@@ -885,6 +970,60 @@ mod tests {
         // A frame that inflates past the agent's size is refused without inflating it whole.
         let bomb = zstd::bulk::compress(&vec![0u8; 64 << 20], 3).unwrap();
         assert!(!decompresses_to(&bomb, &binary));
+    }
+
+    /// `data` as one .xz stream with `check`, LZMA2 at `preset` with a `dict`-byte dictionary.
+    fn xz(data: &[u8], preset: u32, dict: u32, check: liblzma::stream::Check) -> Vec<u8> {
+        use liblzma::stream::{Action, Filters, LzmaOptions, Status, Stream};
+        let mut options = LzmaOptions::new_preset(preset).unwrap();
+        options.dict_size(dict);
+        let mut filters = Filters::new();
+        filters.lzma2(&options);
+        let mut encoder = Stream::new_stream_encoder(&filters, check).unwrap();
+        let mut out = Vec::with_capacity(data.len() + 4096);
+        let status = encoder.process_vec(data, &mut out, Action::Finish).unwrap();
+        assert_eq!(status, Status::StreamEnd);
+        out
+    }
+
+    #[test]
+    fn an_xz_agent_travels_only_when_it_is_exactly_the_agent_with_its_check() {
+        use liblzma::stream::Check;
+        let binary = b"the agent, as built".repeat(100);
+        let made = xz(&binary, 6, 1 << 20, Check::Crc64);
+        let upload = AgentUpload::with_precompressed(&binary, None, Some(&made));
+        assert_eq!(upload.xz, made);
+        assert!(upload.report_streams().xz.is_some());
+        // Nothing made here: an agent without its .xz sends no xz.
+        assert!(AgentUpload::new(&binary).xz.is_empty());
+        assert!(AgentUpload::new(&binary).report_streams().xz.is_none());
+        // A stale file, a truncated one, one that is not xz, one without an integrity check
+        // (`xz --check=none`), one with a second stream behind the agent's and one whose
+        // dictionary would have every host allocate 64 MiB are not sent.
+        let stale = xz(&b"an older agent".repeat(100), 6, 1 << 20, Check::Crc64);
+        let truncated = &made[..made.len() - 1];
+        let unchecked = xz(&binary, 6, 1 << 20, Check::None);
+        let mut two_streams = made.clone();
+        two_streams.extend_from_slice(&xz(b"", 6, 1 << 20, Check::Crc64));
+        let greedy = xz(&binary, 6, 64 << 20, Check::Crc64);
+        assert!(xz_decompresses_to(
+            &xz(&binary, 6, 4 << 20, Check::Crc32),
+            &binary
+        ));
+        for wrong in [
+            &stale[..],
+            truncated,
+            b"not xz",
+            &unchecked,
+            &two_streams,
+            &greedy,
+        ] {
+            let upload = AgentUpload::with_precompressed(&binary, None, Some(wrong));
+            assert!(upload.xz.is_empty());
+        }
+        // A stream that inflates past the agent's size is refused without inflating it whole.
+        let bomb = xz(&vec![0u8; 64 << 20], 1, 1 << 20, Check::Crc64);
+        assert!(!xz_decompresses_to(&bomb, &binary));
     }
 
     #[test]
@@ -902,31 +1041,80 @@ mod tests {
     }
 
     #[test]
-    fn both_codecs_carry_the_binary_and_its_check() {
-        let upload = AgentUpload::new(b"abc");
+    fn every_codec_carries_the_binary_and_its_check() {
+        let made = xz(b"abc", 6, 1 << 20, liblzma::stream::Check::Crc64);
+        let upload = AgentUpload::with_precompressed(b"abc", None, Some(&made));
         assert!(one_checked_frame(&upload.zstd));
         let mut decoder = flate2::read::GzDecoder::new(upload.gzip.as_slice());
         let mut back = Vec::new();
         std::io::Read::read_to_end(&mut decoder, &mut back).unwrap();
         assert_eq!(back, b"abc");
         assert_eq!(zstd::bulk::decompress(&upload.zstd, 3).unwrap(), b"abc");
-        assert!(upload.stream_for(Codec::Zstd).starts_with(b"zstd\n"));
-        assert!(upload.stream_for(Codec::Gzip).starts_with(b"gzip\n"));
+        assert!(xz_decompresses_to(&upload.xz, b"abc"));
+        for codec in [Codec::Zstd, Codec::Xz, Codec::Gzip] {
+            let stream = upload.stream_for(codec);
+            assert!(stream.starts_with(format!("{}\n", codec.name()).as_bytes()));
+            assert!(stream.ends_with(upload.compressed(codec)));
+        }
     }
 
     #[test]
-    fn the_codec_is_chosen_from_the_whole_announcement_only() {
-        assert_eq!(chosen_codec(b"ironprep-dir: /tmp/x\n"), None);
-        // Cut mid-line: wait for the rest (" zstd" may still come).
-        assert_eq!(chosen_codec(b"ironprep-decoders:"), None);
+    fn a_host_gets_the_codec_it_can_undo_zstd_then_xz_then_gzip() {
+        let at_start = |stream: Arc<Vec<u8>>| {
+            String::from_utf8_lossy(&stream[..stream.iter().position(|&b| b == b'\n').unwrap()])
+                .into_owned()
+        };
+        let made = xz(b"abc", 6, 1 << 20, liblzma::stream::Check::Crc64);
+        let streams = AgentUpload::with_precompressed(b"abc", None, Some(&made)).report_streams();
+        let host = |zstd, xz| at_start(streams.for_host(Decoders { zstd, xz }));
+        assert_eq!(host(true, true), "zstd");
+        assert_eq!(host(true, false), "zstd");
+        assert_eq!(host(false, true), "xz");
+        assert_eq!(host(false, false), "gzip");
+        // An agent without its .xz: a host with xz only gets gzip.
+        let streams = AgentUpload::new(b"abc").report_streams();
         assert_eq!(
-            chosen_codec(b"ironprep-dir: /tmp/x\nironprep-decoders: zstd\n"),
-            Some(Codec::Zstd)
+            at_start(streams.for_host(Decoders {
+                zstd: false,
+                xz: true
+            })),
+            "gzip"
         );
-        assert_eq!(chosen_codec(b"ironprep-decoders:\n"), Some(Codec::Gzip));
         assert_eq!(
-            chosen_codec(b"motd\nironprep-decoders: zstdx\n"),
-            Some(Codec::Gzip)
+            at_start(streams.for_host(Decoders {
+                zstd: true,
+                xz: true
+            })),
+            "zstd"
+        );
+    }
+
+    #[test]
+    fn the_decoders_are_read_from_the_whole_announcement_only() {
+        let decoders = |zstd, xz| Some(Decoders { zstd, xz });
+        assert_eq!(announced_decoders(b"ironprep-dir: /tmp/x\n"), None);
+        // Cut mid-line: wait for the rest (" zstd" may still come).
+        assert_eq!(announced_decoders(b"ironprep-decoders:"), None);
+        assert_eq!(announced_decoders(b"ironprep-decoders: zstd"), None);
+        assert_eq!(
+            announced_decoders(b"ironprep-dir: /tmp/x\nironprep-decoders: zstd\n"),
+            decoders(true, false)
+        );
+        assert_eq!(
+            announced_decoders(b"ironprep-decoders: zstd xz\n"),
+            decoders(true, true)
+        );
+        assert_eq!(
+            announced_decoders(b"ironprep-decoders: xz\n"),
+            decoders(false, true)
+        );
+        assert_eq!(
+            announced_decoders(b"ironprep-decoders:\n"),
+            decoders(false, false)
+        );
+        assert_eq!(
+            announced_decoders(b"motd\nironprep-decoders: zstdx xzz\n"),
+            decoders(false, false)
         );
     }
 
@@ -942,7 +1130,8 @@ mod tests {
         }
         let agent = b"#!/bin/sh\nfor a; do last=$a; done; cat \"$last\"\n";
         let pem = b"-----BEGIN CERTIFICATE-----\nTUlJQg==\n-----END CERTIFICATE-----\n".to_vec();
-        let upload = AgentUpload::new(agent).with_ca(pem.clone());
+        let made = xz(agent, 6, 1 << 20, liblzma::stream::Check::Crc64);
+        let upload = AgentUpload::with_precompressed(agent, None, Some(&made)).with_ca(pem.clone());
         let run = |stream: &[u8]| {
             let mut child = std::process::Command::new("sh")
                 .args([
@@ -966,8 +1155,8 @@ mod tests {
             drop(stdin);
             output
         };
-        // Both codecs, whichever this machine's script asked for: the header line decides.
-        for codec in [Codec::Gzip, Codec::Zstd] {
+        // Every codec, whichever this machine's script asked for: the header line decides.
+        for codec in [Codec::Gzip, Codec::Zstd, Codec::Xz] {
             let output = run(&upload.stream_for(codec));
             assert!(
                 output.status.success(),
@@ -975,7 +1164,7 @@ mod tests {
                 String::from_utf8_lossy(&output.stderr)
             );
             assert_eq!(output.stdout, pem, "{codec:?}");
-            assert!(chosen_codec(&output.stderr).is_some());
+            assert!(announced_decoders(&output.stderr).is_some());
         }
         // An unknown codec never reaches the agent.
         let mut unknown = upload.stream_for(Codec::Gzip);
@@ -987,9 +1176,9 @@ mod tests {
         let output = run(&corrupted);
         assert_eq!(output.status.code(), Some(CHECKSUM as i32));
         assert!(String::from_utf8_lossy(&output.stderr).contains("the CA file arrived corrupted"));
-        // A damaged agent fails its codec's check (zstd's XXH64, gzip's CRC-32) and never
-        // runs, whichever byte of the compressed agent changed.
-        for codec in [Codec::Gzip, Codec::Zstd] {
+        // A damaged agent fails its codec's check (zstd's XXH64, xz's CRC-64, gzip's CRC-32)
+        // and never runs, whichever byte of the compressed agent changed.
+        for codec in [Codec::Gzip, Codec::Zstd, Codec::Xz] {
             let stream = upload.stream_for(codec);
             let agent_start = stream.len() - upload.compressed(codec).len();
             for at in [agent_start + 12, stream.len() - 5, stream.len() - 1] {

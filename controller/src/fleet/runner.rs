@@ -29,8 +29,7 @@ pub(super) struct Shared {
     /// What a network session reads on stdin: `upload.stream()`, built once.
     pub stream: Arc<Vec<u8>>,
     /// What a host's report script reads, by the codec it can undo: built once each.
-    zstd_stream: Arc<Vec<u8>>,
-    gzip_stream: Arc<Vec<u8>>,
+    report_streams: remote::ReportStreams,
     pub timeouts: Timeouts,
     arguments: AgentArguments,
     /// A reference pair to turn `Instant`s into wall-clock times.
@@ -99,14 +98,12 @@ async fn run(plan: Plan, observer: &dyn Observer) -> Finished {
         subjects: hosts.len(),
     });
     let stream = Arc::new(upload.stream());
-    let zstd_stream = Arc::new(upload.stream_for(remote::Codec::Zstd));
-    let gzip_stream = Arc::new(upload.stream_for(remote::Codec::Gzip));
+    let report_streams = upload.report_streams();
     let shared = Arc::new(Shared {
         ssh,
         upload,
         stream,
-        zstd_stream,
-        gzip_stream,
+        report_streams,
         timeouts,
         arguments,
         started: (Instant::now(), SystemTime::now()),
@@ -466,8 +463,7 @@ impl<'a> Announcement<'a> {
 /// Sends the host the agent in the codec its script asked for, once the request is whole.
 struct Negotiation {
     seen: Vec<u8>,
-    zstd: Arc<Vec<u8>>,
-    gzip: Arc<Vec<u8>>,
+    streams: remote::ReportStreams,
     reply: Option<tokio::sync::oneshot::Sender<Arc<Vec<u8>>>>,
 }
 
@@ -476,8 +472,7 @@ impl Negotiation {
         let (reply, chosen) = tokio::sync::oneshot::channel();
         let negotiation = Negotiation {
             seen: Vec::new(),
-            zstd: shared.zstd_stream.clone(),
-            gzip: shared.gzip_stream.clone(),
+            streams: shared.report_streams.clone(),
             reply: Some(reply),
         };
         (negotiation, chosen)
@@ -489,9 +484,8 @@ impl Negotiation {
         };
         let room = ANNOUNCEMENT_WINDOW.saturating_sub(self.seen.len());
         self.seen.extend_from_slice(&bytes[..bytes.len().min(room)]);
-        let stream = match remote::chosen_codec(&self.seen) {
-            Some(remote::Codec::Zstd) => self.zstd.clone(),
-            Some(remote::Codec::Gzip) => self.gzip.clone(),
+        let stream = match remote::announced_decoders(&self.seen) {
+            Some(decoders) => self.streams.for_host(decoders),
             // Not the script, or something in front of it talking: stdin closes empty and the
             // script's own failure says what happened.
             None if self.seen.len() >= ANNOUNCEMENT_WINDOW => return,
