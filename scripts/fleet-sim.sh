@@ -362,7 +362,7 @@ add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
         mkdir -p "$layer"
         mounts="$mounts && mount -t overlay overlay -o 'lowerdir=$layer:$bin' $bin"
       fi
-      mknod "$layer/$program" c 0 0
+      [ -e "$layer/$program" ] || mknod "$layer/$program" c 0 0
     done
   done
   if [ -n "$hang" ]; then

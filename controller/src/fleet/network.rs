@@ -24,7 +24,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 use super::measurement::{Measurement, Session, required_ports};
 use super::remote::{self, DIR_MARKER};
-use super::runner::{Shared, describe};
+use super::runner::{ANNOUNCEMENT_WINDOW, Shared, describe};
 use super::ssh::{self, Target};
 
 /// Most milliseconds one connect may take before it counts as dropped: long enough for the
@@ -391,11 +391,13 @@ impl HostTask {
                 .await
                 .map_err(|error| SessionError::Start(Arc::new(error)))?;
             let (read, write) = channel.split();
+            let mut lines = Lines::new(read);
+            // The agent in the codec the host can undo, as for a report.
+            let decoders = lines.decoders().await?;
             write
-                .data(self.shared.stream.as_slice())
+                .data(self.shared.upload_streams.for_host(decoders).as_slice())
                 .await
                 .map_err(|error| SessionError::Upload(Arc::new(error)))?;
-            let mut lines = Lines::new(read);
             let ready: NetReady = lines.json("listening").await?;
             Ok::<_, SessionError>((lines, write, ready))
         };
@@ -510,20 +512,52 @@ impl<M: Messages> Lines<M> {
                 });
             }
             if !self.receive().await {
-                let stderr = String::from_utf8_lossy(&self.stderr)
-                    .lines()
-                    .filter(|line| !line.starts_with(DIR_MARKER) && !line.trim().is_empty())
-                    .map(str::to_owned)
-                    .collect();
-                return Err(SessionError::Ended {
-                    step,
-                    exit: self
-                        .exit
-                        .clone()
-                        .unwrap_or_else(|| "no exit status".to_owned()),
-                    stderr,
+                return Err(self.ended(step));
+            }
+        }
+    }
+
+    /// The decoders the script announced on stderr, before it reads the agent.
+    async fn decoders(&mut self) -> Result<remote::Decoders, SessionError> {
+        loop {
+            if let Some(decoders) = remote::announced_decoders(&self.stderr) {
+                return Ok(decoders);
+            }
+            // Not the script, or something in front of it talking.
+            if self.stderr.len() >= ANNOUNCEMENT_WINDOW {
+                return Err(SessionError::Unexpected {
+                    step: "decoders",
+                    reason: format!("no announcement in {ANNOUNCEMENT_WINDOW} bytes of stderr"),
+                    excerpt: String::from_utf8_lossy(&self.stderr)
+                        .chars()
+                        .take(120)
+                        .collect(),
                 });
             }
+            if !self.receive().await {
+                return Err(self.ended("decoders"));
+            }
+        }
+    }
+
+    /// The session ended before `step`: its exit and what the host said on stderr.
+    fn ended(&self, step: &'static str) -> SessionError {
+        let stderr = String::from_utf8_lossy(&self.stderr)
+            .lines()
+            .filter(|line| {
+                !line.starts_with(DIR_MARKER)
+                    && !line.starts_with(remote::DECODERS_MARKER)
+                    && !line.trim().is_empty()
+            })
+            .map(str::to_owned)
+            .collect();
+        SessionError::Ended {
+            step,
+            exit: self
+                .exit
+                .clone()
+                .unwrap_or_else(|| "no exit status".to_owned()),
+            stderr,
         }
     }
 
@@ -580,6 +614,42 @@ mod tests {
             data: bytes.to_vec().into(),
             ext: 1,
         }
+    }
+
+    #[tokio::test]
+    async fn a_session_waits_for_the_decoders_before_the_agent() {
+        // The announcement may come in pieces and after other output; the session's lines on
+        // stdout are left for later.
+        let mut lines = Lines::new(VecDeque::from([
+            stderr(b"ironprep-dir: /tmp/.ironprep.12345678\nironprep-deco"),
+            data(b"{\"listening\":[],\"in_use\":[]}\n"),
+            stderr(b"ders: xz\n"),
+        ]));
+        let decoders = lines.decoders().await.unwrap();
+        assert_eq!(
+            decoders,
+            remote::Decoders {
+                zstd: false,
+                xz: true
+            }
+        );
+        let ready: NetReady = lines.json("listening").await.unwrap();
+        assert!(ready.listening.is_empty());
+        // A script that failed before it announced anything: its own words, not the markers.
+        let mut lines = Lines::new(VecDeque::from([
+            stderr(b"ironprep-dir: /tmp/.ironprep.12345678\n"),
+            stderr(b"sudo: a password is required\n"),
+            ChannelMsg::ExitStatus { exit_status: 1 },
+        ]));
+        assert_eq!(
+            lines.decoders().await.unwrap_err().to_string(),
+            "the session ended before decoders (exit status 1): sudo: a password is required"
+        );
+        // Something else talking without end is cut off at the window.
+        let noise = vec![b'x'; 512];
+        let mut lines = Lines::new((0..64).map(|_| stderr(&noise)).collect::<VecDeque<_>>());
+        let error = lines.decoders().await.unwrap_err().to_string();
+        assert!(error.contains("no announcement in 4096 bytes"), "{error}");
     }
 
     #[tokio::test]

@@ -5,13 +5,13 @@
 //! back into an outcome.
 //!
 //! The agent's integrity is the codec's: a zstd frame carries the XXH64 of its content, an xz
-//! stream a CRC-64 (the controller sends neither without its check) and gzip a CRC-32 and the
-//! length, each checked by the decoder as it writes, so a cut or altered upload fails there and
+//! stream its check (CRC-64 as built; the controller sends neither without one) and gzip a
+//! CRC-32 and the length, each checked by the decoder as it writes, so a cut or altered upload fails there and
 //! never runs. A separate `sha256sum` of the 1.6 MB binary was the largest process of the
 //! script after the decoder (about 6 ms of a host's CPU) for no error the decoder misses; SSH's
 //! MAC covers the path. The CA, sent as is, is still hashed.
 //!
-//! The agent travels zstd-compressed when the host has `zstd` (a fifth smaller than gzip and
+//! The agent travels zstd-compressed when the host has `zstd` (a quarter smaller than gzip and
 //! the quickest to undo); else xz when the host has `xz` and the agent came with its `.xz`
 //! (smaller still, but undone at about seven times zstd's CPU: RHEL/CentOS 7 ship no zstd in
 //! their base repositories, and their dracut requires xz); else gzip, which every host has. The
@@ -116,9 +116,9 @@ impl AgentUpload {
         self
     }
 
-    /// What the script of a report (or its first stage) reads on stdin: the sudo password line
-    /// (with --ask-become-pass), the codec's name on a line, the CA (exactly its length), then
-    /// the agent compressed with that codec.
+    /// What the script reads on stdin in every mode: the sudo password line (with
+    /// --ask-become-pass), the codec's name on a line, the CA (exactly its length), then the
+    /// agent compressed with that codec. A network session's input follows.
     fn stream_for(&self, codec: Codec) -> Vec<u8> {
         let name = codec.name();
         let agent = self.compressed(codec);
@@ -145,31 +145,17 @@ impl AgentUpload {
         }
     }
 
-    /// The report streams of a run, one per codec this upload has, made once before the first
-    /// host.
-    pub fn report_streams(&self) -> ReportStreams {
+    /// The streams of a run (reports, first stages and network sessions alike), one per codec
+    /// this upload has, made once before the first host.
+    pub fn upload_streams(&self) -> UploadStreams {
         let stream = |codec: Codec| {
             (!self.compressed(codec).is_empty()).then(|| Arc::new(self.stream_for(codec)))
         };
-        ReportStreams {
+        UploadStreams {
             zstd: stream(Codec::Zstd),
             xz: stream(Codec::Xz),
             gzip: Arc::new(self.stream_for(Codec::Gzip)),
         }
-    }
-
-    /// What a network session's script reads on stdin: the CA first (exactly its length, so the reader stops
-    /// where the agent begins), then the compressed agent up to the end of the stream.
-    pub fn stream(&self) -> Vec<u8> {
-        let ca = self.ca.as_ref().map_or(&[][..], |ca| ca.bytes.as_slice());
-        let mut stream = Vec::with_capacity(ca.len() + self.gzip.len());
-        if let Some(BecomePassword(password)) = &self.become_password {
-            stream.extend_from_slice(password.as_bytes());
-            stream.push(b'\n');
-        }
-        stream.extend_from_slice(ca);
-        stream.extend_from_slice(&self.gzip);
-        stream
     }
 }
 
@@ -215,12 +201,15 @@ fn one_checked_frame(zstd: &[u8]) -> bool {
 const XZ_MEMORY_LIMIT: u64 = 16 << 20;
 
 /// Whether `xz` is one .xz stream with an integrity check (a stream made with `--check=none`
-/// could not tell a damaged upload) that decompresses to exactly `binary`, within
-/// [`XZ_MEMORY_LIMIT`] and into a buffer of the binary's size plus one byte, so a wrong or
-/// hostile file can neither fool the check nor take more memory than the agent itself.
+/// could not tell a damaged upload, and one with a check ID liblzma does not know is decoded
+/// unchecked here but fails with a warning on the host) that decompresses to exactly `binary`,
+/// within [`XZ_MEMORY_LIMIT`] and into a buffer of the binary's size plus one byte, so a wrong
+/// or hostile file can neither fool the check nor take more memory than the agent itself; and
+/// whether every host's xz can undo it ([`xz_one_block_of_old_filters`]).
 fn xz_decompresses_to(xz: &[u8], binary: &[u8]) -> bool {
-    use liblzma::stream::{Action, Status, Stream, TELL_NO_CHECK};
-    let Ok(mut decoder) = Stream::new_stream_decoder(XZ_MEMORY_LIMIT, TELL_NO_CHECK) else {
+    use liblzma::stream::{Action, Status, Stream, TELL_NO_CHECK, TELL_UNSUPPORTED_CHECK};
+    let flags = TELL_NO_CHECK | TELL_UNSUPPORTED_CHECK;
+    let Ok(mut decoder) = Stream::new_stream_decoder(XZ_MEMORY_LIMIT, flags) else {
         return false;
     };
     let mut decoded = Vec::with_capacity(binary.len().saturating_add(1));
@@ -231,6 +220,72 @@ fn xz_decompresses_to(xz: &[u8], binary: &[u8]) -> bool {
         Ok(Status::StreamEnd)
     ) && usize::try_from(decoder.total_in()).is_ok_and(|read| read == xz.len())
         && decoded == binary
+        && xz_one_block_of_old_filters(xz)
+}
+
+/// Filters every xz since 5.0 decodes: delta, the BCJ filters for x86, PowerPC, IA-64, ARM,
+/// ARM-Thumb and SPARC, and LZMA2. RHEL 7 ships xz 5.2; a newer filter (ARM64 and RISC-V came
+/// with 5.4 and 5.6) decodes here but would fail on every such host.
+const XZ_OLD_FILTERS: [u64; 8] = [0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x21];
+
+/// Whether a stream that has just decoded whole holds one block (what `xz -T1` makes of the
+/// agent; the index says how many) whose filters are all in [`XZ_OLD_FILTERS`]. More blocks
+/// are not looked into: that agent travels another way.
+fn xz_one_block_of_old_filters(xz: &[u8]) -> bool {
+    // The stream footer (12 bytes) gives the index's size: its backward size field, in units
+    // of four bytes, minus one. The index starts with 0x00 and its number of records.
+    let footer = xz.len().checked_sub(12).and_then(|at| xz.get(at..at + 8));
+    let index = footer
+        .and_then(|footer| footer.get(4..8)?.try_into().ok())
+        .map(|size: [u8; 4]| (u64::from(u32::from_le_bytes(size)) + 1) * 4)
+        .and_then(|size| usize::try_from(size).ok())
+        .and_then(|size| xz.len().checked_sub(12 + size))
+        .and_then(|at| xz.get(at..));
+    let mut at = 1;
+    if !index.is_some_and(|index| index.first() == Some(&0) && vli(index, &mut at) == Some(1)) {
+        return false;
+    }
+    // The block header behind the 12-byte stream header: its size ((first byte + 1) * 4),
+    // flags (the number of filters, minus one, in the low two bits; whether the two sizes
+    // follow in the top two), then each filter's ID and the size of its properties.
+    let Some(header) = xz
+        .get(12)
+        .and_then(|&size| xz.get(12..12 + (usize::from(size) + 1) * 4))
+    else {
+        return false;
+    };
+    let Some(&flags) = header.get(1) else {
+        return false;
+    };
+    let mut at = 2;
+    for present in [0x40, 0x80] {
+        if flags & present != 0 && vli(header, &mut at).is_none() {
+            return false;
+        }
+    }
+    (0..=flags & 0x03).all(|_| {
+        let Some(id) = vli(header, &mut at) else {
+            return false;
+        };
+        let properties = vli(header, &mut at).and_then(|size| usize::try_from(size).ok());
+        at = at.saturating_add(properties.unwrap_or(usize::MAX));
+        properties.is_some() && at <= header.len() && XZ_OLD_FILTERS.contains(&id)
+    })
+}
+
+/// An .xz variable-length integer at `at` (seven bits a byte, least significant first, at most
+/// nine bytes), moving `at` past it.
+fn vli(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in 0..9 {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << (7 * shift);
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// How the agent is compressed on the wire.
@@ -278,15 +333,15 @@ pub fn announced_decoders(stderr: &[u8]) -> Option<Decoders> {
     })
 }
 
-/// A run's report streams by codec (see [`AgentUpload::report_streams`]).
+/// A run's streams by codec (see [`AgentUpload::upload_streams`]).
 #[derive(Clone)]
-pub struct ReportStreams {
+pub struct UploadStreams {
     zstd: Option<Arc<Vec<u8>>>,
     xz: Option<Arc<Vec<u8>>>,
     gzip: Arc<Vec<u8>>,
 }
 
-impl ReportStreams {
+impl UploadStreams {
     /// The stream for a host with `decoders`: zstd first (the quickest to undo, and small);
     /// then xz (the smallest, but about seven times zstd's CPU on the host, so only where zstd
     /// is missing); then gzip, which every host has. A codec this run lacks is passed over.
@@ -369,29 +424,20 @@ fn script(upload: &AgentUpload, agent_arguments: &[String], limit: Duration, mod
     // the directory's creation. `command -v` and `read` are built in: the choice costs the
     // host no process; `read` takes exactly one line from a pipe, leaving the CA and the agent
     // behind it.
-    let (announce_decoders, read_codec, receive_agent) = match mode {
-        Mode::Report | Mode::Prepare => (
-            format!(
-                r#"decoders=""
+    let announce_decoders = format!(
+        r#"decoders=""
 command -v zstd >/dev/null 2>&1 && decoders=" zstd"
 command -v xz >/dev/null 2>&1 && decoders="$decoders xz"
 echo "{DECODERS_MARKER}$decoders" >&2
 "#
-            ),
-            "IFS= read -r codec || codec=\"\"\n",
-            format!(
-                "case $codec in zstd) $rx head -c {zstd} | zstd -dcq ;; xz) $rx head -c {xz} | xz -dcq ;; gzip) $rx head -c {gzip} | gzip -dc ;; *) false ;; esac",
-                zstd = upload.zstd.len(),
-                xz = upload.xz.len(),
-                gzip = upload.gzip.len()
-            ),
-        ),
-        Mode::Session => (
-            String::new(),
-            "",
-            format!("$rx head -c {} | gzip -dc", upload.gzip.len()),
-        ),
-    };
+    );
+    let read_codec = "IFS= read -r codec || codec=\"\"\n";
+    let receive_agent = format!(
+        "case $codec in zstd) $rx head -c {zstd} | zstd -dcq ;; xz) $rx head -c {xz} | xz -dcq ;; gzip) $rx head -c {gzip} | gzip -dc ;; *) false ;; esac",
+        zstd = upload.zstd.len(),
+        xz = upload.xz.len(),
+        gzip = upload.gzip.len()
+    );
     // The CA comes first on stdin; `dd bs=1` reads exactly its length and not a byte of the
     // agent behind it (a buffered reader could), and is in every base system.
     let (receive_ca, verify_ca) = match &upload.ca {
@@ -993,10 +1039,10 @@ mod tests {
         let made = xz(&binary, 6, 1 << 20, Check::Crc64);
         let upload = AgentUpload::with_precompressed(&binary, None, Some(&made));
         assert_eq!(upload.xz, made);
-        assert!(upload.report_streams().xz.is_some());
+        assert!(upload.upload_streams().xz.is_some());
         // Nothing made here: an agent without its .xz sends no xz.
         assert!(AgentUpload::new(&binary).xz.is_empty());
-        assert!(AgentUpload::new(&binary).report_streams().xz.is_none());
+        assert!(AgentUpload::new(&binary).upload_streams().xz.is_none());
         // A stale file, a truncated one, one that is not xz, one without an integrity check
         // (`xz --check=none`), one with a second stream behind the agent's and one whose
         // dictionary would have every host allocate 64 MiB are not sent.
@@ -1027,10 +1073,75 @@ mod tests {
     }
 
     #[test]
+    fn an_xz_agent_travels_only_when_every_hosts_xz_can_undo_it() {
+        use liblzma::stream::{Action, Check, Filters, LzmaOptions, Stream};
+        let binary = b"\xe8\x00\x00\x00\x00the agent, as built".repeat(200);
+        let with = |bcj: fn(&mut Filters) -> &mut Filters| {
+            let mut filters = Filters::new();
+            bcj(&mut filters).lzma2(&LzmaOptions::new_preset(6).unwrap());
+            let mut encoder = Stream::new_stream_encoder(&filters, Check::Crc64).unwrap();
+            let mut out = Vec::with_capacity(binary.len() + 4096);
+            encoder
+                .process_vec(&binary, &mut out, Action::Finish)
+                .unwrap();
+            out
+        };
+        // What build-agent.sh makes (x86 BCJ, LZMA2), and LZMA2 alone: xz 5.0 knows both.
+        assert!(xz_decompresses_to(&with(Filters::x86), &binary));
+        assert!(xz_decompresses_to(&with(|filters| filters), &binary));
+        // ARM64 (xz 5.4) and RISC-V (5.6) decode here, not on RHEL 7's xz 5.2.
+        assert!(!xz_decompresses_to(&with(Filters::arm64), &binary));
+        assert!(!xz_decompresses_to(&with(Filters::riscv), &binary));
+        // A check ID liblzma does not know (2 is reserved, four bytes like CRC-32): decoded
+        // without a check here, a warning and exit 2 from the host's xz.
+        let mut reserved = xz(&binary, 6, 1 << 20, Check::Crc32);
+        let crc = |bytes: &[u8]| {
+            let mut crc = flate2::Crc::new();
+            crc.update(bytes);
+            crc.sum().to_le_bytes()
+        };
+        reserved[7] = 0x02;
+        let header_crc = crc(&reserved[6..8]);
+        reserved[8..12].copy_from_slice(&header_crc);
+        let footer = reserved.len() - 12;
+        reserved[footer + 9] = 0x02;
+        let footer_crc = crc(&reserved[footer + 4..footer + 10]);
+        reserved[footer..footer + 4].copy_from_slice(&footer_crc);
+        assert!(!xz_decompresses_to(&reserved, &binary));
+        // More than one block (xz -T0 splits a big file): not looked into, not sent.
+        let two_blocks = std::process::Command::new("xz")
+            .args(["-T1", "--block-size=2048", "-c"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                child.stdin.take().unwrap().write_all(&binary)?;
+                child.wait_with_output()
+            })
+            .expect("run xz (apt-get install -y xz-utils)");
+        assert!(!xz_decompresses_to(&two_blocks.stdout, &binary));
+        let one_block = std::process::Command::new("xz")
+            .args(["-T1", "-c"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                child.stdin.take().unwrap().write_all(&binary)?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        assert!(xz_decompresses_to(&one_block.stdout, &binary));
+    }
+
+    #[test]
     fn a_become_password_is_only_the_first_line_of_stdin() {
         let mut upload = AgentUpload::new(b"agent");
         upload.become_password = Some(BecomePassword::new("s3cret-pw".to_owned()));
-        assert!(upload.stream().starts_with(b"s3cret-pw\n"));
+        let decoders = [(false, false), (true, false), (false, true), (true, true)];
+        for (zstd, xz) in decoders {
+            let stream = upload.upload_streams().for_host(Decoders { zstd, xz });
+            assert!(stream.starts_with(b"s3cret-pw\n"));
+        }
         let line = command(&upload, &["check".to_owned()], Duration::from_secs(5));
         assert!(!line.contains("s3cret-pw"));
         assert!(line.contains("sudo -S"));
@@ -1065,14 +1176,14 @@ mod tests {
                 .into_owned()
         };
         let made = xz(b"abc", 6, 1 << 20, liblzma::stream::Check::Crc64);
-        let streams = AgentUpload::with_precompressed(b"abc", None, Some(&made)).report_streams();
+        let streams = AgentUpload::with_precompressed(b"abc", None, Some(&made)).upload_streams();
         let host = |zstd, xz| at_start(streams.for_host(Decoders { zstd, xz }));
         assert_eq!(host(true, true), "zstd");
         assert_eq!(host(true, false), "zstd");
         assert_eq!(host(false, true), "xz");
         assert_eq!(host(false, false), "gzip");
         // An agent without its .xz: a host with xz only gets gzip.
-        let streams = AgentUpload::new(b"abc").report_streams();
+        let streams = AgentUpload::new(b"abc").upload_streams();
         assert_eq!(
             at_start(streams.for_host(Decoders {
                 zstd: false,
@@ -1240,8 +1351,9 @@ mod tests {
     #[test]
     fn the_script_is_valid_sh() {
         let upload = AgentUpload::new(b"abc").with_ca(b"pem".to_vec());
-        assert_eq!(upload.stream()[..3], *b"pem");
-        assert_eq!(upload.stream()[3..], upload.gzip);
+        let stream = upload.upload_streams().for_host(Decoders::default());
+        assert_eq!(stream[..8], *b"gzip\npem");
+        assert_eq!(stream[8..], upload.gzip);
         let script = script(
             &upload,
             &["--role".into(), "it's".into()],

@@ -26,10 +26,8 @@ use super::ssh::{self, Client, ConnectError, SshContext, Target};
 pub(super) struct Shared {
     pub ssh: SshContext,
     pub upload: AgentUpload,
-    /// What a network session reads on stdin: `upload.stream()`, built once.
-    pub stream: Arc<Vec<u8>>,
-    /// What a host's report script reads, by the codec it can undo: built once each.
-    report_streams: remote::ReportStreams,
+    /// What a host's script reads, by the codec it can undo: built once each.
+    pub upload_streams: remote::UploadStreams,
     pub timeouts: Timeouts,
     arguments: AgentArguments,
     /// A reference pair to turn `Instant`s into wall-clock times.
@@ -97,13 +95,11 @@ async fn run(plan: Plan, observer: &dyn Observer) -> Finished {
     observer.event(&Event::Started {
         subjects: hosts.len(),
     });
-    let stream = Arc::new(upload.stream());
-    let report_streams = upload.report_streams();
+    let upload_streams = upload.upload_streams();
     let shared = Arc::new(Shared {
         ssh,
         upload,
-        stream,
-        report_streams,
+        upload_streams,
         timeouts,
         arguments,
         started: (Instant::now(), SystemTime::now()),
@@ -429,7 +425,7 @@ struct Announcement<'a> {
 }
 
 /// The announcement is one short line; anything this long without it is not the script.
-const ANNOUNCEMENT_WINDOW: usize = 4096;
+pub(super) const ANNOUNCEMENT_WINDOW: usize = 4096;
 
 impl<'a> Announcement<'a> {
     fn new(state: &'a Mutex<InFlight>) -> Announcement<'a> {
@@ -463,7 +459,7 @@ impl<'a> Announcement<'a> {
 /// Sends the host the agent in the codec its script asked for, once the request is whole.
 struct Negotiation {
     seen: Vec<u8>,
-    streams: remote::ReportStreams,
+    streams: remote::UploadStreams,
     reply: Option<tokio::sync::oneshot::Sender<Arc<Vec<u8>>>>,
 }
 
@@ -472,7 +468,7 @@ impl Negotiation {
         let (reply, chosen) = tokio::sync::oneshot::channel();
         let negotiation = Negotiation {
             seen: Vec::new(),
-            streams: shared.report_streams.clone(),
+            streams: shared.upload_streams.clone(),
             reply: Some(reply),
         };
         (negotiation, chosen)
