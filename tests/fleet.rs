@@ -12,12 +12,17 @@ use support::{Fleet, can_run, read_report};
 /// Checks that a container can pass, so a healthy simulated host reports no failure.
 const PASSABLE: &str = "net.hostname,net.hosts-localhost,net.resolv-nameserver,net.ports-free,fs.tmp-exec,access.root-or-sudo";
 
-fn failed_checks(report: &FleetReport, host: &str) -> Vec<String> {
-    let entry = report
+/// The report's entry for `host`.
+fn entry<'a>(report: &'a FleetReport, host: &str) -> &'a ironprep_schema::HostEntry {
+    report
         .hosts
         .iter()
         .find(|entry| entry.host == host)
-        .unwrap();
+        .unwrap_or_else(|| panic!("no entry for {host} in the report"))
+}
+
+fn failed_checks(report: &FleetReport, host: &str) -> Vec<String> {
+    let entry = entry(report, host);
     let agent = entry
         .report
         .as_ref()
@@ -545,11 +550,7 @@ fn requiretty_and_openssh_7_4_hosts_report() {
     assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
     let report = read_report(&fleet, "report.json");
     for host in ["tty", "old"] {
-        let entry = report
-            .hosts
-            .iter()
-            .find(|entry| entry.host == host)
-            .unwrap();
+        let entry = entry(&report, host);
         assert_eq!(entry.outcome, HostOutcome::Reported, "{host}: {entry:?}");
         assert!(failed_checks(&report, host).is_empty(), "{host}");
         assert!(
@@ -559,11 +560,7 @@ fn requiretty_and_openssh_7_4_hosts_report() {
         );
     }
     // The requiretty host logged in as 'fleet' and got root through sudo on the PTY.
-    let tty = report
-        .hosts
-        .iter()
-        .find(|entry| entry.host == "tty")
-        .unwrap();
+    let tty = entry(&report, "tty");
     let access = tty
         .report
         .as_ref()
@@ -636,11 +633,7 @@ fn each_host_gets_the_agent_in_the_codec_it_can_undo() {
     assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
     let report = read_report(&fleet, "report.json");
     for ((host, codec), before) in hosts.iter().zip(before) {
-        let entry = report
-            .hosts
-            .iter()
-            .find(|entry| entry.host == *host)
-            .unwrap();
+        let entry = entry(&report, host);
         assert_eq!(entry.outcome, HostOutcome::Reported, "{host}: {entry:?}");
         assert!(failed_checks(&report, host).is_empty(), "{host}");
         assert!(fleet.leftovers(host).is_empty(), "{host}");

@@ -1109,27 +1109,21 @@ mod tests {
         reserved[footer..footer + 4].copy_from_slice(&footer_crc);
         assert!(!xz_decompresses_to(&reserved, &binary));
         // More than one block (xz -T0 splits a big file): not looked into, not sent.
-        let two_blocks = std::process::Command::new("xz")
-            .args(["-T1", "--block-size=2048", "-c"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                child.stdin.take().unwrap().write_all(&binary)?;
-                child.wait_with_output()
-            })
-            .expect("run xz (apt-get install -y xz-utils)");
+        let xz_cli = |arguments: &[&str]| {
+            std::process::Command::new("xz")
+                .args(arguments)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .and_then(|mut child| {
+                    child.stdin.take().unwrap().write_all(&binary)?;
+                    child.wait_with_output()
+                })
+                .expect("run xz (apt-get install -y xz-utils)")
+        };
+        let two_blocks = xz_cli(&["-T1", "--block-size=2048", "-c"]);
         assert!(!xz_decompresses_to(&two_blocks.stdout, &binary));
-        let one_block = std::process::Command::new("xz")
-            .args(["-T1", "-c"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                child.stdin.take().unwrap().write_all(&binary)?;
-                child.wait_with_output()
-            })
-            .unwrap();
+        let one_block = xz_cli(&["-T1", "-c"]);
         assert!(xz_decompresses_to(&one_block.stdout, &binary));
     }
 
