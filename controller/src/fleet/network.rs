@@ -23,8 +23,8 @@ use russh::ChannelMsg;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 use super::measurement::{Measurement, Session, required_ports};
-use super::remote::{self, DIR_MARKER};
-use super::runner::{ANNOUNCEMENT_WINDOW, Shared, describe};
+use super::remote::{self, ANNOUNCEMENT_WINDOW, DIR_MARKER};
+use super::runner::{Shared, describe};
 use super::ssh::{self, Target};
 
 /// Most milliseconds one connect may take before it counts as dropped: long enough for the

@@ -239,7 +239,7 @@ fn xz_one_block_of_old_filters(xz: &[u8]) -> bool {
         .and_then(|footer| footer.get(4..8)?.try_into().ok())
         .map(|size: [u8; 4]| (u64::from(u32::from_le_bytes(size)) + 1) * 4)
         .and_then(|size| usize::try_from(size).ok())
-        .and_then(|size| xz.len().checked_sub(12 + size))
+        .and_then(|size| xz.len().checked_sub(size.checked_add(12)?))
         .and_then(|at| xz.get(at..));
     let mut at = 1;
     if !index.is_some_and(|index| index.first() == Some(&0) && vli(index, &mut at) == Some(1)) {
@@ -317,6 +317,10 @@ pub struct Decoders {
 /// The line the script prints on stderr before it reads stdin: the decoders it has beyond
 /// gzip (`ironprep-decoders: zstd xz`).
 pub const DECODERS_MARKER: &str = "ironprep-decoders:";
+
+/// How much of a host's stderr is searched for the script's announcements (its decoders, its
+/// directory): each is one short line, and anything this long without it is not the script.
+pub const ANNOUNCEMENT_WINDOW: usize = 4096;
 
 /// What a host's script announced on stderr so far; `None` until the whole announcement has
 /// arrived.

@@ -424,9 +424,6 @@ struct Announcement<'a> {
     done: bool,
 }
 
-/// The announcement is one short line; anything this long without it is not the script.
-pub(super) const ANNOUNCEMENT_WINDOW: usize = 4096;
-
 impl<'a> Announcement<'a> {
     fn new(state: &'a Mutex<InFlight>) -> Announcement<'a> {
         Announcement {
@@ -440,7 +437,7 @@ impl<'a> Announcement<'a> {
         if self.done {
             return;
         }
-        let room = ANNOUNCEMENT_WINDOW.saturating_sub(self.seen.len());
+        let room = remote::ANNOUNCEMENT_WINDOW.saturating_sub(self.seen.len());
         self.seen.extend_from_slice(&bytes[..bytes.len().min(room)]);
         // Only whole lines: the directory's name may arrive in two pieces.
         let end = self.seen.iter().rposition(|byte| *byte == b'\n');
@@ -450,7 +447,7 @@ impl<'a> Announcement<'a> {
                 state.directory = Some(directory);
             }
             self.done = true;
-        } else if self.seen.len() >= ANNOUNCEMENT_WINDOW {
+        } else if self.seen.len() >= remote::ANNOUNCEMENT_WINDOW {
             self.done = true;
         }
     }
@@ -478,13 +475,13 @@ impl Negotiation {
         let Some(reply) = self.reply.take() else {
             return;
         };
-        let room = ANNOUNCEMENT_WINDOW.saturating_sub(self.seen.len());
+        let room = remote::ANNOUNCEMENT_WINDOW.saturating_sub(self.seen.len());
         self.seen.extend_from_slice(&bytes[..bytes.len().min(room)]);
         let stream = match remote::announced_decoders(&self.seen) {
             Some(decoders) => self.streams.for_host(decoders),
             // Not the script, or something in front of it talking: stdin closes empty and the
             // script's own failure says what happened.
-            None if self.seen.len() >= ANNOUNCEMENT_WINDOW => return,
+            None if self.seen.len() >= remote::ANNOUNCEMENT_WINDOW => return,
             None => {
                 self.reply = Some(reply);
                 return;
@@ -679,7 +676,7 @@ mod tests {
         for _ in 0..10_000 {
             announcement.watch(&[b'x'; 1024]);
         }
-        assert!(announcement.seen.len() <= ANNOUNCEMENT_WINDOW);
+        assert!(announcement.seen.len() <= remote::ANNOUNCEMENT_WINDOW);
         assert!(flooded.lock().unwrap().directory.is_none());
     }
 }
