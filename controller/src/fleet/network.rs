@@ -645,6 +645,28 @@ mod tests {
             lines.decoders().await.unwrap_err().to_string(),
             "the session ended before decoders (exit status 1): sudo: a password is required"
         );
+        // The real script announces first; a sudo that fails after it ends the session at
+        // its first step, in sudo's words, and the announcement is not among them.
+        let mut lines = Lines::new(VecDeque::from([
+            stderr(b"ironprep-decoders: zstd xz\n"),
+            stderr(b"sudo: a password is required\n"),
+            ChannelMsg::ExitStatus { exit_status: 200 },
+        ]));
+        assert_eq!(
+            lines.decoders().await.unwrap(),
+            remote::Decoders {
+                zstd: true,
+                xz: true
+            }
+        );
+        assert_eq!(
+            lines
+                .json::<NetReady>("listening")
+                .await
+                .unwrap_err()
+                .to_string(),
+            "the session ended before listening (exit status 200): sudo: a password is required"
+        );
         // Something else talking without end is cut off at the window.
         let noise = vec![b'x'; 512];
         let mut lines = Lines::new((0..64).map(|_| stderr(&noise)).collect::<VecDeque<_>>());
