@@ -7,6 +7,9 @@
 #   OpenSSH same job    `ssh host 'gzip -dc >agent; ./agent --format json; rm'` for every host,
 #                       CONCURRENCY at a time (curve25519, the binary ironprep sends,
 #                       gzip-compressed), with its bytes on the wire
+#   agent preinstalled  OpenSSH running the same agent already on every host, nothing uploaded
+#                       or removed: the hosts' sshd, the agent and the clients alone, the floor
+#                       of any tool that runs this agent through the hosts' sshd on one box
 #   ssh true floor      OpenSSH `ssh host true` for every host, CONCURRENCY at a time
 #   ansible -m script   the agent itself as the script, forks = CONCURRENCY (skipped when
 #                       `ansible` is not installed: pip install ansible-core)
@@ -159,18 +162,48 @@ openssh_run() {
   echo "OpenSSH same job   : ${openssh_ms} ms; per host: machine CPU $(box_per_host "$cpu_before") ms = hosts' side $(hosts_per_host "$hosts_before") + ssh clients $(time_per_host "$dir/time") ms; sent $(per_host "$before") bytes"
 }
 
+# The same agent already on every host (nothing to upload, decompress, create or remove), run
+# through OpenSSH: what the hosts' sshd, the agent and the ssh clients cost on their own, below
+# which no tool that runs this agent over the hosts' sshd can go on this box.
+installed=$dir/installed-agent
+cp "$sent_agent" "$installed"
+cat >"$dir/installed-job.sh" <<JOB
+#!/bin/sh
+ssh -q -o BatchMode=yes -o UserKnownHostsFile='$dir/known_hosts' -o StrictHostKeyChecking=yes \\
+  -o KexAlgorithms=curve25519-sha256 -i '$dir/client_key' "root@\$1" \\
+  '$installed --format json' </dev/null >/dev/null 2>&1
+exit 0
+JOB
+chmod 700 "$dir/installed-job.sh"
+# installed_run: sets installed_ms.
+installed_run() {
+  local start cpu_before hosts_before
+  start=$(date +%s%N)
+  cpu_before=$(busy)
+  hosts_before=$(hosts_cpu)
+  /usr/bin/time -f '%U %S' -o "$dir/time" \
+    xargs -P "$concurrency" -n 1 "$dir/installed-job.sh" <"$dir/addresses.txt"
+  installed_ms=$(elapsed "$start")
+  echo "agent preinstalled: ${installed_ms} ms; per host: machine CPU $(box_per_host "$cpu_before") ms = hosts' side $(hosts_per_host "$hosts_before") + ssh clients $(time_per_host "$dir/time") ms (OpenSSH, no upload)"
+}
+
 zstd_bytes=$( { [ -f "$sent_agent.zst" ] && stat -c %s "$sent_agent.zst"; } || zstd -q -6 -c "$sent_agent" 2>/dev/null | wc -c || echo '?')
 gzip_bytes=$(stat -c %s "$dir/agent.gz")
 xz_bytes=$(stat -c %s "$sent_agent.xz" 2>/dev/null || echo '?')
 echo "upload per host    : $(basename "$sent_agent") $(stat -c %s "$sent_agent") bytes; zstd ${zstd_bytes} bytes (hosts with zstd), xz ${xz_bytes} bytes (hosts with xz only), gzip -1 ${gzip_bytes} bytes (others)"
 pair_ratios=()
+installed_ratios=()
 for round in $(seq 1 "$rounds"); do
   echo "-- round $round of $rounds"
   ironprep_run
   openssh_run
+  installed_run
   pair_ratios+=("$(ratio "$ironprep_ms" "$openssh_ms")")
+  installed_ratios+=("$(ratio "$installed_ms" "$openssh_ms")")
 done
-median_ratio=$(printf '%s\n' "${pair_ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median_ratio=$(median "${pair_ratios[@]}")
+installed_ratio=$(median "${installed_ratios[@]}")
 
 # One host at a time: the latency a host sees. ironprep's figure includes its start (reading
 # and checking the agent files, once a run) spread over the hosts.
@@ -230,6 +263,7 @@ else
 fi
 
 echo "ratio ironprep / OpenSSH same job : median ${median_ratio} of ${pair_ratios[*]}  (target <= 0.70)"
+echo "ratio agent preinstalled / same job: median ${installed_ratio} of ${installed_ratios[*]}  (no upload at all, through OpenSSH)"
 if [ -n "$latency_ratio" ]; then
   echo "ratio one host at a time          : ${latency_ratio}  (a host's latency, hosts with their own CPUs)"
 fi
