@@ -43,6 +43,8 @@
 #   drop-in=ipip     the host's firewall drops incoming IP-in-IP (IP protocol 4)   fleet.connectivity (calico)
 #   drop-out=P:N     the host's firewall drops packets it sends to port N    reach.*, fleet.connectivity
 #   vrrp=VRID        the host advertises VRRPv2 for VRID every second (a router)  fleet.vrid
+#   ciphers=A+B...   sshd offers only these ciphers (`Ciphers A,B,...`): a host in FIPS mode
+#                    offers no ChaCha20-Poly1305
 #   without=PROGRAM  the host has no PROGRAM on its PATH, as on one that never installed it (an
 #                    overlay whites it out of each directory that holds it): without=zstd is
 #                    RHEL 7's base, which gets the agent as xz; add without=xz for gzip
@@ -175,7 +177,7 @@ for spec in "$@"; do
   faults=
   [ "$spec" != "$name" ] && faults=${spec#*:}
   hostname=$name tz=Etc/UTC resolv=yes ports= noexec= down= hang= rekey= ecdsa_only= refuse= garbage= user=root sudo=
-  drops= vrrp= requiretty= legacy= ssh_port=22 only_from= without=
+  drops= vrrp= requiretty= legacy= ciphers= ssh_port=22 only_from= without=
   IFS=, read -r -a list <<<"$faults"
   for fault in "${list[@]}"; do
     case "$fault" in
@@ -194,6 +196,9 @@ for spec in "$@"; do
       sudo-password) user=fleet sudo=password ;;
       requiretty) user=fleet sudo=nopasswd requiretty=1 ;;
       legacy) legacy=1 ;;
+      ciphers=?*) ciphers=${fault#ciphers=}
+        [[ "$ciphers" =~ ^[a-z0-9@.+-]+$ ]] || die "ciphers: not a cipher list: '$ciphers'"
+        ciphers=${ciphers//+/,} ;;
       ssh-port=[0-9]*) ssh_port=${fault#ssh-port=} ;;
       only-from=?*) only_from=$(awk -v n="${fault#only-from=}" '$1 == n { print $2 }' "$dir/hosts.txt")
         [ -n "$only_from" ] || die "only-from: no earlier host ${fault#only-from=}" ;;
@@ -310,6 +315,7 @@ add rule inet ironprep_sim $hook ${rest%%:*} dport ${rest#*:} drop"
       echo "HostKey $h/ssh_host_ed25519_key"
       echo "HostKey $h/ssh_host_ecdsa_key"
     fi
+    [ -n "$ciphers" ] && echo "Ciphers $ciphers"
     echo "AuthorizedKeysFile $h/authorized_keys"
     echo "PermitRootLogin prohibit-password"
     echo "PasswordAuthentication no"

@@ -663,6 +663,45 @@ fn each_host_gets_the_agent_in_the_codec_it_can_undo() {
     }
 }
 
+/// A host that offers only some ciphers still reports: one in FIPS mode (no
+/// ChaCha20-Poly1305, the first choice), one with ChaCha20-Poly1305 alone and one with a
+/// single CTR mode.
+#[test]
+fn hosts_that_offer_few_ciphers_report() {
+    if !can_run("hosts_that_offer_few_ciphers_report") {
+        return;
+    }
+    let fleet = Fleet::up(
+        "ciphers",
+        &[
+            "fips:ciphers=aes256-gcm@openssh.com+aes128-gcm@openssh.com+aes256-ctr+aes128-ctr",
+            "chacha:ciphers=chacha20-poly1305@openssh.com",
+            "ctr:ciphers=aes128-ctr",
+        ],
+    );
+    let output = fleet.ironprep(&[
+        "--inventory",
+        "inventory.yaml",
+        "--only",
+        PASSABLE,
+        "--timeout",
+        "120",
+        "--format",
+        "json",
+        "--output",
+        "report.json",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    let report = read_report(&fleet, "report.json");
+    for host in ["fips", "chacha", "ctr"] {
+        let entry = entry(&report, host);
+        assert_eq!(entry.outcome, HostOutcome::Reported, "{host}: {entry:?}");
+        assert!(failed_checks(&report, host).is_empty(), "{host}");
+        assert!(fleet.leftovers(host).is_empty(), "{host}");
+    }
+}
+
 /// `fs.tmp-exec` fails on every host (noexec temp directories) and `fleet.timezone` across
 /// them (core is in another zone): edge-* and the zone are waived, core's failure is not.
 const FLEET_WAIVERS: &str = "\
