@@ -43,6 +43,40 @@ fn fleet_check<'a>(report: &'a FleetReport, id: &str) -> &'a ironprep_schema::Fl
         .unwrap()
 }
 
+/// `ironprep check` over the whole fleet with the checks a healthy simulated host passes (and
+/// a timeout no load on two cores reaches), plus `extra`: the run succeeds and each of `hosts`
+/// reports, fails nothing and leaves nothing behind.
+fn passable_run(fleet: &Fleet, extra: &[&str], hosts: &[&str]) -> FleetReport {
+    let mut arguments = vec![
+        "--inventory",
+        "inventory.yaml",
+        "--only",
+        PASSABLE,
+        "--timeout",
+        "120",
+        "--format",
+        "json",
+        "--output",
+        "report.json",
+    ];
+    arguments.extend_from_slice(extra);
+    let output = fleet.ironprep(&arguments);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    let report = read_report(fleet, "report.json");
+    for host in hosts {
+        let entry = entry(&report, host);
+        assert_eq!(entry.outcome, HostOutcome::Reported, "{host}: {entry:?}");
+        assert!(failed_checks(&report, host).is_empty(), "{host}");
+        assert!(
+            fleet.leftovers(host).is_empty(),
+            "{host}: {:?}",
+            fleet.leftovers(host)
+        );
+    }
+    report
+}
+
 #[test]
 fn every_outcome_failing_checks_duplicates_and_nothing_left_behind() {
     if !can_run("every_outcome") {
@@ -531,34 +565,8 @@ fn requiretty_and_openssh_7_4_hosts_report() {
     }
     // The OpenSSH 7.4 host is RHEL 7 in full: no zstd in its base either.
     let fleet = Fleet::up("legacy", &["tty:requiretty", "old:legacy,without=zstd"]);
-    let output = fleet.ironprep(&[
-        "--inventory",
-        "inventory.yaml",
-        // client_key (ed25519) first: the legacy host refuses it, then the RSA key.
-        "--ssh-key",
-        "client_rsa_key",
-        "--only",
-        PASSABLE,
-        "--timeout",
-        "120",
-        "--format",
-        "json",
-        "--output",
-        "report.json",
-    ]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
-    let report = read_report(&fleet, "report.json");
-    for host in ["tty", "old"] {
-        let entry = entry(&report, host);
-        assert_eq!(entry.outcome, HostOutcome::Reported, "{host}: {entry:?}");
-        assert!(failed_checks(&report, host).is_empty(), "{host}");
-        assert!(
-            fleet.leftovers(host).is_empty(),
-            "{host}: {:?}",
-            fleet.leftovers(host)
-        );
-    }
+    // client_key (ed25519) first: the legacy host refuses it, then the RSA key.
+    let report = passable_run(&fleet, &["--ssh-key", "client_rsa_key"], &["tty", "old"]);
     // The requiretty host logged in as 'fleet' and got root through sudo on the PTY.
     let tty = entry(&report, "tty");
     let access = tty
@@ -612,38 +620,20 @@ fn each_host_gets_the_agent_in_the_codec_it_can_undo() {
     // A report alone, then a report and a network session (which uploads the agent a second
     // time): the second run's bytes less the first's are the session's upload, so each of the
     // two uploads is judged on its own.
+    let names: Vec<&str> = hosts.iter().map(|(host, _)| *host).collect();
     let mut uploads: Vec<[u64; 2]> = vec![[0; 2]; hosts.len()];
     for (run, network) in [(0, false), (1, true)] {
         let before: Vec<u64> = hosts
             .iter()
             .map(|(host, _)| fleet.received_bytes(host))
             .collect();
-        let mut arguments = vec![
-            "--inventory",
-            "inventory.yaml",
-            "--agent",
-            agent.to_str().unwrap(),
-            "--only",
-            PASSABLE,
-            "--timeout",
-            "120",
-            "--format",
-            "json",
-            "--output",
-            "report.json",
-        ];
-        if network {
-            arguments.push("--network");
-        }
-        let output = fleet.ironprep(&arguments);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
-        let report = read_report(&fleet, "report.json");
+        let network: &[&str] = if network { &["--network"] } else { &[] };
+        passable_run(
+            &fleet,
+            &[&["--agent", agent.to_str().unwrap()], network].concat(),
+            &names,
+        );
         for (index, ((host, _), before)) in hosts.iter().zip(before).enumerate() {
-            let entry = entry(&report, host);
-            assert_eq!(entry.outcome, HostOutcome::Reported, "{host}: {entry:?}");
-            assert!(failed_checks(&report, host).is_empty(), "{host}");
-            assert!(fleet.leftovers(host).is_empty(), "{host}");
             uploads[index][run] = fleet.received_bytes(host) - before;
         }
     }
@@ -679,27 +669,7 @@ fn hosts_that_offer_few_ciphers_report() {
             "ctr:ciphers=aes128-ctr",
         ],
     );
-    let output = fleet.ironprep(&[
-        "--inventory",
-        "inventory.yaml",
-        "--only",
-        PASSABLE,
-        "--timeout",
-        "120",
-        "--format",
-        "json",
-        "--output",
-        "report.json",
-    ]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
-    let report = read_report(&fleet, "report.json");
-    for host in ["fips", "chacha", "ctr"] {
-        let entry = entry(&report, host);
-        assert_eq!(entry.outcome, HostOutcome::Reported, "{host}: {entry:?}");
-        assert!(failed_checks(&report, host).is_empty(), "{host}");
-        assert!(fleet.leftovers(host).is_empty(), "{host}");
-    }
+    passable_run(&fleet, &[], &["fips", "chacha", "ctr"]);
 }
 
 /// `fs.tmp-exec` fails on every host (noexec temp directories) and `fleet.timezone` across
