@@ -43,23 +43,27 @@ fn fleet_check<'a>(report: &'a FleetReport, id: &str) -> &'a ironprep_schema::Fl
         .unwrap()
 }
 
-/// `ironprep check` over the whole fleet with the checks a healthy simulated host passes (and
-/// a timeout no load on two cores reaches), plus `extra`: the run succeeds and each of `hosts`
-/// reports, fails nothing and leaves nothing behind.
+/// `ironprep check` over the whole fleet with the checks a healthy simulated host passes, its
+/// JSON report in report.json.
+const PASSABLE_RUN: &[&str] = &[
+    "--inventory",
+    "inventory.yaml",
+    "--only",
+    PASSABLE,
+    // Healthy hosts: far beyond anything load on two cores reaches (timeouts are tested with
+    // hosts made slow on purpose).
+    "--timeout",
+    "120",
+    "--format",
+    "json",
+    "--output",
+    "report.json",
+];
+
+/// [`PASSABLE_RUN`] plus `extra`: the run succeeds and each of `hosts` reports, fails nothing
+/// and leaves nothing behind.
 fn passable_run(fleet: &Fleet, extra: &[&str], hosts: &[&str]) -> FleetReport {
-    let mut arguments = vec![
-        "--inventory",
-        "inventory.yaml",
-        "--only",
-        PASSABLE,
-        "--timeout",
-        "120",
-        "--format",
-        "json",
-        "--output",
-        "report.json",
-    ];
-    arguments.extend_from_slice(extra);
+    let arguments = [PASSABLE_RUN, extra].concat();
     let output = fleet.ironprep(&arguments);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
@@ -99,20 +103,7 @@ fn every_outcome_failing_checks_duplicates_and_nothing_left_behind() {
         ],
     );
     let known_before = std::fs::read_to_string(fleet.path("known_hosts")).unwrap();
-    let output = fleet.ironprep(&[
-        "--inventory",
-        "inventory.yaml",
-        "--only",
-        PASSABLE,
-        // Healthy hosts: far beyond anything load on two cores reaches (timeouts are tested
-        // with hosts made slow on purpose, below).
-        "--timeout",
-        "120",
-        "--format",
-        "json",
-        "--output",
-        "report.json",
-    ]);
+    let output = fleet.ironprep(PASSABLE_RUN);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
     let report = read_report(&fleet, "report.json");
