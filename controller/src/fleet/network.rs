@@ -88,6 +88,8 @@ enum SessionError {
     Start(Arc<russh::Error>),
     #[error("cannot upload the agent: {0}")]
     Upload(Arc<russh::Error>),
+    #[error("cannot upload the agent: compressing it failed in this controller")]
+    Compress,
     #[error("the session did not start within {} s", .0.as_secs())]
     StartTimeout(Duration),
     #[error("cannot encode the plan: {0}")]
@@ -394,8 +396,14 @@ impl HostTask {
             let mut lines = Lines::new(read);
             // The agent in the codec the host can undo, as for a report.
             let decoders = lines.decoders().await?;
+            let stream = self
+                .shared
+                .upload_streams
+                .for_host(decoders)
+                .await
+                .ok_or(SessionError::Compress)?;
             write
-                .data(self.shared.upload_streams.for_host(decoders).as_slice())
+                .data(stream.as_slice())
                 .await
                 .map_err(|error| SessionError::Upload(Arc::new(error)))?;
             let ready: NetReady = lines.json("listening").await?;

@@ -16,10 +16,11 @@
 //! (smaller still, but undone at about seven times zstd's CPU: RHEL/CentOS 7 ship no zstd in
 //! their base repositories, and their dracut requires xz); else gzip, which every host has. The
 //! script names its decoders on stderr before it reads stdin, and the controller's first line
-//! on stdin names the one it chose: one round trip, no extra channel.
+//! on stdin names the one it chose and the length of what follows: one round trip, no extra
+//! channel. Each codec's form is made (or its file checked) when a host first asks for it.
 
 use std::io::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use flate2::Compression;
@@ -31,16 +32,58 @@ use super::ssh::{CommandOutput, Exit};
 
 /// The agent as it travels: compressed once per codec, checked on every host.
 pub struct AgentUpload {
-    pub gzip: Vec<u8>,
-    pub zstd: Vec<u8>,
-    /// Empty unless the agent came with a `.xz` that is exactly it (never made here).
-    pub xz: Vec<u8>,
-    pub size: usize,
+    agent: Arc<Compressions>,
     /// The CA file the `reach.*` checks verify against, shipped in the same stream.
     pub ca: Option<ShippedFile>,
     /// `--ask-become-pass`: the first line of stdin, read by the script for `sudo -S`; never
     /// on a command line, never in a message.
     pub become_password: Option<BecomePassword>,
+}
+
+/// The agent and its compressed forms, each made (or its precompressed file checked) the first
+/// time a host asks for that codec: a fleet of zstd hosts never pays for gzip -1 of the agent
+/// or for undoing its `.xz` (together about 50 ms of the controller's CPU, which a one-host
+/// run paid before its first connection).
+struct Compressions {
+    binary: Vec<u8>,
+    /// `NAME.zst` and `NAME.xz` as read, not yet checked against `binary`.
+    zstd_file: Option<Vec<u8>>,
+    xz_file: Option<Vec<u8>>,
+    /// Empty when the codec has nothing to send (no good `.xz`; zstd that could not compress).
+    zstd: OnceLock<Vec<u8>>,
+    xz: OnceLock<Vec<u8>>,
+    gzip: OnceLock<Vec<u8>>,
+}
+
+impl Compressions {
+    fn get(&self, codec: Codec) -> &[u8] {
+        match codec {
+            Codec::Zstd => self.zstd.get_or_init(|| {
+                match self
+                    .zstd_file
+                    .as_deref()
+                    .filter(|zstd| decompresses_to(zstd, &self.binary))
+                {
+                    Some(zstd) => zstd.to_vec(),
+                    // Compressing into memory fails only on an invalid level; gzip then travels.
+                    None => compress_checked(&self.binary, ZSTD_LEVEL).unwrap_or_default(),
+                }
+            }),
+            Codec::Xz => self.xz.get_or_init(|| {
+                self.xz_file
+                    .as_deref()
+                    .filter(|xz| xz_decompresses_to(xz, &self.binary))
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default()
+            }),
+            Codec::Gzip => self.gzip.get_or_init(|| {
+                let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+                // Writing into a Vec cannot fail.
+                let _ = encoder.write_all(&self.binary);
+                encoder.finish().unwrap_or_default()
+            }),
+        }
+    }
 }
 
 /// A sudo password; its `Debug` shows nothing of it.
@@ -78,30 +121,22 @@ impl AgentUpload {
     /// exactly `binary`, with its integrity check (a stale file is ignored). Without a good
     /// `.zst` the agent is compressed here, at zstd level 6, with the checksum; without a good
     /// `.xz` no xz travels: at the preset that makes it worth sending, xz costs about a second
-    /// of CPU, paid once when the agent is built, not on every run.
+    /// of CPU, paid once when the agent is built, not on every run. Nothing is checked or
+    /// compressed here: each codec's form is made when a host first asks for it.
     pub fn with_precompressed(
         binary: &[u8],
         zstd: Option<&[u8]>,
         xz: Option<&[u8]>,
     ) -> AgentUpload {
-        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-        // Writing into a Vec cannot fail.
-        let _ = encoder.write_all(binary);
-        let gzip = encoder.finish().unwrap_or_default();
-        let zstd = match zstd.filter(|zstd| decompresses_to(zstd, binary)) {
-            Some(zstd) => zstd.to_vec(),
-            // Compressing into memory fails only on an invalid level; gzip then travels.
-            None => compress_checked(binary, ZSTD_LEVEL).unwrap_or_default(),
-        };
-        let xz = xz
-            .filter(|xz| xz_decompresses_to(xz, binary))
-            .map(<[u8]>::to_vec)
-            .unwrap_or_default();
         AgentUpload {
-            gzip,
-            zstd,
-            xz,
-            size: binary.len(),
+            agent: Arc::new(Compressions {
+                binary: binary.to_vec(),
+                zstd_file: zstd.map(<[u8]>::to_vec),
+                xz_file: xz.map(<[u8]>::to_vec),
+                zstd: OnceLock::new(),
+                xz: OnceLock::new(),
+                gzip: OnceLock::new(),
+            }),
             ca: None,
             become_password: None,
         }
@@ -116,46 +151,40 @@ impl AgentUpload {
         self
     }
 
-    /// What the script reads on stdin in every mode: the sudo password line (with
-    /// --ask-become-pass), the codec's name on a line, the CA (exactly its length), then the
-    /// agent compressed with that codec. A network session's input follows.
-    fn stream_for(&self, codec: Codec) -> Vec<u8> {
-        let name = codec.name();
-        let agent = self.compressed(codec);
-        let ca = self.ca.as_ref().map_or(&[][..], |ca| ca.bytes.as_slice());
-        let mut stream = Vec::with_capacity(name.len() + 1 + ca.len() + agent.len());
+    /// The agent as `codec` compresses it, made (and kept) on the first call: empty when this
+    /// upload cannot send that codec. Blocks while it compresses or checks.
+    pub fn compressed(&self, codec: Codec) -> &[u8] {
+        self.agent.get(codec)
+    }
+
+    /// The streams of a run (reports, first stages and network sessions alike), one per codec,
+    /// each made when a host first asks for it.
+    pub fn upload_streams(&self) -> UploadStreams {
+        let mut prefix = Vec::new();
         // The sudo password line is read first by the script (after it announced its decoders).
         if let Some(BecomePassword(password)) = &self.become_password {
-            stream.extend_from_slice(password.as_bytes());
-            stream.push(b'\n');
+            prefix.extend_from_slice(password.as_bytes());
+            prefix.push(b'\n');
         }
-        stream.extend_from_slice(name.as_bytes());
-        stream.push(b'\n');
-        stream.extend_from_slice(ca);
-        stream.extend_from_slice(agent);
-        stream
+        UploadStreams(Arc::new(StreamParts {
+            prefix,
+            ca: self
+                .ca
+                .as_ref()
+                .map(|ca| ca.bytes.clone())
+                .unwrap_or_default(),
+            agent: self.agent.clone(),
+            zstd: tokio::sync::OnceCell::new(),
+            xz: tokio::sync::OnceCell::new(),
+            gzip: tokio::sync::OnceCell::new(),
+        }))
     }
 
-    /// The agent as `codec` compresses it.
-    pub fn compressed(&self, codec: Codec) -> &[u8] {
-        match codec {
-            Codec::Zstd => &self.zstd,
-            Codec::Xz => &self.xz,
-            Codec::Gzip => &self.gzip,
-        }
-    }
-
-    /// The streams of a run (reports, first stages and network sessions alike), one per codec
-    /// this upload has, made once before the first host.
-    pub fn upload_streams(&self) -> UploadStreams {
-        let stream = |codec: Codec| {
-            (!self.compressed(codec).is_empty()).then(|| Arc::new(self.stream_for(codec)))
-        };
-        UploadStreams {
-            zstd: stream(Codec::Zstd),
-            xz: stream(Codec::Xz),
-            gzip: Arc::new(self.stream_for(Codec::Gzip)),
-        }
+    /// What the script reads on stdin for `codec`, made now (see [`StreamParts::stream`]);
+    /// `None` when this upload cannot send that codec.
+    #[cfg(test)]
+    fn stream_for(&self, codec: Codec) -> Option<Vec<u8>> {
+        self.upload_streams().0.stream(codec)
     }
 }
 
@@ -337,24 +366,94 @@ pub fn announced_decoders(stderr: &[u8]) -> Option<Decoders> {
     })
 }
 
-/// A run's streams by codec (see [`AgentUpload::upload_streams`]).
+/// A run's streams by codec (see [`AgentUpload::upload_streams`]); cloned into every host's
+/// task, made once each.
 #[derive(Clone)]
-pub struct UploadStreams {
-    zstd: Option<Arc<Vec<u8>>>,
-    xz: Option<Arc<Vec<u8>>>,
-    gzip: Arc<Vec<u8>>,
+pub struct UploadStreams(Arc<StreamParts>);
+
+/// What goes into a stream, and each codec's stream once made (`None`: that codec has nothing
+/// to send in this run).
+struct StreamParts {
+    /// The sudo password line, or nothing.
+    prefix: Vec<u8>,
+    ca: Vec<u8>,
+    agent: Arc<Compressions>,
+    zstd: tokio::sync::OnceCell<Option<Arc<Vec<u8>>>>,
+    xz: tokio::sync::OnceCell<Option<Arc<Vec<u8>>>>,
+    gzip: tokio::sync::OnceCell<Option<Arc<Vec<u8>>>>,
+}
+
+impl StreamParts {
+    /// What the script reads on stdin in every mode: the sudo password line (with
+    /// --ask-become-pass), a line with the codec's name and the compressed agent's length, the
+    /// CA (exactly its length), then the agent compressed with that codec. A network session's
+    /// input follows.
+    fn stream(&self, codec: Codec) -> Option<Vec<u8>> {
+        let agent = self.agent.get(codec);
+        if agent.is_empty() {
+            return None;
+        }
+        let header = format!("{} {}\n", codec.name(), agent.len());
+        let mut stream =
+            Vec::with_capacity(self.prefix.len() + header.len() + self.ca.len() + agent.len());
+        stream.extend_from_slice(&self.prefix);
+        stream.extend_from_slice(header.as_bytes());
+        stream.extend_from_slice(&self.ca);
+        stream.extend_from_slice(agent);
+        Some(stream)
+    }
+
+    fn cell(&self, codec: Codec) -> &tokio::sync::OnceCell<Option<Arc<Vec<u8>>>> {
+        match codec {
+            Codec::Zstd => &self.zstd,
+            Codec::Xz => &self.xz,
+            Codec::Gzip => &self.gzip,
+        }
+    }
 }
 
 impl UploadStreams {
     /// The stream for a host with `decoders`: zstd first (the quickest to undo, and small);
     /// then xz (the smallest, but about seven times zstd's CPU on the host, so only where zstd
     /// is missing); then gzip, which every host has. A codec this run lacks is passed over.
-    pub fn for_host(&self, decoders: Decoders) -> Arc<Vec<u8>> {
-        match (&self.zstd, &self.xz) {
-            (Some(zstd), _) if decoders.zstd => zstd.clone(),
-            (_, Some(xz)) if decoders.xz => xz.clone(),
-            _ => self.gzip.clone(),
+    /// `None` only if even gzip's stream could not be made (its task panicked).
+    pub async fn for_host(&self, decoders: Decoders) -> Option<Arc<Vec<u8>>> {
+        let wanted = [
+            (decoders.zstd, Codec::Zstd),
+            (decoders.xz, Codec::Xz),
+            (true, Codec::Gzip),
+        ];
+        for (has, codec) in wanted {
+            if has && let Some(stream) = self.stream(codec).await {
+                return Some(stream);
+            }
         }
+        None
+    }
+
+    /// `codec`'s stream, made on a blocking thread the first time (compressing or checking the
+    /// agent takes milliseconds of CPU that the connections' tasks should not wait behind).
+    async fn stream(&self, codec: Codec) -> Option<Arc<Vec<u8>>> {
+        let parts = self.0.clone();
+        self.0
+            .cell(codec)
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(move || parts.stream(codec).map(Arc::new))
+                    .await
+                    .ok()
+                    .flatten()
+            })
+            .await
+            .clone()
+    }
+
+    /// Starts making the zstd stream, which most hosts take, while the first connections are
+    /// still being made.
+    pub fn prepare(&self) {
+        let streams = self.clone();
+        tokio::spawn(async move {
+            streams.stream(Codec::Zstd).await;
+        });
     }
 }
 
@@ -423,11 +522,12 @@ fn script(upload: &AgentUpload, agent_arguments: &[String], limit: Duration, mod
     // Every mode reads exactly the agent's length (`head -c` stops at its last byte): stdin
     // stays open after it (a session's input, or the watchdog's line to the controller), and a
     // cut upload never decompresses into something that runs (the checksum stops it too). The
-    // lines before it (the sudo password, the codec) are read by `read`, the CA by `dd`, so
-    // the length counts the agent's bytes only. The decoders are announced first thing, so the upload overlaps the privilege check and
-    // the directory's creation. `command -v` and `read` are built in: the choice costs the
-    // host no process; `read` takes exactly one line from a pipe, leaving the CA and the agent
-    // behind it.
+    // lines before it (the sudo password; the codec and the compressed agent's length, which
+    // only the stream knows: each codec's form is made when a host first asks for it) are read
+    // by `read`, the CA by `dd`, so the length counts the agent's bytes only. The decoders are
+    // announced first thing, so the upload overlaps the privilege check and the directory's
+    // creation. `command -v` and `read` are built in: the choice costs the host no process;
+    // `read` takes exactly one line from a pipe, leaving the CA and the agent behind it.
     let announce_decoders = format!(
         r#"decoders=""
 command -v zstd >/dev/null 2>&1 && decoders=" zstd"
@@ -435,13 +535,10 @@ command -v xz >/dev/null 2>&1 && decoders="$decoders xz"
 echo "{DECODERS_MARKER}$decoders" >&2
 "#
     );
-    let read_codec = "IFS= read -r codec || codec=\"\"\n";
-    let receive_agent = format!(
-        "case $codec in zstd) $rx head -c {zstd} | zstd -dcq ;; xz) $rx head -c {xz} | xz -dcq ;; gzip) $rx head -c {gzip} | gzip -dc ;; *) false ;; esac",
-        zstd = upload.zstd.len(),
-        xz = upload.xz.len(),
-        gzip = upload.gzip.len()
-    );
+    // A length that is not a number picks no codec, so nothing is read or run.
+    let read_codec =
+        "read -r codec bytes || codec=\"\"\ncase ${bytes:-} in ''|*[!0-9]*) codec=\"\" ;; esac\n";
+    let receive_agent = r#"case $codec in zstd) $rx head -c "$bytes" | zstd -dcq ;; xz) $rx head -c "$bytes" | xz -dcq ;; gzip) $rx head -c "$bytes" | gzip -dc ;; *) false ;; esac"#;
     // The CA comes first on stdin; `dd bs=1` reads exactly its length and not a byte of the
     // agent behind it (a buffered reader could), and is in every base system.
     let (receive_ca, verify_ca) = match &upload.ca {
@@ -1001,7 +1098,7 @@ mod tests {
         let checked = |data: &[u8]| compress_checked(data, 19).unwrap();
         let made = checked(&binary);
         let upload = AgentUpload::with_precompressed(&binary, Some(&made), None);
-        assert_eq!(upload.zstd, made);
+        assert_eq!(upload.compressed(Codec::Zstd), made);
         // A stale file (another build), a truncated one, one that is not zstd at all, one
         // without its content checksum (`zstd --no-check`: the host could not tell a damaged
         // upload) and one with a frame after the agent's are ignored: the agent is compressed
@@ -1013,9 +1110,12 @@ mod tests {
         two_frames.extend_from_slice(&checked(b""));
         for wrong in [&stale[..], truncated, b"not zstd", &unchecked, &two_frames] {
             let upload = AgentUpload::with_precompressed(&binary, Some(wrong), None);
-            assert_ne!(upload.zstd, wrong);
-            assert!(one_checked_frame(&upload.zstd));
-            assert_eq!(zstd::bulk::decompress(&upload.zstd, 4096).unwrap(), binary);
+            assert_ne!(upload.compressed(Codec::Zstd), wrong);
+            assert!(one_checked_frame(upload.compressed(Codec::Zstd)));
+            assert_eq!(
+                zstd::bulk::decompress(upload.compressed(Codec::Zstd), 4096).unwrap(),
+                binary
+            );
         }
         // A frame that inflates past the agent's size is refused without inflating it whole.
         let bomb = zstd::bulk::compress(&vec![0u8; 64 << 20], 3).unwrap();
@@ -1042,11 +1142,11 @@ mod tests {
         let binary = b"the agent, as built".repeat(100);
         let made = xz(&binary, 6, 1 << 20, Check::Crc64);
         let upload = AgentUpload::with_precompressed(&binary, None, Some(&made));
-        assert_eq!(upload.xz, made);
-        assert!(upload.upload_streams().xz.is_some());
+        assert_eq!(upload.compressed(Codec::Xz), made);
+        assert!(upload.stream_for(Codec::Xz).is_some());
         // Nothing made here: an agent without its .xz sends no xz.
-        assert!(AgentUpload::new(&binary).xz.is_empty());
-        assert!(AgentUpload::new(&binary).upload_streams().xz.is_none());
+        assert!(AgentUpload::new(&binary).compressed(Codec::Xz).is_empty());
+        assert!(AgentUpload::new(&binary).stream_for(Codec::Xz).is_none());
         // A stale file, a truncated one, one that is not xz, one without an integrity check
         // (`xz --check=none`), one with a second stream behind the agent's and one whose
         // dictionary would have every host allocate 64 MiB are not sent.
@@ -1069,7 +1169,7 @@ mod tests {
             &greedy,
         ] {
             let upload = AgentUpload::with_precompressed(&binary, None, Some(wrong));
-            assert!(upload.xz.is_empty());
+            assert!(upload.compressed(Codec::Xz).is_empty());
         }
         // A stream that inflates past the agent's size is refused without inflating it whole.
         let bomb = xz(&vec![0u8; 64 << 20], 1, 1 << 20, Check::Crc64);
@@ -1137,7 +1237,7 @@ mod tests {
         upload.become_password = Some(BecomePassword::new("s3cret-pw".to_owned()));
         let decoders = [(false, false), (true, false), (false, true), (true, true)];
         for (zstd, xz) in decoders {
-            let stream = upload.upload_streams().for_host(Decoders { zstd, xz });
+            let stream = for_host(&upload.upload_streams(), zstd, xz);
             assert!(stream.starts_with(b"s3cret-pw\n"));
         }
         let line = command(&upload, &["check".to_owned()], Duration::from_secs(5));
@@ -1153,17 +1253,22 @@ mod tests {
     fn every_codec_carries_the_binary_and_its_check() {
         let made = xz(b"abc", 6, 1 << 20, liblzma::stream::Check::Crc64);
         let upload = AgentUpload::with_precompressed(b"abc", None, Some(&made));
-        assert!(one_checked_frame(&upload.zstd));
-        let mut decoder = flate2::read::GzDecoder::new(upload.gzip.as_slice());
+        assert!(one_checked_frame(upload.compressed(Codec::Zstd)));
+        let mut decoder = flate2::read::GzDecoder::new(upload.compressed(Codec::Gzip));
         let mut back = Vec::new();
         std::io::Read::read_to_end(&mut decoder, &mut back).unwrap();
         assert_eq!(back, b"abc");
-        assert_eq!(zstd::bulk::decompress(&upload.zstd, 3).unwrap(), b"abc");
-        assert!(xz_decompresses_to(&upload.xz, b"abc"));
+        assert_eq!(
+            zstd::bulk::decompress(upload.compressed(Codec::Zstd), 3).unwrap(),
+            b"abc"
+        );
+        assert!(xz_decompresses_to(upload.compressed(Codec::Xz), b"abc"));
         for codec in [Codec::Zstd, Codec::Xz, Codec::Gzip] {
-            let stream = upload.stream_for(codec);
-            assert!(stream.starts_with(format!("{}\n", codec.name()).as_bytes()));
-            assert!(stream.ends_with(upload.compressed(codec)));
+            let stream = upload.stream_for(codec).unwrap();
+            let agent = upload.compressed(codec);
+            let header = format!("{} {}\n", codec.name(), agent.len());
+            assert!(stream.starts_with(header.as_bytes()), "{codec:?}");
+            assert!(stream.ends_with(agent));
         }
     }
 
@@ -1175,27 +1280,27 @@ mod tests {
         };
         let made = xz(b"abc", 6, 1 << 20, liblzma::stream::Check::Crc64);
         let streams = AgentUpload::with_precompressed(b"abc", None, Some(&made)).upload_streams();
-        let host = |zstd, xz| at_start(streams.for_host(Decoders { zstd, xz }));
-        assert_eq!(host(true, true), "zstd");
-        assert_eq!(host(true, false), "zstd");
-        assert_eq!(host(false, true), "xz");
-        assert_eq!(host(false, false), "gzip");
+        // A zstd host costs the controller neither gzip -1 of the agent nor undoing its .xz.
+        assert!(at_start(for_host(&streams, true, true)).starts_with("zstd "));
+        assert!(streams.0.agent.gzip.get().is_none() && streams.0.agent.xz.get().is_none());
+        let host = |zstd, xz| at_start(for_host(&streams, zstd, xz));
+        assert!(host(true, true).starts_with("zstd "));
+        assert!(host(true, false).starts_with("zstd "));
+        assert!(host(false, true).starts_with("xz "));
+        assert!(host(false, false).starts_with("gzip "));
         // An agent without its .xz: a host with xz only gets gzip.
         let streams = AgentUpload::new(b"abc").upload_streams();
-        assert_eq!(
-            at_start(streams.for_host(Decoders {
-                zstd: false,
-                xz: true
-            })),
-            "gzip"
-        );
-        assert_eq!(
-            at_start(streams.for_host(Decoders {
-                zstd: true,
-                xz: true
-            })),
-            "zstd"
-        );
+        assert!(at_start(for_host(&streams, false, true)).starts_with("gzip "));
+        assert!(at_start(for_host(&streams, true, true)).starts_with("zstd "));
+    }
+
+    /// The stream a host with these decoders gets, as a run's task would.
+    fn for_host(streams: &UploadStreams, zstd: bool, xz: bool) -> Arc<Vec<u8>> {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(streams.for_host(Decoders { zstd, xz }))
+            .unwrap()
     }
 
     #[test]
@@ -1266,7 +1371,7 @@ mod tests {
         };
         // Every codec, whichever this machine's script asked for: the header line decides.
         for codec in [Codec::Gzip, Codec::Zstd, Codec::Xz] {
-            let output = run(&upload.stream_for(codec));
+            let output = run(&upload.stream_for(codec).unwrap());
             assert!(
                 output.status.success(),
                 "{codec:?}: {}",
@@ -1276,11 +1381,22 @@ mod tests {
             assert!(announced_decoders(&output.stderr).is_some());
         }
         // An unknown codec never reaches the agent.
-        let mut unknown = upload.stream_for(Codec::Gzip);
+        let mut unknown = upload.stream_for(Codec::Gzip).unwrap();
         unknown[..4].copy_from_slice(b"lz4x");
         let output = run(&unknown);
         assert_eq!(output.status.code(), Some(UPLOAD_FAILED as i32));
-        let mut corrupted = upload.stream_for(Codec::Gzip);
+        // Nor does a length that is not a number (the header line is the controller's, but a
+        // script that trusted it would hand `head` an option).
+        let gzip = upload.stream_for(Codec::Gzip).unwrap();
+        let line_end = gzip.iter().position(|&byte| byte == b'\n').unwrap();
+        for header in [&b"gzip -1"[..], b"gzip", b"gzip 12x"] {
+            let mut wrong = header.to_vec();
+            wrong.extend_from_slice(&gzip[line_end..]);
+            let output = run(&wrong);
+            assert_eq!(output.status.code(), Some(UPLOAD_FAILED as i32));
+            assert!(output.stdout.is_empty());
+        }
+        let mut corrupted = upload.stream_for(Codec::Gzip).unwrap();
         corrupted[30] ^= 1;
         let output = run(&corrupted);
         assert_eq!(output.status.code(), Some(CHECKSUM as i32));
@@ -1288,7 +1404,7 @@ mod tests {
         // A damaged agent fails its codec's check (zstd's XXH64, xz's CRC-64, gzip's CRC-32)
         // and never runs, whichever byte of the compressed agent changed.
         for codec in [Codec::Gzip, Codec::Zstd, Codec::Xz] {
-            let stream = upload.stream_for(codec);
+            let stream = upload.stream_for(codec).unwrap();
             let agent_start = stream.len() - upload.compressed(codec).len();
             for at in [agent_start + 12, stream.len() - 5, stream.len() - 1] {
                 let mut damaged = stream.clone();
@@ -1349,9 +1465,11 @@ mod tests {
     #[test]
     fn the_script_is_valid_sh() {
         let upload = AgentUpload::new(b"abc").with_ca(b"pem".to_vec());
-        let stream = upload.upload_streams().for_host(Decoders::default());
-        assert_eq!(stream[..8], *b"gzip\npem");
-        assert_eq!(stream[8..], upload.gzip);
+        let stream = for_host(&upload.upload_streams(), false, false);
+        let gzip = upload.compressed(Codec::Gzip);
+        let header = format!("gzip {}\npem", gzip.len());
+        assert_eq!(stream[..header.len()], *header.as_bytes());
+        assert_eq!(stream[header.len()..], *gzip);
         let script = script(
             &upload,
             &["--role".into(), "it's".into()],

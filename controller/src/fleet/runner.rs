@@ -96,6 +96,7 @@ async fn run(plan: Plan, observer: &dyn Observer) -> Finished {
         subjects: hosts.len(),
     });
     let upload_streams = upload.upload_streams();
+    upload_streams.prepare();
     let shared = Arc::new(Shared {
         ssh,
         upload,
@@ -477,17 +478,24 @@ impl Negotiation {
         };
         let room = remote::ANNOUNCEMENT_WINDOW.saturating_sub(self.seen.len());
         self.seen.extend_from_slice(&bytes[..bytes.len().min(room)]);
-        let stream = match remote::announced_decoders(&self.seen) {
-            Some(decoders) => self.streams.for_host(decoders),
+        match remote::announced_decoders(&self.seen) {
+            // The stream may still be in the making (each codec's the first time a host asks
+            // for it), so it is sent from a task; the script waits on its stdin meanwhile. A
+            // stream that could not be made drops `reply`: stdin closes empty and the script
+            // says the agent did not arrive.
+            Some(decoders) => {
+                let streams = self.streams.clone();
+                tokio::spawn(async move {
+                    if let Some(stream) = streams.for_host(decoders).await {
+                        let _ = reply.send(stream);
+                    }
+                });
+            }
             // Not the script, or something in front of it talking: stdin closes empty and the
             // script's own failure says what happened.
-            None if self.seen.len() >= remote::ANNOUNCEMENT_WINDOW => return,
-            None => {
-                self.reply = Some(reply);
-                return;
-            }
-        };
-        let _ = reply.send(stream);
+            None if self.seen.len() >= remote::ANNOUNCEMENT_WINDOW => {}
+            None => self.reply = Some(reply),
+        }
     }
 }
 
