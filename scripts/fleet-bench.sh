@@ -7,6 +7,10 @@
 #   OpenSSH same job    `ssh host 'gzip -dc >agent; ./agent --format json; rm'` for every host,
 #                       CONCURRENCY at a time (curve25519, the binary ironprep sends,
 #                       gzip-compressed), with its bytes on the wire
+#   bare zstd upload    the same job by hand with the .zst ironprep sends (`zstd -dc`, mktemp,
+#                       chmod, run, rm and nothing else): the hosts' side of an upload with none
+#                       of ironprep's safeguards; with ironprep's controller CPU beside it, the
+#                       floor of any tool that uploads this agent (see the ratio lines)
 #   agent preinstalled  OpenSSH running the same agent already on every host, nothing uploaded
 #                       or removed: the hosts' sshd, the agent and the clients alone, the floor
 #                       of any tool that runs this agent through the hosts' sshd on one box
@@ -134,7 +138,8 @@ ironprep_run() {
   box=$(box_per_host "$cpu_before")
   hosts_side=$(hosts_per_host "$hosts_before")
   rss=$(tail -n 1 "$dir/time" | awk '{ print $3 }')
-  echo "ironprep check     : ${ironprep_ms} ms for $hosts hosts ($(reported report) reported); per host: machine CPU ${box} ms = hosts' side ${hosts_side} + controller $(time_per_host "$dir/time") ms; sent ${wire} bytes; controller peak RSS ${rss} KiB"
+  ironprep_controller=$(time_per_host "$dir/time")
+  echo "ironprep check     : ${ironprep_ms} ms for $hosts hosts ($(reported report) reported); per host: machine CPU ${box} ms = hosts' side ${hosts_side} + controller ${ironprep_controller} ms; sent ${wire} bytes; controller peak RSS ${rss} KiB"
 }
 
 # The same job by hand through OpenSSH: the same binary, gzip-compressed, on every host.
@@ -159,7 +164,8 @@ openssh_run() {
   /usr/bin/time -f '%U %S' -o "$dir/time" \
     xargs -P "$concurrency" -n 1 "$dir/hand-job.sh" <"$dir/addresses.txt"
   openssh_ms=$(elapsed "$start")
-  echo "OpenSSH same job   : ${openssh_ms} ms; per host: machine CPU $(box_per_host "$cpu_before") ms = hosts' side $(hosts_per_host "$hosts_before") + ssh clients $(time_per_host "$dir/time") ms; sent $(per_host "$before") bytes"
+  openssh_box=$(box_per_host "$cpu_before")
+  echo "OpenSSH same job   : ${openssh_ms} ms; per host: machine CPU ${openssh_box} ms = hosts' side $(hosts_per_host "$hosts_before") + ssh clients $(time_per_host "$dir/time") ms; sent $(per_host "$before") bytes"
 }
 
 # The same agent already on every host (nothing to upload, decompress, create or remove), run
@@ -187,12 +193,36 @@ installed_run() {
   echo "agent preinstalled: ${installed_ms} ms; per host: machine CPU $(box_per_host "$cpu_before") ms = hosts' side $(hosts_per_host "$hosts_before") + ssh clients $(time_per_host "$dir/time") ms (OpenSSH, no upload)"
 }
 
+# The same job with zstd and nothing else: what the hosts spend to receive, decompress, write,
+# run and remove the agent when no safeguard runs (no exec probe, no deadlines, no process
+# group, no watchdog, no length bound; stdin simply ends).
+bare_run=""
+if command -v zstd >/dev/null && ! [[ ",${FAULTS:-}," == *",without=zstd,"* ]]; then
+  if [ -f "$sent_agent.zst" ]; then cp "$sent_agent.zst" "$dir/agent.zst"; else zstd -q -6 -c "$sent_agent" >"$dir/agent.zst"; fi
+  sed -e 's/gzip -dc/zstd -dcq/' -e 's/agent\.gz/agent.zst/' "$dir/hand-job.sh" >"$dir/bare-job.sh"
+  chmod 700 "$dir/bare-job.sh"
+  bare_run=1
+fi
+# bare_run_once: sets bare_hosts (ms a host, the hosts' side).
+bare_run_once() {
+  local start cpu_before hosts_before
+  start=$(date +%s%N)
+  cpu_before=$(busy)
+  hosts_before=$(hosts_cpu)
+  /usr/bin/time -f '%U %S' -o "$dir/time" \
+    xargs -P "$concurrency" -n 1 "$dir/bare-job.sh" <"$dir/addresses.txt"
+  bare_hosts=$(hosts_per_host "$hosts_before")
+  echo "bare zstd upload   : $(elapsed "$start") ms; per host: machine CPU $(box_per_host "$cpu_before") ms = hosts' side ${bare_hosts} + ssh clients $(time_per_host "$dir/time") ms (OpenSSH, no safeguards)"
+  bare_hosts=${bare_hosts% ms}
+}
+
 zstd_bytes=$( { [ -f "$sent_agent.zst" ] && stat -c %s "$sent_agent.zst"; } || zstd -q -6 -c "$sent_agent" 2>/dev/null | wc -c || echo '?')
 gzip_bytes=$(stat -c %s "$dir/agent.gz")
 xz_bytes=$(stat -c %s "$sent_agent.xz" 2>/dev/null || echo '?')
 echo "upload per host    : $(basename "$sent_agent") $(stat -c %s "$sent_agent") bytes; zstd ${zstd_bytes} bytes (hosts with zstd), xz ${xz_bytes} bytes (hosts with xz only), gzip -1 ${gzip_bytes} bytes (others)"
 pair_ratios=()
 installed_ratios=()
+floor_ratios=()
 for round in $(seq 1 "$rounds"); do
   echo "-- round $round of $rounds"
   ironprep_run
@@ -200,10 +230,18 @@ for round in $(seq 1 "$rounds"); do
   installed_run
   pair_ratios+=("$(ratio "$ironprep_ms" "$openssh_ms")")
   installed_ratios+=("$(ratio "$installed_ms" "$openssh_ms")")
+  if [ -n "$bare_run" ] && [ -n "$cgroup" ]; then
+    bare_run_once
+    # On a saturated box wall time follows machine CPU: the bare upload's hosts' side plus
+    # ironprep's controller, over the same job's machine CPU.
+    floor_ratios+=("$(awk -v h="$bare_hosts" -v c="$ironprep_controller" -v b="$openssh_box" 'BEGIN { printf "%.2f", (h + c) / b }')")
+  fi
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 median_ratio=$(median "${pair_ratios[@]}")
 installed_ratio=$(median "${installed_ratios[@]}")
+floor_ratio=""
+[ "${#floor_ratios[@]}" = 0 ] || floor_ratio=$(median "${floor_ratios[@]}")
 
 # One host at a time: the latency a host sees. ironprep's figure includes its start (reading
 # and checking the agent files, once a run) spread over the hosts.
@@ -264,6 +302,9 @@ fi
 
 echo "ratio ironprep / OpenSSH same job : median ${median_ratio} of ${pair_ratios[*]}  (target <= 0.70)"
 echo "ratio agent preinstalled / same job: median ${installed_ratio} of ${installed_ratios[*]}  (no upload at all, through OpenSSH)"
+if [ -n "$floor_ratio" ]; then
+  echo "ratio bare upload floor / same job : median ${floor_ratio} of ${floor_ratios[*]}  (CPU: bare zstd upload's hosts' side + ironprep's controller)"
+fi
 if [ -n "$latency_ratio" ]; then
   echo "ratio one host at a time          : ${latency_ratio}  (a host's latency, hosts with their own CPUs)"
 fi
