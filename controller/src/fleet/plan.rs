@@ -322,12 +322,8 @@ pub fn resolve(fleet: &FleetArgs, inputs: CheckInputs<'_>) -> Result<Plan, PlanE
     // here (zstd) or not sent that way (xz).
     let precompressed =
         |suffix: &str| ironprep_input::read(&suffixed(&agent, suffix), MAX_AGENT_BYTES).ok();
-    let mut upload = AgentUpload::with_precompressed(
-        &binary,
-        precompressed(".zst").as_deref(),
-        precompressed(".xz").as_deref(),
-    );
-    drop(binary);
+    let mut upload =
+        AgentUpload::with_precompressed(binary, precompressed(".zst"), precompressed(".xz"));
     if let Some(path) = inputs.ca {
         let pem = ironprep_input::read(path, ironprep_certs::material::MAX_PEM_BYTES).map_err(
             |source| PlanError::Ca {

@@ -20,7 +20,7 @@
 //! channel. Each codec's form is made (or its file checked) when a host first asks for it.
 
 use std::io::Write as _;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use flate2::Compression;
@@ -46,9 +46,10 @@ pub struct AgentUpload {
 /// run paid before its first connection).
 struct Compressions {
     binary: Vec<u8>,
-    /// `NAME.zst` and `NAME.xz` as read, not yet checked against `binary`.
-    zstd_file: Option<Vec<u8>>,
-    xz_file: Option<Vec<u8>>,
+    /// `NAME.zst` and `NAME.xz` as read, not yet checked against `binary`; taken (not copied)
+    /// by the first use of their codec.
+    zstd_file: Mutex<Option<Vec<u8>>>,
+    xz_file: Mutex<Option<Vec<u8>>>,
     /// Empty when the codec has nothing to send (no good `.xz`; zstd that could not compress).
     zstd: OnceLock<Vec<u8>>,
     xz: OnceLock<Vec<u8>>,
@@ -57,23 +58,20 @@ struct Compressions {
 
 impl Compressions {
     fn get(&self, codec: Codec) -> &[u8] {
+        // Each OnceLock runs its closure once, so the file is taken once.
+        let take =
+            |file: &Mutex<Option<Vec<u8>>>| file.lock().ok().and_then(|mut file| file.take());
         match codec {
             Codec::Zstd => self.zstd.get_or_init(|| {
-                match self
-                    .zstd_file
-                    .as_deref()
-                    .filter(|zstd| decompresses_to(zstd, &self.binary))
-                {
-                    Some(zstd) => zstd.to_vec(),
+                match take(&self.zstd_file).filter(|zstd| decompresses_to(zstd, &self.binary)) {
+                    Some(zstd) => zstd,
                     // Compressing into memory fails only on an invalid level; gzip then travels.
                     None => compress_checked(&self.binary, ZSTD_LEVEL).unwrap_or_default(),
                 }
             }),
             Codec::Xz => self.xz.get_or_init(|| {
-                self.xz_file
-                    .as_deref()
+                take(&self.xz_file)
                     .filter(|xz| xz_decompresses_to(xz, &self.binary))
-                    .map(<[u8]>::to_vec)
                     .unwrap_or_default()
             }),
             Codec::Gzip => self.gzip.get_or_init(|| {
@@ -113,7 +111,7 @@ const CA_NAME: &str = "ca.crt";
 
 impl AgentUpload {
     pub fn new(binary: &[u8]) -> AgentUpload {
-        AgentUpload::with_precompressed(binary, None, None)
+        AgentUpload::with_precompressed(binary.to_vec(), None, None)
     }
 
     /// `zstd` and `xz`, when given, are the agent compressed ahead of time (`NAME.zst` and
@@ -124,15 +122,15 @@ impl AgentUpload {
     /// of CPU, paid once when the agent is built, not on every run. Nothing is checked or
     /// compressed here: each codec's form is made when a host first asks for it.
     pub fn with_precompressed(
-        binary: &[u8],
-        zstd: Option<&[u8]>,
-        xz: Option<&[u8]>,
+        binary: Vec<u8>,
+        zstd: Option<Vec<u8>>,
+        xz: Option<Vec<u8>>,
     ) -> AgentUpload {
         AgentUpload {
             agent: Arc::new(Compressions {
-                binary: binary.to_vec(),
-                zstd_file: zstd.map(<[u8]>::to_vec),
-                xz_file: xz.map(<[u8]>::to_vec),
+                binary,
+                zstd_file: Mutex::new(zstd),
+                xz_file: Mutex::new(xz),
                 zstd: OnceLock::new(),
                 xz: OnceLock::new(),
                 gzip: OnceLock::new(),
@@ -152,8 +150,10 @@ impl AgentUpload {
     }
 
     /// The agent as `codec` compresses it, made (and kept) on the first call: empty when this
-    /// upload cannot send that codec. Blocks while it compresses or checks.
-    pub fn compressed(&self, codec: Codec) -> &[u8] {
+    /// upload cannot send that codec. Blocks while it compresses or checks, so a run reaches
+    /// it only through [`UploadStreams`], on a blocking thread.
+    #[cfg(test)]
+    fn compressed(&self, codec: Codec) -> &[u8] {
         self.agent.get(codec)
     }
 
@@ -535,9 +535,13 @@ command -v xz >/dev/null 2>&1 && decoders="$decoders xz"
 echo "{DECODERS_MARKER}$decoders" >&2
 "#
     );
-    // A length that is not a number picks no codec, so nothing is read or run.
-    let read_codec =
-        "read -r codec bytes || codec=\"\"\ncase ${bytes:-} in ''|*[!0-9]*) codec=\"\" ;; esac\n";
+    // A length that is not a number stops the run before anything is read into the agent
+    // (`head` would take "-1" for an option).
+    let read_codec = format!(
+        r#"IFS=' ' read -r codec bytes || codec=""
+case ${{bytes:-}} in ''|*[!0-9]*) echo "the upload's first line is not a codec and a length: the stream is not this controller's" >&2; exit {UPLOAD_FAILED} ;; esac
+"#
+    );
     let receive_agent = r#"case $codec in zstd) $rx head -c "$bytes" | zstd -dcq ;; xz) $rx head -c "$bytes" | xz -dcq ;; gzip) $rx head -c "$bytes" | gzip -dc ;; *) false ;; esac"#;
     // The CA comes first on stdin; `dd bs=1` reads exactly its length and not a byte of the
     // agent behind it (a buffered reader could), and is in every base system.
@@ -588,10 +592,15 @@ command -v timeout >/dev/null 2>&1 && limit="timeout -k 5 {seconds}"
         ),
     };
     // The password line comes before everything else on stdin; `read` takes exactly that line.
+    // A stdin that ends before it (the controller sent nothing) must not become an empty
+    // password tried with sudo: a refused attempt is logged on the host, and the run would
+    // say the password was wrong.
     let read_password = if upload.become_password.is_some() {
-        "IFS= read -r pw || pw=\"\"\n"
+        format!(
+            "IFS= read -r pw || {{ echo \"stdin ended before the sudo password line: the controller sent no upload\" >&2; exit {UPLOAD_FAILED}; }}\n"
+        )
     } else {
-        ""
+        String::new()
     };
     // The exec probe is the agent's own file: the upload is written over it and keeps its mode,
     // which spares every host a chmod and an rm (each a process). The decoders are announced
@@ -1097,7 +1106,7 @@ mod tests {
         let binary = b"the agent, as built".repeat(100);
         let checked = |data: &[u8]| compress_checked(data, 19).unwrap();
         let made = checked(&binary);
-        let upload = AgentUpload::with_precompressed(&binary, Some(&made), None);
+        let upload = AgentUpload::with_precompressed(binary.clone(), Some(made.clone()), None);
         assert_eq!(upload.compressed(Codec::Zstd), made);
         // A stale file (another build), a truncated one, one that is not zstd at all, one
         // without its content checksum (`zstd --no-check`: the host could not tell a damaged
@@ -1109,7 +1118,8 @@ mod tests {
         let mut two_frames = made.clone();
         two_frames.extend_from_slice(&checked(b""));
         for wrong in [&stale[..], truncated, b"not zstd", &unchecked, &two_frames] {
-            let upload = AgentUpload::with_precompressed(&binary, Some(wrong), None);
+            let upload =
+                AgentUpload::with_precompressed(binary.clone(), Some(wrong.to_vec()), None);
             assert_ne!(upload.compressed(Codec::Zstd), wrong);
             assert!(one_checked_frame(upload.compressed(Codec::Zstd)));
             assert_eq!(
@@ -1141,7 +1151,7 @@ mod tests {
         use liblzma::stream::Check;
         let binary = b"the agent, as built".repeat(100);
         let made = xz(&binary, 6, 1 << 20, Check::Crc64);
-        let upload = AgentUpload::with_precompressed(&binary, None, Some(&made));
+        let upload = AgentUpload::with_precompressed(binary.clone(), None, Some(made.clone()));
         assert_eq!(upload.compressed(Codec::Xz), made);
         assert!(upload.stream_for(Codec::Xz).is_some());
         // Nothing made here: an agent without its .xz sends no xz.
@@ -1168,7 +1178,8 @@ mod tests {
             &two_streams,
             &greedy,
         ] {
-            let upload = AgentUpload::with_precompressed(&binary, None, Some(wrong));
+            let upload =
+                AgentUpload::with_precompressed(binary.clone(), None, Some(wrong.to_vec()));
             assert!(upload.compressed(Codec::Xz).is_empty());
         }
         // A stream that inflates past the agent's size is refused without inflating it whole.
@@ -1243,6 +1254,21 @@ mod tests {
         let line = command(&upload, &["check".to_owned()], Duration::from_secs(5));
         assert!(!line.contains("s3cret-pw"));
         assert!(line.contains("sudo -S"));
+        // A stdin that ends before the password line (the controller sent nothing) stops the
+        // script there, as any user: no empty password is ever tried with sudo.
+        let inner = script(&upload, &[], Duration::from_secs(5), Mode::Report);
+        let output = std::process::Command::new("sh")
+            .args(["-c", &inner])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(UPLOAD_FAILED as i32));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("stdin ended before the sudo password"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("ironprep-dir:"), "{stderr}");
         assert_eq!(
             format!("{:?}", upload.become_password),
             "Some(BecomePassword(..))"
@@ -1252,7 +1278,7 @@ mod tests {
     #[test]
     fn every_codec_carries_the_binary_and_its_check() {
         let made = xz(b"abc", 6, 1 << 20, liblzma::stream::Check::Crc64);
-        let upload = AgentUpload::with_precompressed(b"abc", None, Some(&made));
+        let upload = AgentUpload::with_precompressed(b"abc".to_vec(), None, Some(made));
         assert!(one_checked_frame(upload.compressed(Codec::Zstd)));
         let mut decoder = flate2::read::GzDecoder::new(upload.compressed(Codec::Gzip));
         let mut back = Vec::new();
@@ -1279,7 +1305,8 @@ mod tests {
                 .into_owned()
         };
         let made = xz(b"abc", 6, 1 << 20, liblzma::stream::Check::Crc64);
-        let streams = AgentUpload::with_precompressed(b"abc", None, Some(&made)).upload_streams();
+        let streams =
+            AgentUpload::with_precompressed(b"abc".to_vec(), None, Some(made)).upload_streams();
         // A zstd host costs the controller neither gzip -1 of the agent nor undoing its .xz.
         assert!(at_start(for_host(&streams, true, true)).starts_with("zstd "));
         assert!(streams.0.agent.gzip.get().is_none() && streams.0.agent.xz.get().is_none());
@@ -1345,7 +1372,8 @@ mod tests {
         let agent = b"#!/bin/sh\nfor a; do last=$a; done; cat \"$last\"\n";
         let pem = b"-----BEGIN CERTIFICATE-----\nTUlJQg==\n-----END CERTIFICATE-----\n".to_vec();
         let made = xz(agent, 6, 1 << 20, liblzma::stream::Check::Crc64);
-        let upload = AgentUpload::with_precompressed(agent, None, Some(&made)).with_ca(pem.clone());
+        let upload =
+            AgentUpload::with_precompressed(agent.to_vec(), None, Some(made)).with_ca(pem.clone());
         let run = |stream: &[u8]| {
             let mut child = std::process::Command::new("sh")
                 .args([
@@ -1395,6 +1423,11 @@ mod tests {
             let output = run(&wrong);
             assert_eq!(output.status.code(), Some(UPLOAD_FAILED as i32));
             assert!(output.stdout.is_empty());
+            assert!(
+                String::from_utf8_lossy(&output.stderr).contains("not a codec and a length"),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
         let mut corrupted = upload.stream_for(Codec::Gzip).unwrap();
         corrupted[30] ^= 1;

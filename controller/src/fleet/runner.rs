@@ -462,11 +462,13 @@ struct Negotiation {
 }
 
 impl Negotiation {
-    fn new(shared: &Shared) -> (Negotiation, tokio::sync::oneshot::Receiver<Arc<Vec<u8>>>) {
+    fn new(
+        streams: &remote::UploadStreams,
+    ) -> (Negotiation, tokio::sync::oneshot::Receiver<Arc<Vec<u8>>>) {
         let (reply, chosen) = tokio::sync::oneshot::channel();
         let negotiation = Negotiation {
             seen: Vec::new(),
-            streams: shared.upload_streams.clone(),
+            streams: streams.clone(),
             reply: Some(reply),
         };
         (negotiation, chosen)
@@ -524,7 +526,7 @@ async fn attempt(
     let arguments = (shared.arguments)(roles);
     let command = remote::command(&shared.upload, &arguments, limit);
     let mut announcement = Announcement::new(&state);
-    let (mut negotiation, chosen) = Negotiation::new(shared);
+    let (mut negotiation, chosen) = Negotiation::new(&shared.upload_streams);
     let mut output = ssh::run_negotiated(&handle, &command, chosen, |bytes| {
         announcement.watch(bytes);
         negotiation.watch(bytes);
@@ -597,7 +599,7 @@ async fn staged_run(
     let limit = shared.timeouts.on_host;
     let prepare = remote::prepare_command(&shared.upload, arguments, limit);
     let mut announcement = Announcement::new(state);
-    let (mut negotiation, chosen) = Negotiation::new(shared);
+    let (mut negotiation, chosen) = Negotiation::new(&shared.upload_streams);
     let prepared = ssh::run_negotiated(handle, &prepare, chosen, |bytes| {
         announcement.watch(bytes);
         negotiation.watch(bytes);
@@ -669,6 +671,28 @@ mod tests {
         );
         let error = results[1].0.error.as_deref().unwrap();
         assert!(error.contains("a panic: deadline overflow"), "{error}");
+    }
+
+    /// The script's announcement may arrive in pieces; once whole, the stream for its decoders
+    /// follows (made on first use); a flood that is not the script closes stdin empty.
+    #[tokio::test]
+    async fn the_codec_follows_the_whole_announcement_and_a_flood_gets_nothing() {
+        // A lost reply fails the test instead of hanging it.
+        let within = |chosen| tokio::time::timeout(std::time::Duration::from_secs(60), chosen);
+        let streams = remote::AgentUpload::new(b"agent").upload_streams();
+        let (mut negotiation, chosen) = Negotiation::new(&streams);
+        negotiation.watch(b"ironprep-decoders: zs");
+        negotiation.watch(b"td xz\nironprep-dir: /var/tmp/.ironprep.AbC123xy\n");
+        let stream = within(chosen).await.unwrap().unwrap();
+        assert!(stream.starts_with(b"zstd "), "{:?}", &stream[..8]);
+        let (mut negotiation, chosen) = Negotiation::new(&streams);
+        negotiation.watch(b"ironprep-decoders:\n");
+        assert!(within(chosen).await.unwrap().unwrap().starts_with(b"gzip "));
+        let (mut negotiation, chosen) = Negotiation::new(&streams);
+        for _ in 0..5 {
+            negotiation.watch(&[b'x'; 1024]);
+        }
+        assert!(within(chosen).await.unwrap().is_err());
     }
 
     #[test]
