@@ -154,18 +154,29 @@ ssh -q -o BatchMode=yes -o UserKnownHostsFile='$dir/known_hosts' -o StrictHostKe
 exit 0
 JOB
 chmod 700 "$dir/hand-job.sh"
-# openssh_run: sets openssh_ms.
-openssh_run() {
-  local start before cpu_before hosts_before
+# openssh_jobs JOB: JOB (a script given a host's address) for every host, CONCURRENCY at a
+# time, under GNU time; sets job_ms, and per host job_box (the machine's CPU), job_hosts (the
+# hosts' side, "N ms") and job_clients (the ssh clients' CPU).
+openssh_jobs() {
+  local start cpu_before hosts_before
   start=$(date +%s%N)
-  before=$(sent)
   cpu_before=$(busy)
   hosts_before=$(hosts_cpu)
   /usr/bin/time -f '%U %S' -o "$dir/time" \
-    xargs -P "$concurrency" -n 1 "$dir/hand-job.sh" <"$dir/addresses.txt"
-  openssh_ms=$(elapsed "$start")
-  openssh_box=$(box_per_host "$cpu_before")
-  echo "OpenSSH same job   : ${openssh_ms} ms; per host: machine CPU ${openssh_box} ms = hosts' side $(hosts_per_host "$hosts_before") + ssh clients $(time_per_host "$dir/time") ms; sent $(per_host "$before") bytes"
+    xargs -P "$concurrency" -n 1 "$1" <"$dir/addresses.txt"
+  job_ms=$(elapsed "$start")
+  job_box=$(box_per_host "$cpu_before")
+  job_hosts=$(hosts_per_host "$hosts_before")
+  job_clients=$(time_per_host "$dir/time")
+}
+# openssh_run: sets openssh_ms and openssh_box.
+openssh_run() {
+  local before
+  before=$(sent)
+  openssh_jobs "$dir/hand-job.sh"
+  openssh_ms=$job_ms
+  openssh_box=$job_box
+  echo "OpenSSH same job   : ${job_ms} ms; per host: machine CPU ${job_box} ms = hosts' side ${job_hosts} + ssh clients ${job_clients} ms; sent $(per_host "$before") bytes"
 }
 
 # The same agent already on every host (nothing to upload, decompress, create or remove), run
@@ -183,14 +194,9 @@ JOB
 chmod 700 "$dir/installed-job.sh"
 # installed_run: sets installed_ms.
 installed_run() {
-  local start cpu_before hosts_before
-  start=$(date +%s%N)
-  cpu_before=$(busy)
-  hosts_before=$(hosts_cpu)
-  /usr/bin/time -f '%U %S' -o "$dir/time" \
-    xargs -P "$concurrency" -n 1 "$dir/installed-job.sh" <"$dir/addresses.txt"
-  installed_ms=$(elapsed "$start")
-  echo "agent preinstalled: ${installed_ms} ms; per host: machine CPU $(box_per_host "$cpu_before") ms = hosts' side $(hosts_per_host "$hosts_before") + ssh clients $(time_per_host "$dir/time") ms (OpenSSH, no upload)"
+  openssh_jobs "$dir/installed-job.sh"
+  installed_ms=$job_ms
+  echo "agent preinstalled: ${job_ms} ms; per host: machine CPU ${job_box} ms = hosts' side ${job_hosts} + ssh clients ${job_clients} ms (OpenSSH, no upload)"
 }
 
 # The same job with zstd and nothing else: what the hosts spend to receive, decompress, write,
@@ -205,15 +211,9 @@ if command -v zstd >/dev/null && ! [[ ",${FAULTS:-}," == *",without=zstd,"* ]]; 
 fi
 # bare_run_once: sets bare_hosts (ms a host, the hosts' side).
 bare_run_once() {
-  local start cpu_before hosts_before
-  start=$(date +%s%N)
-  cpu_before=$(busy)
-  hosts_before=$(hosts_cpu)
-  /usr/bin/time -f '%U %S' -o "$dir/time" \
-    xargs -P "$concurrency" -n 1 "$dir/bare-job.sh" <"$dir/addresses.txt"
-  bare_hosts=$(hosts_per_host "$hosts_before")
-  echo "bare zstd upload   : $(elapsed "$start") ms; per host: machine CPU $(box_per_host "$cpu_before") ms = hosts' side ${bare_hosts} + ssh clients $(time_per_host "$dir/time") ms (OpenSSH, no safeguards)"
-  bare_hosts=${bare_hosts% ms}
+  openssh_jobs "$dir/bare-job.sh"
+  echo "bare zstd upload   : ${job_ms} ms; per host: machine CPU ${job_box} ms = hosts' side ${job_hosts} + ssh clients ${job_clients} ms (OpenSSH, no safeguards)"
+  bare_hosts=${job_hosts% ms}
 }
 
 zstd_bytes=$( { [ -f "$sent_agent.zst" ] && stat -c %s "$sent_agent.zst"; } || zstd -q -6 -c "$sent_agent" 2>/dev/null | wc -c || echo '?')
