@@ -538,7 +538,7 @@ echo "{DECODERS_MARKER}$decoders" >&2
     // A length that is not a number stops the run before anything is read into the agent
     // (`head` would take "-1" for an option).
     let read_codec = format!(
-        r#"IFS=' ' read -r codec bytes || codec=""
+        r#"IFS=' ' read -r codec bytes || {{ echo "stdin ended before the upload's first line: the controller sent no upload" >&2; exit {UPLOAD_FAILED}; }}
 case ${{bytes:-}} in ''|*[!0-9]*) echo "the upload's first line is not a codec and a length: the stream is not this controller's" >&2; exit {UPLOAD_FAILED} ;; esac
 "#
     );
@@ -1413,6 +1413,17 @@ mod tests {
         unknown[..4].copy_from_slice(b"lz4x");
         let output = run(&unknown);
         assert_eq!(output.status.code(), Some(UPLOAD_FAILED as i32));
+        // A stdin that ends at once (the controller sent nothing) stops at the first read.
+        let output = std::process::Command::new("sh")
+            .args([
+                "-c",
+                &script(&upload, &[], Duration::from_secs(9), Mode::Report),
+            ])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(UPLOAD_FAILED as i32));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("the controller sent no upload"));
         // Nor does a length that is not a number (the header line is the controller's, but a
         // script that trusted it would hand `head` an option).
         let gzip = upload.stream_for(Codec::Gzip).unwrap();

@@ -483,8 +483,8 @@ impl Negotiation {
         match remote::announced_decoders(&self.seen) {
             // The stream may still be in the making (each codec's the first time a host asks
             // for it), so it is sent from a task; the script waits on its stdin meanwhile. A
-            // stream that could not be made drops `reply`: stdin closes empty and the script
-            // says the agent did not arrive.
+            // stream that could not be made drops `reply`: stdin closes empty, and the script
+            // stops at its first read of it and says the controller sent no upload.
             Some(decoders) => {
                 let streams = self.streams.clone();
                 tokio::spawn(async move {
