@@ -7,10 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use ironprep_schema::{FleetReport, HostOutcome, Status};
-use support::{Fleet, can_run, read_report};
-
-/// Checks that a container can pass, so a healthy simulated host reports no failure.
-const PASSABLE: &str = "net.hostname,net.hosts-localhost,net.resolv-nameserver,net.ports-free,fs.tmp-exec,access.root-or-sudo";
+use support::{Fleet, PASSABLE, can_run, read_report};
 
 /// The report's entry for `host`.
 fn entry<'a>(report: &'a FleetReport, host: &str) -> &'a ironprep_schema::HostEntry {

@@ -11,10 +11,7 @@ use std::process::{Command, Output};
 
 use ironprep_schema::listing::HostList;
 use ironprep_schema::{FleetReport, HostOutcome, Role, Status};
-use support::{Fleet, can_run, read_report};
-
-/// Checks a simulated host can pass.
-const PASSABLE: &str = "net.hostname,net.hosts-localhost,net.resolv-nameserver,net.ports-free,fs.tmp-exec,access.root-or-sudo";
+use support::{Fleet, PASSABLE, can_run, read_report};
 
 fn entry<'a>(report: &'a FleetReport, host: &str) -> &'a ironprep_schema::HostEntry {
     report

@@ -7,10 +7,7 @@ mod support;
 use std::process::{Command, Output};
 
 use ironprep_schema::HostOutcome;
-use support::{Fleet, can_run, read_report};
-
-/// Checks a simulated host can pass.
-const PASSABLE: &str = "net.hostname,net.hosts-localhost,net.resolv-nameserver,net.ports-free,fs.tmp-exec,access.root-or-sudo";
+use support::{Fleet, PASSABLE, can_run, read_report};
 
 /// `ironprep check` with nothing but the ssh_config: no --ssh-key, no --known-hosts.
 fn check_with_config(fleet: &Fleet, config: &str, arguments: &[&str]) -> Output {

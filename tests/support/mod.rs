@@ -10,6 +10,9 @@ pub mod ingress;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Checks that a container can pass, so a healthy simulated host reports no failure.
+pub const PASSABLE: &str = "net.hostname,net.hosts-localhost,net.resolv-nameserver,net.ports-free,fs.tmp-exec,access.root-or-sudo";
+
 pub struct Fleet {
     pub dir: PathBuf,
     script: PathBuf,
