@@ -19,8 +19,9 @@
 //! on stdin names the one it chose and the length of what follows: one round trip, no extra
 //! channel. Each codec's form is made (or its file checked) when a host first asks for it.
 
+use std::borrow::Cow;
 use std::io::Write as _;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use flate2::Compression;
@@ -40,46 +41,44 @@ pub struct AgentUpload {
     pub become_password: Option<BecomePassword>,
 }
 
-/// The agent and its compressed forms, each made (or its precompressed file checked) the first
-/// time a host asks for that codec: a fleet of zstd hosts never pays for gzip -1 of the agent
-/// or for undoing its `.xz` (together about 50 ms of the controller's CPU, which a one-host
-/// run paid before its first connection).
+/// The agent and what was precompressed beside it. Nothing here is cached: each codec's form
+/// is made (or its precompressed file checked) once, by the stream that carries it (see
+/// [`UploadStreams`]), the first time a host asks for that codec: a fleet of zstd hosts never
+/// pays for gzip -1 of the agent or for undoing its `.xz` (together about 50 ms of the
+/// controller's CPU, which a one-host run paid before its first connection).
 struct Compressions {
     binary: Vec<u8>,
-    /// `NAME.zst` and `NAME.xz` as read, not yet checked against `binary`; taken (not copied)
-    /// by the first use of their codec.
-    zstd_file: Mutex<Option<Vec<u8>>>,
-    xz_file: Mutex<Option<Vec<u8>>>,
-    /// Empty when the codec has nothing to send (no good `.xz`; zstd that could not compress).
-    zstd: OnceLock<Vec<u8>>,
-    xz: OnceLock<Vec<u8>>,
-    gzip: OnceLock<Vec<u8>>,
+    /// `NAME.zst` and `NAME.xz` as read, not yet checked against `binary`.
+    zstd_file: Option<Vec<u8>>,
+    xz_file: Option<Vec<u8>>,
 }
 
 impl Compressions {
-    fn get(&self, codec: Codec) -> &[u8] {
-        // Each OnceLock runs its closure once, so the file is taken once.
-        let take =
-            |file: &Mutex<Option<Vec<u8>>>| file.lock().ok().and_then(|mut file| file.take());
+    /// The agent as `codec` compresses it, empty when that codec has nothing to send (no good
+    /// `.xz`; zstd that could not compress). Blocks while it compresses or checks.
+    fn form(&self, codec: Codec) -> Cow<'_, [u8]> {
         match codec {
-            Codec::Zstd => self.zstd.get_or_init(|| {
-                match take(&self.zstd_file).filter(|zstd| decompresses_to(zstd, &self.binary)) {
-                    Some(zstd) => zstd,
-                    // Compressing into memory fails only on an invalid level; gzip then travels.
-                    None => compress_checked(&self.binary, ZSTD_LEVEL).unwrap_or_default(),
-                }
-            }),
-            Codec::Xz => self.xz.get_or_init(|| {
-                take(&self.xz_file)
+            Codec::Zstd => match self
+                .zstd_file
+                .as_deref()
+                .filter(|zstd| decompresses_to(zstd, &self.binary))
+            {
+                Some(zstd) => Cow::Borrowed(zstd),
+                // Compressing into memory fails only on an invalid level; gzip then travels.
+                None => Cow::Owned(compress_checked(&self.binary, ZSTD_LEVEL).unwrap_or_default()),
+            },
+            Codec::Xz => Cow::Borrowed(
+                self.xz_file
+                    .as_deref()
                     .filter(|xz| xz_decompresses_to(xz, &self.binary))
-                    .unwrap_or_default()
-            }),
-            Codec::Gzip => self.gzip.get_or_init(|| {
+                    .unwrap_or_default(),
+            ),
+            Codec::Gzip => {
                 let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
                 // Writing into a Vec cannot fail.
                 let _ = encoder.write_all(&self.binary);
-                encoder.finish().unwrap_or_default()
-            }),
+                Cow::Owned(encoder.finish().unwrap_or_default())
+            }
         }
     }
 }
@@ -129,11 +128,8 @@ impl AgentUpload {
         AgentUpload {
             agent: Arc::new(Compressions {
                 binary,
-                zstd_file: Mutex::new(zstd),
-                xz_file: Mutex::new(xz),
-                zstd: OnceLock::new(),
-                xz: OnceLock::new(),
-                gzip: OnceLock::new(),
+                zstd_file: zstd,
+                xz_file: xz,
             }),
             ca: None,
             become_password: None,
@@ -149,12 +145,11 @@ impl AgentUpload {
         self
     }
 
-    /// The agent as `codec` compresses it, made (and kept) on the first call: empty when this
-    /// upload cannot send that codec. Blocks while it compresses or checks, so a run reaches
-    /// it only through [`UploadStreams`], on a blocking thread.
+    /// The agent as `codec` compresses it, made now: empty when this upload cannot send that
+    /// codec. A run reaches it only through [`UploadStreams`], on a blocking thread.
     #[cfg(test)]
-    fn compressed(&self, codec: Codec) -> &[u8] {
-        self.agent.get(codec)
+    fn compressed(&self, codec: Codec) -> Vec<u8> {
+        self.agent.form(codec).into_owned()
     }
 
     /// The streams of a run (reports, first stages and network sessions alike), one per codec,
@@ -389,7 +384,7 @@ impl StreamParts {
     /// CA (exactly its length), then the agent compressed with that codec. A network session's
     /// input follows.
     fn stream(&self, codec: Codec) -> Option<Vec<u8>> {
-        let agent = self.agent.get(codec);
+        let agent = self.agent.form(codec);
         if agent.is_empty() {
             return None;
         }
@@ -399,7 +394,7 @@ impl StreamParts {
         stream.extend_from_slice(&self.prefix);
         stream.extend_from_slice(header.as_bytes());
         stream.extend_from_slice(&self.ca);
-        stream.extend_from_slice(agent);
+        stream.extend_from_slice(&agent);
         Some(stream)
     }
 
@@ -1121,9 +1116,9 @@ mod tests {
             let upload =
                 AgentUpload::with_precompressed(binary.clone(), Some(wrong.to_vec()), None);
             assert_ne!(upload.compressed(Codec::Zstd), wrong);
-            assert!(one_checked_frame(upload.compressed(Codec::Zstd)));
+            assert!(one_checked_frame(&upload.compressed(Codec::Zstd)));
             assert_eq!(
-                zstd::bulk::decompress(upload.compressed(Codec::Zstd), 4096).unwrap(),
+                zstd::bulk::decompress(&upload.compressed(Codec::Zstd), 4096).unwrap(),
                 binary
             );
         }
@@ -1279,22 +1274,23 @@ mod tests {
     fn every_codec_carries_the_binary_and_its_check() {
         let made = xz(b"abc", 6, 1 << 20, liblzma::stream::Check::Crc64);
         let upload = AgentUpload::with_precompressed(b"abc".to_vec(), None, Some(made));
-        assert!(one_checked_frame(upload.compressed(Codec::Zstd)));
-        let mut decoder = flate2::read::GzDecoder::new(upload.compressed(Codec::Gzip));
+        assert!(one_checked_frame(&upload.compressed(Codec::Zstd)));
+        let gzip = upload.compressed(Codec::Gzip);
+        let mut decoder = flate2::read::GzDecoder::new(&gzip[..]);
         let mut back = Vec::new();
         std::io::Read::read_to_end(&mut decoder, &mut back).unwrap();
         assert_eq!(back, b"abc");
         assert_eq!(
-            zstd::bulk::decompress(upload.compressed(Codec::Zstd), 3).unwrap(),
+            zstd::bulk::decompress(&upload.compressed(Codec::Zstd), 3).unwrap(),
             b"abc"
         );
-        assert!(xz_decompresses_to(upload.compressed(Codec::Xz), b"abc"));
+        assert!(xz_decompresses_to(&upload.compressed(Codec::Xz), b"abc"));
         for codec in [Codec::Zstd, Codec::Xz, Codec::Gzip] {
             let stream = upload.stream_for(codec).unwrap();
             let agent = upload.compressed(codec);
             let header = format!("{} {}\n", codec.name(), agent.len());
             assert!(stream.starts_with(header.as_bytes()), "{codec:?}");
-            assert!(stream.ends_with(agent));
+            assert!(stream.ends_with(&agent));
         }
     }
 
@@ -1307,9 +1303,11 @@ mod tests {
         let made = xz(b"abc", 6, 1 << 20, liblzma::stream::Check::Crc64);
         let streams =
             AgentUpload::with_precompressed(b"abc".to_vec(), None, Some(made)).upload_streams();
-        // A zstd host costs the controller neither gzip -1 of the agent nor undoing its .xz.
+        // A zstd host costs the controller neither gzip -1 of the agent nor undoing its .xz:
+        // a codec's form is made only where its stream is, and those two are not.
         assert!(at_start(for_host(&streams, true, true)).starts_with("zstd "));
-        assert!(streams.0.agent.gzip.get().is_none() && streams.0.agent.xz.get().is_none());
+        assert!(streams.0.zstd.get().is_some());
+        assert!(streams.0.gzip.get().is_none() && streams.0.xz.get().is_none());
         let host = |zstd, xz| at_start(for_host(&streams, zstd, xz));
         assert!(host(true, true).starts_with("zstd "));
         assert!(host(true, false).starts_with("zstd "));
