@@ -8,9 +8,10 @@
 #                       CONCURRENCY at a time (curve25519, the binary ironprep sends,
 #                       gzip-compressed), with its bytes on the wire
 #   bare zstd upload    the same job by hand with the .zst ironprep sends (`zstd -dc`, mktemp,
-#                       chmod, run, rm and nothing else): the hosts' side of an upload with none
-#                       of ironprep's safeguards; with ironprep's controller CPU beside it, the
-#                       floor of any tool that uploads this agent (see the ratio lines)
+#                       chmod, run, rm and nothing else): an upload with none of ironprep's
+#                       safeguards; its machine CPU with ironprep's controller in place of its
+#                       ssh clients is the floor of any tool that uploads this agent (see the
+#                       ratio lines)
 #   agent preinstalled  OpenSSH running the same agent already on every host, nothing uploaded
 #                       or removed: the hosts' sshd, the agent and the clients alone, the floor
 #                       of any tool that runs this agent through the hosts' sshd on one box
@@ -231,10 +232,10 @@ for round in $(seq 1 "$rounds"); do
   installed_run
   pair_ratios+=("$(ratio "$ironprep_ms" "$openssh_ms")")
   installed_ratios+=("$(ratio "$installed_ms" "$openssh_ms")")
-  if [ -n "$bare_run" ] && [ -n "$cgroup" ]; then
+  if [ -n "$bare_run" ]; then
     bare_run_once
-    # On a saturated box wall time follows machine CPU (ironprep's two ratios agree to about
-    # 0.01 here): the bare upload's machine CPU with ironprep's controller in place of its ssh
+    # On a saturated box wall time follows machine CPU (ironprep's wall-time ratio and its
+    # machine-CPU ratio agree to about 0.01 here): the bare upload's machine CPU with ironprep's controller in place of its ssh
     # clients, over the same job's. The part of it that neither the hosts' cgroup nor a client
     # holds (the kernel's network work among it: 1 to 5 ms a host here, about the same for every
     # job in a round) is paid by any tool, so it stays in the floor.
