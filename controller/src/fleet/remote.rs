@@ -184,10 +184,10 @@ impl AgentUpload {
 }
 
 /// zstd's level for an agent that comes without its `.zst`. The controller compresses once
-/// per run, while the first connections are made; on the 3.7 MB portable agent level 6 costs what gzip -1
-/// does (70 ms) and is 18% smaller (1.52 MB against 1.86 MB); level 12 saves 2% more for 15
-/// times the CPU. Level 19 (10% smaller again, about 1.5 s) is paid once, when the agent is
-/// built.
+/// per run, while the first connections are made; on the 3.7 MB portable agent level 6 costs
+/// what gzip -1 does (70 ms) and is 18% smaller (1.52 MB against 1.86 MB); level 12 saves 2%
+/// more for 15 times the CPU. Level 19 (10% smaller again, about 1.5 s) is paid once, when the
+/// agent is built.
 const ZSTD_LEVEL: i32 = 6;
 
 /// The agent as one zstd frame with its content checksum, which the host's `zstd -d` checks.
@@ -1316,8 +1316,8 @@ mod tests {
                 .await;
         assert!(first.is_pending());
         drop(waiting);
-        // The stream is still made, once, for the next host: it does not start again. The
-        // loop only bounds the wait for a blocking thread; it times nothing.
+        // The making goes on without it: the next host finds the stream made. The loop only
+        // bounds the wait for a blocking thread; it times nothing.
         for _ in 0..3000 {
             if streams.0.gzip.get().is_some() {
                 break;
