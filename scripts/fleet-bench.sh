@@ -203,9 +203,17 @@ installed_run() {
 # The same job with zstd and nothing else: what the hosts spend to receive, decompress, write,
 # run and remove the agent when no safeguard runs (no exec probe, no deadlines, no process
 # group, no watchdog, no length bound; stdin simply ends).
+# The .zst ironprep sends: the agent's own, or level 6 made here as ironprep makes it.
+zstd_file=""
+if [ -f "$sent_agent.zst" ]; then
+  zstd_file=$sent_agent.zst
+elif command -v zstd >/dev/null; then
+  zstd -q -6 -c "$sent_agent" >"$dir/agent.zst"
+  zstd_file=$dir/agent.zst
+fi
 bare_run=""
-if command -v zstd >/dev/null && ! [[ ",${FAULTS:-}," == *",without=zstd,"* ]]; then
-  if [ -f "$sent_agent.zst" ]; then cp "$sent_agent.zst" "$dir/agent.zst"; else zstd -q -6 -c "$sent_agent" >"$dir/agent.zst"; fi
+if [ -n "$zstd_file" ] && command -v zstd >/dev/null && ! [[ ",${FAULTS:-}," == *",without=zstd,"* ]]; then
+  [ "$zstd_file" = "$dir/agent.zst" ] || cp "$zstd_file" "$dir/agent.zst"
   sed -e 's/gzip -dc/zstd -dcq/' -e 's/agent\.gz/agent.zst/' "$dir/hand-job.sh" >"$dir/bare-job.sh"
   chmod 700 "$dir/bare-job.sh"
   bare_run=1
@@ -218,7 +226,7 @@ bare_run_once() {
   bare_clients=$job_clients
 }
 
-zstd_bytes=$( { [ -f "$sent_agent.zst" ] && stat -c %s "$sent_agent.zst"; } || zstd -q -6 -c "$sent_agent" 2>/dev/null | wc -c || echo '?')
+zstd_bytes=$( { [ -n "$zstd_file" ] && stat -c %s "$zstd_file"; } || echo '?')
 gzip_bytes=$(stat -c %s "$dir/agent.gz")
 xz_bytes=$(stat -c %s "$sent_agent.xz" 2>/dev/null || echo '?')
 echo "upload per host    : $(basename "$sent_agent") $(stat -c %s "$sent_agent") bytes; zstd ${zstd_bytes} bytes (hosts with zstd), xz ${xz_bytes} bytes (hosts with xz only), gzip -1 ${gzip_bytes} bytes (others)"
@@ -235,10 +243,11 @@ for round in $(seq 1 "$rounds"); do
   if [ -n "$bare_run" ]; then
     bare_run_once
     # On a saturated box wall time follows machine CPU (ironprep's wall-time ratio and its
-    # machine-CPU ratio agree to about 0.01 here): the bare upload's machine CPU with ironprep's controller in place of its ssh
-    # clients, over the same job's. The part of it that neither the hosts' cgroup nor a client
-    # holds (the kernel's network work among it: 1 to 5 ms a host here, about the same for every
-    # job in a round) is paid by any tool, so it stays in the floor.
+    # machine-CPU ratio agree to about 0.01 here): the bare upload's machine CPU with
+    # ironprep's controller in place of its ssh clients, over the same job's. The part of it
+    # that neither the hosts' cgroup nor a client holds (the kernel's network work among it: 1
+    # to 5 ms a host here, about the same for every job in a round) is paid by any tool, so it
+    # stays in the floor.
     floor_ratios+=("$(awk -v m="$bare_box" -v s="$bare_clients" -v c="$ironprep_controller" -v b="$openssh_box" 'BEGIN { printf "%.2f", (m - s + c) / b }')")
   fi
 done

@@ -426,14 +426,20 @@ impl UploadStreams {
         None
     }
 
-    /// `codec`'s stream, made on a blocking thread the first time (compressing or checking the
-    /// agent takes milliseconds of CPU that the connections' tasks should not wait behind).
-    /// The cell is filled by a task of its own: a caller that stops waiting (a timeout around
-    /// it) would otherwise abandon the making, and the next host would start it over.
+    /// `codec`'s stream, made the first time (see [`UploadStreams::make`]).
     async fn stream(&self, codec: Codec) -> Option<Arc<Vec<u8>>> {
         if let Some(made) = self.0.cell(codec).get() {
             return made.clone();
         }
+        self.make(codec).await.ok().flatten()
+    }
+
+    /// A task that fills `codec`'s cell, making the stream on a blocking thread unless it is
+    /// made or in the making (compressing or checking the agent takes milliseconds of CPU that
+    /// the connections' tasks should not wait behind). The task runs whether or not anyone
+    /// waits for it: a caller that stops waiting (a timeout around it) would otherwise abandon
+    /// the making, and the next host would start it over.
+    fn make(&self, codec: Codec) -> tokio::task::JoinHandle<Option<Arc<Vec<u8>>>> {
         let parts = self.0.clone();
         tokio::spawn(async move {
             let making = parts.clone();
@@ -448,18 +454,12 @@ impl UploadStreams {
                 .await
                 .clone()
         })
-        .await
-        .ok()
-        .flatten()
     }
 
     /// Starts making the zstd stream, which most hosts take, while the first connections are
     /// still being made.
     pub fn prepare(&self) {
-        let streams = self.clone();
-        tokio::spawn(async move {
-            streams.stream(Codec::Zstd).await;
-        });
+        drop(self.make(Codec::Zstd));
     }
 }
 
