@@ -12,6 +12,11 @@
 #                       safeguards; its machine CPU with ironprep's controller in place of its
 #                       ssh clients is the floor of any tool that uploads this agent (see the
 #                       ratio lines)
+#   job as filed        with FILED_AGENT=PATH only: the OpenSSH job sending that binary instead
+#                       (gzip -1). The agent of a0a5361 (`git worktree add ../filed a0a5361`,
+#                       then `scripts/build-agent.sh` there) is the one issue 16 timed when it
+#                       measured ratio 1.0 (1.66 MiB at gzip -6): ironprep today against the
+#                       job by hand as the issue timed it
 #   agent preinstalled  OpenSSH running the same agent already on every host, nothing uploaded
 #                       or removed: the hosts' sshd, the agent and the clients alone, the floor
 #                       of any tool that runs this agent through the hosts' sshd on one box
@@ -36,8 +41,9 @@
 # target/portable/ironprep-agent, else target/release/ironprep-agent; without --ca ironprep
 # sends AGENT-lean when it is there, and so do the other tools here), NETWORK=0 skips the
 # --network run, ANSIBLE=0 the Ansible one (minutes at 1,000 hosts), ROUNDS the pairs,
-# LATENCY_HOSTS the one-at-a-time runs (0 skips them), FAULTS fleet-sim faults for every host
-# (FAULTS=without=zstd: RHEL 7's base, where the agent travels as xz).
+# LATENCY_HOSTS the one-at-a-time runs (0 skips them), FILED_AGENT the job as filed, FAULTS
+# fleet-sim faults for every host (FAULTS=without=zstd: RHEL 7's base, where the agent travels
+# as xz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +54,10 @@ agent=${AGENT:-target/portable/ironprep-agent}
 [ -x "$agent" ] || agent=target/release/ironprep-agent
 [ -x "$ironprep" ] || { echo "fleet-bench: build $ironprep first (cargo build --release)" >&2; exit 2; }
 [ -x "$agent" ] || { echo "fleet-bench: no agent binary ($agent)" >&2; exit 2; }
+if [ -n "${FILED_AGENT:-}" ] && ! { [ -f "$FILED_AGENT" ] && [ -x "$FILED_AGENT" ]; }; then
+  echo "fleet-bench: FILED_AGENT=$FILED_AGENT is not an executable file" >&2
+  exit 2
+fi
 
 rounds=${ROUNDS:-3}
 
@@ -155,6 +165,13 @@ ssh -q -o BatchMode=yes -o UserKnownHostsFile='$dir/known_hosts' -o StrictHostKe
 exit 0
 JOB
 chmod 700 "$dir/hand-job.sh"
+filed_run=""
+if [ -n "${FILED_AGENT:-}" ]; then
+  gzip -1 -c "$FILED_AGENT" >"$dir/filed-agent.gz"
+  sed -e 's/agent\.gz/filed-agent.gz/' "$dir/hand-job.sh" >"$dir/filed-job.sh"
+  chmod 700 "$dir/filed-job.sh"
+  filed_run=1
+fi
 # openssh_jobs JOB: JOB (a script given a host's address) for every host, CONCURRENCY at a
 # time, under GNU time; sets job_ms, and per host job_box (the machine's CPU), job_hosts (the
 # hosts' side, "N ms") and job_clients (the ssh clients' CPU).
@@ -218,6 +235,14 @@ if [ -n "$zstd_file" ] && command -v zstd >/dev/null && ! [[ ",${FAULTS:-}," == 
   chmod 700 "$dir/bare-job.sh"
   bare_run=1
 fi
+# filed_run_once: sets filed_ms.
+filed_run_once() {
+  local before
+  before=$(sent)
+  openssh_jobs "$dir/filed-job.sh"
+  filed_ms=$job_ms
+  echo "OpenSSH job as filed: ${job_ms} ms; per host: machine CPU ${job_box} ms = hosts' side ${job_hosts} + ssh clients ${job_clients} ms; sent $(per_host "$before") bytes ($(basename "$FILED_AGENT"), $(stat -c %s "$FILED_AGENT") bytes)"
+}
 # bare_run_once: sets bare_box and bare_clients (ms a host: the machine's CPU, the ssh clients').
 bare_run_once() {
   openssh_jobs "$dir/bare-job.sh"
@@ -233,6 +258,7 @@ echo "upload per host    : $(basename "$sent_agent") $(stat -c %s "$sent_agent")
 pair_ratios=()
 installed_ratios=()
 floor_ratios=()
+filed_ratios=()
 for round in $(seq 1 "$rounds"); do
   echo "-- round $round of $rounds"
   ironprep_run
@@ -249,6 +275,10 @@ for round in $(seq 1 "$rounds"); do
     # to 5 ms a host here, about the same for every job in a round) is paid by any tool, so it
     # stays in the floor.
     floor_ratios+=("$(awk -v m="$bare_box" -v s="$bare_clients" -v c="$ironprep_controller" -v b="$openssh_box" 'BEGIN { printf "%.2f", (m - s + c) / b }')")
+  fi
+  if [ -n "$filed_run" ]; then
+    filed_run_once
+    filed_ratios+=("$(ratio "$ironprep_ms" "$filed_ms")")
   fi
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -318,6 +348,9 @@ echo "ratio ironprep / OpenSSH same job : median ${median_ratio} of ${pair_ratio
 echo "ratio agent preinstalled / same job: median ${installed_ratio} of ${installed_ratios[*]}  (no upload at all, through OpenSSH)"
 if [ -n "$floor_ratio" ]; then
   echo "ratio bare upload floor / same job : median ${floor_ratio} of ${floor_ratios[*]}  (machine CPU: the bare zstd upload with ironprep's controller for its ssh clients)"
+fi
+if [ -n "$filed_run" ]; then
+  echo "ratio ironprep / OpenSSH as filed : median $(median "${filed_ratios[@]}") of ${filed_ratios[*]}  (the job by hand with FILED_AGENT)"
 fi
 if [ -n "$latency_ratio" ]; then
   echo "ratio one host at a time          : ${latency_ratio}  (a host's latency, hosts with their own CPUs)"
