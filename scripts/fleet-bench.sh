@@ -241,7 +241,7 @@ filed_run_once() {
   before=$(sent)
   openssh_jobs "$dir/filed-job.sh"
   filed_ms=$job_ms
-  echo "OpenSSH job as filed: ${job_ms} ms; per host: machine CPU ${job_box} ms = hosts' side ${job_hosts} + ssh clients ${job_clients} ms; sent $(per_host "$before") bytes ($(basename "$FILED_AGENT"), $(stat -c %s "$FILED_AGENT") bytes)"
+  echo "OpenSSH as filed   : ${job_ms} ms; per host: machine CPU ${job_box} ms = hosts' side ${job_hosts} + ssh clients ${job_clients} ms; sent $(per_host "$before") bytes ($(basename "$FILED_AGENT"), $(stat -c %s "$FILED_AGENT") bytes)"
 }
 # bare_run_once: sets bare_box and bare_clients (ms a host: the machine's CPU, the ssh clients').
 bare_run_once() {
