@@ -165,11 +165,17 @@ ssh -q -o BatchMode=yes -o UserKnownHostsFile='$dir/known_hosts' -o StrictHostKe
 exit 0
 JOB
 chmod 700 "$dir/hand-job.sh"
+# variant NAME SED-ARGS...: the hand job edited by sed, as $dir/NAME-job.sh.
+variant() {
+  local name=$1
+  shift
+  sed "$@" "$dir/hand-job.sh" >"$dir/$name-job.sh"
+  chmod 700 "$dir/$name-job.sh"
+}
 filed_run=""
 if [ -n "${FILED_AGENT:-}" ]; then
   gzip -1 -c "$FILED_AGENT" >"$dir/filed-agent.gz"
-  sed -e 's/agent\.gz/filed-agent.gz/' "$dir/hand-job.sh" >"$dir/filed-job.sh"
-  chmod 700 "$dir/filed-job.sh"
+  variant filed -e 's/agent\.gz/filed-agent.gz/'
   filed_run=1
 fi
 # openssh_jobs JOB: JOB (a script given a host's address) for every host, CONCURRENCY at a
@@ -220,19 +226,19 @@ installed_run() {
 # The same job with zstd and nothing else: what the hosts spend to receive, decompress, write,
 # run and remove the agent when no safeguard runs (no exec probe, no deadlines, no process
 # group, no watchdog, no length bound; stdin simply ends).
-# The .zst ironprep sends: the agent's own, or level 6 made here as ironprep makes it.
-zstd_file=""
+# The .zst ironprep sends, in $dir/agent.zst: the agent's own, or level 6 made here as ironprep
+# makes it (none without either).
+zstd_file=$dir/agent.zst
 if [ -f "$sent_agent.zst" ]; then
-  zstd_file=$sent_agent.zst
+  cp "$sent_agent.zst" "$zstd_file"
 elif command -v zstd >/dev/null; then
-  zstd -q -6 -c "$sent_agent" >"$dir/agent.zst"
-  zstd_file=$dir/agent.zst
+  zstd -q -6 -c "$sent_agent" >"$zstd_file"
+else
+  zstd_file=""
 fi
 bare_run=""
 if [ -n "$zstd_file" ] && command -v zstd >/dev/null && ! [[ ",${FAULTS:-}," == *",without=zstd,"* ]]; then
-  [ "$zstd_file" = "$dir/agent.zst" ] || cp "$zstd_file" "$dir/agent.zst"
-  sed -e 's/gzip -dc/zstd -dcq/' -e 's/agent\.gz/agent.zst/' "$dir/hand-job.sh" >"$dir/bare-job.sh"
-  chmod 700 "$dir/bare-job.sh"
+  variant bare -e 's/gzip -dc/zstd -dcq/' -e 's/agent\.gz/agent.zst/'
   bare_run=1
 fi
 # filed_run_once: sets filed_ms.
